@@ -1,0 +1,314 @@
+// Package dataset reads partner files (CSV or TSV) and imports them into the
+// store. Files are streamed: only a sniffing window and one batch of rows are
+// in memory at a time, whatever the file's size. Every problem is reported
+// with the line, row and column it was found at, in words a data volunteer
+// can act on.
+package dataset
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"partnerhub/jobs"
+)
+
+// Encodings the importer understands.
+const (
+	EncodingAuto        = ""
+	EncodingUTF8        = "utf-8"
+	EncodingWindows1252 = "windows-1252"
+)
+
+// Options steer reading; the zero value sniffs everything.
+type Options struct {
+	Encoding  string // EncodingAuto, EncodingUTF8 or EncodingWindows1252
+	Delimiter rune   // 0 to sniff
+	FileName  string // a .tsv name makes tab the preferred delimiter
+}
+
+// sniffWindow is how much of the file delimiter and encoding detection look at.
+const sniffWindow = 64 << 10
+
+// Reader yields a file's data rows after checking its header.
+type Reader struct {
+	csv       *csv.Reader
+	header    []string
+	encoding  string
+	delimiter rune
+	hasBOM    bool
+	rowNum    int64
+}
+
+// InputError is a problem with the partner's file, located as precisely as
+// the problem allows. Row counts data rows from 1 (the header is not a row);
+// Line is the line of the file, which differs when quoted cells span lines.
+type InputError struct {
+	Line    int64
+	Row     int64
+	Column  int // 1-based; 0 when the problem is not in one column
+	Name    string
+	Problem string
+}
+
+func (e *InputError) Error() string {
+	var where []string
+	if e.Row > 0 {
+		where = append(where, fmt.Sprintf("row %d", e.Row))
+	}
+	if e.Line > 0 {
+		where = append(where, fmt.Sprintf("line %d", e.Line))
+	}
+	if e.Column > 0 {
+		if e.Name != "" {
+			where = append(where, fmt.Sprintf("column %d (%q)", e.Column, e.Name))
+		} else {
+			where = append(where, fmt.Sprintf("column %d", e.Column))
+		}
+	}
+	if len(where) == 0 {
+		return e.Problem
+	}
+	return strings.Join(where, ", ") + ": " + e.Problem
+}
+
+// NewReader sniffs the encoding and delimiter from the start of r, reads and
+// validates the header row, and returns a Reader positioned on the first data row.
+func NewReader(r io.Reader, opts Options) (*Reader, error) {
+	br := bufio.NewReaderSize(r, sniffWindow)
+	sample, err := br.Peek(sniffWindow)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read the file: %w", err)
+	}
+	if len(bytes.TrimSpace(sample)) == 0 {
+		return nil, &InputError{Problem: "the file is empty"}
+	}
+	rd := &Reader{}
+	switch {
+	case bytes.HasPrefix(sample, []byte{0xEF, 0xBB, 0xBF}):
+		rd.hasBOM = true
+		_, _ = br.Discard(3)
+		sample = sample[3:]
+	case bytes.HasPrefix(sample, []byte{0xFF, 0xFE}), bytes.HasPrefix(sample, []byte{0xFE, 0xFF}):
+		return nil, &InputError{Problem: "the file is encoded as UTF-16; save it as \"CSV UTF-8\" and upload it again"}
+	}
+
+	rd.encoding = opts.Encoding
+	if rd.encoding == EncodingAuto {
+		rd.encoding = sniffEncoding(sample, len(sample) < sniffWindow)
+	}
+	var text io.Reader = br
+	switch rd.encoding {
+	case EncodingUTF8:
+	case EncodingWindows1252:
+		text = charmap.Windows1252.NewDecoder().Reader(br)
+		sample, _ = charmap.Windows1252.NewDecoder().Bytes(sample)
+	default:
+		return nil, &InputError{Problem: fmt.Sprintf("unknown encoding %q (want utf-8 or windows-1252)", rd.encoding)}
+	}
+
+	rd.delimiter = opts.Delimiter
+	if rd.delimiter == 0 {
+		rd.delimiter = sniffDelimiter(sample, strings.HasSuffix(strings.ToLower(opts.FileName), ".tsv"))
+	}
+
+	c := csv.NewReader(text)
+	c.Comma = rd.delimiter
+	c.ReuseRecord = true
+	c.FieldsPerRecord = 0 // the header fixes the count
+	rd.csv = c
+
+	header, err := c.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &InputError{Problem: "the file is empty"}
+		}
+		return nil, rd.locate(err, 0, len(header))
+	}
+	rd.header = make([]string, len(header))
+	seen := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if !utf8.ValidString(h) {
+			return nil, &InputError{Line: 1, Column: i + 1, Problem: "the header is not valid UTF-8; choose the file's encoding (e.g. windows-1252) or save it as UTF-8"}
+		}
+		if h == "" {
+			return nil, &InputError{Line: 1, Column: i + 1, Problem: "this column has no header; every column needs a name"}
+		}
+		if j, dup := seen[h]; dup {
+			return nil, &InputError{Line: 1, Column: i + 1, Name: h, Problem: fmt.Sprintf("the header %q is used twice (columns %d and %d); column names must be unique", h, j+1, i+1)}
+		}
+		seen[h] = i
+		rd.header[i] = h
+	}
+	if len(rd.header) < 2 && opts.Delimiter == 0 && rd.delimiter == ',' && bytes.ContainsAny(sample, ";\t|") {
+		// One column is legal but more often a delimiter we could not tell.
+		return nil, &InputError{Line: 1, Problem: "found only one column; if the file uses another delimiter, choose it in the upload form"}
+	}
+	return rd, nil
+}
+
+// Header returns the column names (trimmed).
+func (r *Reader) Header() []string { return r.header }
+
+// Encoding is the encoding the file was read with.
+func (r *Reader) Encoding() string { return r.encoding }
+
+// Delimiter is the field delimiter in use.
+func (r *Reader) Delimiter() rune { return r.delimiter }
+
+// HasBOM says whether the file started with a UTF-8 byte order mark.
+func (r *Reader) HasBOM() bool { return r.hasBOM }
+
+// Next returns the next data row, or io.EOF after the last. The returned
+// cells are a fresh slice the caller may keep.
+func (r *Reader) Next() (jobs.Row, error) {
+	rec, err := r.csv.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return jobs.Row{}, io.EOF
+		}
+		return jobs.Row{}, r.locate(err, r.rowNum+1, len(rec))
+	}
+	r.rowNum++
+	cells := make([]string, len(rec))
+	for i, v := range rec {
+		if !utf8.ValidString(v) {
+			line, _ := r.csv.FieldPos(i)
+			return jobs.Row{}, &InputError{Line: int64(line), Row: r.rowNum, Column: i + 1, Name: r.header[i],
+				Problem: "this cell is not valid UTF-8; choose the file's encoding (e.g. windows-1252) or save it as UTF-8"}
+		}
+		cells[i] = v
+	}
+	return jobs.Row{Num: r.rowNum, Cells: cells}, nil
+}
+
+// locate turns encoding/csv's errors into InputErrors with row and column.
+// fields is the length of the record encoding/csv returned with the error
+// (it returns the record along with ErrFieldCount).
+func (r *Reader) locate(err error, row int64, fields int) error {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("read the file: %w", err)
+	}
+	ie := &InputError{Line: int64(pe.StartLine), Row: row}
+	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount):
+		ie.Line = int64(pe.Line)
+		n := fields
+		ie.Problem = fmt.Sprintf("has %d %s but the header has %d; every row needs one cell per column (check for a stray %s or an unclosed quote)",
+			n, plural(n, "cell", "cells"), len(r.header), DelimiterWord(r.delimiter))
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		ie.Line = int64(pe.Line)
+		ie.Problem = fmt.Sprintf("a quote (\") at character %d of the line stands inside an unquoted cell; quote the whole cell and double the quotes inside it", pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		ie.Problem = fmt.Sprintf("a quoted cell opened here is never closed, or has text after its closing quote (line %d, character %d)", pe.Line, pe.Column)
+	default:
+		ie.Problem = pe.Err.Error()
+	}
+	return ie
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// DelimiterWord names a delimiter for messages.
+func DelimiterWord(d rune) string {
+	switch d {
+	case ',':
+		return "comma"
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	case '|':
+		return "pipe"
+	}
+	return fmt.Sprintf("%q", d)
+}
+
+// sniffEncoding says UTF-8 when the sample is valid UTF-8 (a rune cut at the
+// window's end is allowed unless the sample is the whole file), otherwise the
+// common single-byte encoding of spreadsheet exports.
+func sniffEncoding(sample []byte, whole bool) string {
+	s := sample
+	if !whole {
+		// Drop one rune cut in half by the window's end.
+		for i := 1; i <= utf8.UTFMax && i <= len(s); i++ {
+			if utf8.RuneStart(s[len(s)-i]) {
+				if !utf8.FullRune(s[len(s)-i:]) {
+					s = s[:len(s)-i]
+				}
+				break
+			}
+		}
+	}
+	if utf8.Valid(s) {
+		return EncodingUTF8
+	}
+	return EncodingWindows1252
+}
+
+// candidates are the delimiters sniffing chooses from, in order of preference.
+var candidates = []rune{',', '\t', ';', '|'}
+
+// sniffDelimiter picks the delimiter that splits the sample's records into the
+// same number of fields (more than one) most consistently.
+func sniffDelimiter(sample []byte, preferTab bool) rune {
+	// Leave out the last, possibly cut, line of the window.
+	if i := bytes.LastIndexByte(sample, '\n'); i > 0 && len(sample) >= sniffWindow {
+		sample = sample[:i]
+	}
+	best, bestScore := ',', -1.0
+	for _, d := range candidates {
+		score := delimiterScore(sample, d)
+		if d == '\t' && preferTab && score > 0 {
+			score += 0.5
+		}
+		if score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best
+}
+
+// delimiterScore is 0 when d splits nothing, else the share of records that
+// have the header's field count, plus a little for more fields.
+func delimiterScore(sample []byte, d rune) float64 {
+	c := csv.NewReader(bytes.NewReader(sample))
+	c.Comma = d
+	c.FieldsPerRecord = -1
+	c.LazyQuotes = true
+	var counts []int
+	for len(counts) < 50 {
+		rec, err := c.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return 0
+		}
+		counts = append(counts, len(rec))
+	}
+	if len(counts) == 0 || counts[0] < 2 {
+		return 0
+	}
+	same := 0
+	for _, n := range counts {
+		if n == counts[0] {
+			same++
+		}
+	}
+	return float64(same)/float64(len(counts)) + float64(min(counts[0], 50))/1000
+}

@@ -1,0 +1,246 @@
+// Package store keeps Partnerhub's state in SQL: SQLite for the embedded
+// default, MariaDB (ToolsDB) in production. It is the source of truth; Redis
+// only carries task ids, so everything here must be enough to resume work.
+// One schema serves both engines (migrations/ with a few dialect tokens), and
+// the SQL is plain database/sql, one file per table or concern.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers "sqlite"
+
+	"partnerhub/jobs"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Store wraps the database handle and the dialect it speaks.
+type Store struct {
+	db      *sql.DB
+	d       dialect
+	logger  *slog.Logger
+	nowFunc func() time.Time
+}
+
+// Open connects to MariaDB/MySQL when dsn is set, otherwise to the SQLite file
+// partnerhub.db in dataDir (created if missing).
+func Open(ctx context.Context, dsn, dataDir string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var (
+		db  *sql.DB
+		d   dialect
+		err error
+	)
+	if dsn != "" {
+		db, err = openMySQL(dsn)
+		d = mysqlDialect
+	} else {
+		db, err = openSQLite(dataDir)
+		d = sqliteDialect
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
+	}
+	return &Store{db: db, d: d, logger: logger, nowFunc: time.Now}, nil
+}
+
+func openSQLite(dataDir string) (*sql.DB, error) {
+	if dataDir == "" {
+		dataDir = "data"
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, "partnerhub.db")
+	// WAL lets readers go on while one writer writes; an immediate transaction
+	// takes the write lock up front, so two writers wait (busy_timeout) instead
+	// of failing on a lock upgrade.
+	dsn := "file:" + path + "?_txlock=immediate" +
+		"&_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	return db, nil
+}
+
+func openMySQL(dsn string) (*sql.DB, error) {
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("PARTNERHUB_DB_DSN is not a valid MySQL DSN: %w", err)
+	}
+	cfg.Collation = "utf8mb4_bin" // implies the utf8mb4 character set
+	cfg.ParseTime = false
+	cfg.ClientFoundRows = true
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	connector, err := mysqldrv.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configure MySQL connection: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	// ToolsDB closes idle connections; keep ours shorter-lived than its timeout.
+	db.SetConnMaxLifetime(5 * time.Minute)
+	db.SetConnMaxIdleTime(time.Minute)
+	db.SetMaxOpenConns(10)
+	return db, nil
+}
+
+// Close releases the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Dialect names the engine: "sqlite" or "mysql".
+func (s *Store) Dialect() string { return s.d.name }
+
+// DB exposes the handle for tests and for packages that add their own tables
+// through Migrate; domain code uses the Store's methods.
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) now() int64 { return s.nowFunc().UnixMilli() }
+
+var migrationName = regexp.MustCompile(`^(\d+)_[a-z0-9_]+\.sql$`)
+
+// migrations turns the embedded SQL files into goose migrations with the
+// dialect's tokens replaced, so one schema serves both engines.
+func (s *Store) migrations() ([]*goose.Migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	var out []*goose.Migration
+	for _, e := range entries {
+		m := migrationName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("migration file %q is not named NNNNN_name.sql", e.Name())
+		}
+		version, _ := strconv.ParseInt(m[1], 10, 64)
+		body, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		stmts := splitStatements(s.d.schema(string(body)))
+		name := e.Name()
+		up := &goose.GoFunc{RunDB: func(ctx context.Context, db *sql.DB) error {
+			for _, stmt := range stmts {
+				if _, err := db.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %s: %w\n%s", name, err, stmt)
+				}
+			}
+			return nil
+		}}
+		out = append(out, goose.NewGoMigration(version, up, nil))
+	}
+	return out, nil
+}
+
+// splitStatements splits a migration on semicolons at line ends, dropping
+// comment lines; the schema files contain no semicolons inside literals.
+func splitStatements(sqlText string) []string {
+	var lines []string
+	for _, l := range strings.Split(sqlText, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "--") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	var out []string
+	for _, part := range strings.Split(strings.Join(lines, "\n"), ";\n") {
+		part = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";"))
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// Migrate applies every migration not yet applied. Safe to call at each start.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	gd := goose.DialectSQLite3
+	if s.d.name == "mysql" {
+		gd = goose.DialectMySQL
+	}
+	p, err := goose.NewProvider(gd, s.db, nil,
+		goose.WithGoMigrations(ms...),
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName("partnerhub_schema_version"))
+	if err != nil {
+		return fmt.Errorf("prepare migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range results {
+		s.logger.Info("applied migration", "version", r.Source.Version, "duration", r.Duration)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// notFound turns sql.ErrNoRows into the domain's not-found error.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return jobs.Errorf(jobs.ENOTFOUND, "%s was not found.", what)
+	}
+	return err
+}
+
+func msToTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,141 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/dataset"
+	"partnerhub/jobs/store"
+)
+
+// WorkerConfig tunes the worker process.
+type WorkerConfig struct {
+	Queue           string        // asynq queue name
+	Concurrency     int           // parallel tasks; default 4
+	ShutdownTimeout time.Duration // how long running tasks may take to finish on shutdown; default 25s
+	SweepEvery      time.Duration // how often unfinished work is re-enqueued; default 30s
+	StaleAfter      time.Duration // work untouched this long counts as lost; default 90s
+}
+
+// Worker runs task handlers and the recovery sweep.
+type Worker struct {
+	cfg      WorkerConfig
+	srv      *asynq.Server
+	store    *store.Store
+	queue    *Queue
+	importer *dataset.Importer
+	logger   *slog.Logger
+}
+
+// NewWorker wires the handlers; Run starts them.
+func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, st *store.Store, q *Queue, im *dataset.Importer, logger *slog.Logger) *Worker {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 25 * time.Second
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = 30 * time.Second
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 90 * time.Second
+	}
+	w := &Worker{cfg: cfg, store: st, queue: q, importer: im, logger: logger}
+	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:     cfg.Concurrency,
+		Queues:          map[string]int{cfg.Queue: 1},
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          asynqLogger{logger},
+		LogLevel:        asynq.WarnLevel,
+		// Never log payloads: they hold ids only, but errors may quote them.
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			logger.Warn("task failed", "type", t.Type(), "err", err)
+		}),
+	})
+	return w
+}
+
+// Handler routes task types to their handlers (exported for tests that call
+// handlers directly).
+func (w *Worker) Handler() asynq.Handler {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeImportDataset, w.handleImport)
+	return mux
+}
+
+// Run processes tasks until ctx is cancelled, then shuts down gracefully:
+// running tasks get ShutdownTimeout to finish and are re-queued otherwise.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.srv.Start(w.Handler()); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	w.logger.Info("worker started", "queue", w.cfg.Queue, "concurrency", w.cfg.Concurrency)
+	w.Sweep(ctx, 0)
+	t := time.NewTicker(w.cfg.SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			w.logger.Info("worker stopping")
+			w.srv.Shutdown()
+			return nil
+		case <-t.C:
+			w.Sweep(ctx, w.cfg.StaleAfter)
+		}
+	}
+}
+
+// Sweep re-enqueues work the database says is unfinished and that nothing has
+// touched for staleAfter (0: all of it, as at start-up). Deterministic task
+// ids make this harmless when the task is in fact still queued.
+func (w *Worker) Sweep(ctx context.Context, staleAfter time.Duration) {
+	ds, err := w.store.DatasetsWithStatus(ctx, jobs.DatasetUploaded, jobs.DatasetImporting)
+	if err != nil {
+		w.logger.Error("sweep: list unfinished imports", "err", err)
+		return
+	}
+	cutoff := time.Now().Add(-staleAfter)
+	for _, d := range ds {
+		if staleAfter > 0 && d.UpdatedAt.After(cutoff) {
+			continue
+		}
+		if err := w.queue.EnqueueImport(ctx, d.ID); err != nil {
+			w.logger.Error("sweep: re-enqueue import", "dataset_id", d.ID, "err", err)
+		}
+	}
+}
+
+func (w *Worker) handleImport(ctx context.Context, t *asynq.Task) error {
+	var p Payload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DatasetID == 0 {
+		return fmt.Errorf("bad import payload: %w", asynq.SkipRetry)
+	}
+	err := w.importer.Import(ctx, p.DatasetID, dataset.Options{})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, dataset.ErrInputRejected):
+		return nil // recorded on the dataset for the user; retrying cannot help
+	case jobs.ErrorCode(err) == jobs.ENOTFOUND:
+		return nil // the job was deleted meanwhile
+	}
+	return err
+}
+
+// asynqLogger routes asynq's own log lines through slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"partnerhub/jobs"
+)
+
+func (s *Server) listJobs(c *gin.Context) {
+	list, err := s.store.JobsOwnedBy(c.Request.Context(), currentUser(c).ID, 500)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "jobs_list.html", page{Nav: "jobs", Data: gin.H{"Jobs": list}})
+}
+
+func (s *Server) newJobForm(c *gin.Context) {
+	s.render(c, http.StatusOK, "job_new.html", page{Nav: "new", Data: gin.H{}})
+}
+
+func (s *Server) createJob(c *gin.Context) {
+	title := strings.TrimSpace(c.PostForm("title"))
+	description := strings.TrimSpace(c.PostForm("description"))
+	j, err := s.store.CreateJob(c.Request.Context(), currentUser(c).ID, title, description)
+	if err != nil {
+		if jobs.ErrorCode(err) == jobs.EINVALID {
+			// Show the form again with what was typed.
+			s.render(c, http.StatusUnprocessableEntity, "job_new.html", page{Nav: "new",
+				Flash: &flash{Kind: "error", Text: jobs.ErrorMessage(err)},
+				Data:  gin.H{"Title": title, "Description": description}})
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	s.logger.Info("job created", "job_id", j.ID, "user_id", j.OwnerID)
+	s.setFlash(c, "ok", "Job created. Now upload the partner's dataset.")
+	c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
+}
+
+func (s *Server) showJob(c *gin.Context) {
+	j := currentJob(c)
+	ds, err := s.store.DatasetOfJob(c.Request.Context(), j.ID)
+	if err != nil && jobs.ErrorCode(err) != jobs.ENOTFOUND {
+		s.fail(c, err)
+		return
+	}
+	p := page{Data: gin.H{"Job": j, "Dataset": ds, "MaxUpload": humanLimit(s.cfg.MaxUploadBytes)}}
+	if ds != nil && (ds.Status == jobs.DatasetUploaded || ds.Status == jobs.DatasetImporting) {
+		p.Refresh = 3
+	}
+	s.render(c, http.StatusOK, "job_show.html", p)
+}
+
+// jobStatus is the JSON the job page polls for progress.
+func (s *Server) jobStatus(c *gin.Context) {
+	j := currentJob(c)
+	out := gin.H{"job": gin.H{"id": j.ID, "status": j.Status, "error": j.Error}}
+	ds, err := s.store.DatasetOfJob(c.Request.Context(), j.ID)
+	switch {
+	case err == nil:
+		out["dataset"] = gin.H{"status": ds.Status, "rows": ds.RowCount, "error": ds.Error, "file_name": ds.FileName}
+	case jobs.ErrorCode(err) != jobs.ENOTFOUND:
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) deleteJob(c *gin.Context) {
+	j := currentJob(c)
+	if err := s.store.DeleteJob(c.Request.Context(), j.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.logger.Info("job deleted", "job_id", j.ID, "user_id", currentUser(c).ID)
+	s.setFlash(c, "ok", "The job \""+j.Title+"\" was deleted.")
+	c.Redirect(http.StatusSeeOther, "/jobs")
+}

@@ -1,0 +1,191 @@
+package web
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/csrf"
+
+	"partnerhub/jobs"
+)
+
+// Context keys.
+const (
+	keyUser = "partnerhub.user"
+	keyJob  = "partnerhub.job"
+)
+
+// logRequests logs one line per request: never the query string, which may
+// carry a CSRF token or an OAuth verifier.
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.logger.Info("request",
+		"method", c.Request.Method,
+		"path", c.Request.URL.Path,
+		"status", c.Writer.Status(),
+		"duration_ms", time.Since(start).Milliseconds(),
+		"ip", c.ClientIP())
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.logger.Error("panic serving request", "path", c.Request.URL.Path, "panic", v)
+			s.fail(c, jobs.Errorf(jobs.EINTERNAL, "Something went wrong on our side; the error has been logged."))
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https://commons.wikimedia.org https://upload.wikimedia.org; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+	c.Next()
+}
+
+// isHTTPS says whether the client reached us over HTTPS: directly, or through
+// a trusted proxy that says so (Toolforge terminates TLS at its front proxy).
+// X-Forwarded-Proto from anyone else is ignored.
+func (s *Server) isHTTPS(c *gin.Context) bool {
+	if c.Request.TLS != nil {
+		return true
+	}
+	return s.fromTrustedProxy(c) && strings.EqualFold(c.Request.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (s *Server) fromTrustedProxy(c *gin.Context) bool {
+	ip, err := netip.ParseAddr(c.RemoteIP())
+	if err != nil {
+		return false
+	}
+	for _, p := range s.proxies {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// csrf protects every state-changing request with gorilla/csrf's masked
+// tokens. Multipart uploads carry the token in the query string instead of
+// the body, so checking it never makes the server buffer a 100 MB upload.
+func (s *Server) csrf() gin.HandlerFunc {
+	protect := csrf.Protect(s.cfg.CSRFKey,
+		csrf.CookieName("partnerhub_csrf"),
+		csrf.FieldName("csrf_token"),
+		csrf.Path("/"),
+		csrf.HttpOnly(true),
+		csrf.Secure(s.cfg.SecureCookies),
+		csrf.SameSite(csrf.SameSiteLaxMode),
+		csrf.ErrorHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.logger.Info("csrf check failed", "path", r.URL.Path, "reason", csrf.FailureReason(r))
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte("This form has expired or was sent from another site. Go back, reload the page and try again.\n"))
+		})),
+	)
+	return func(c *gin.Context) {
+		if strings.HasPrefix(c.ContentType(), "multipart/") && c.Request.Header.Get("X-CSRF-Token") == "" {
+			if tok := c.Query("csrf_token"); tok != "" {
+				c.Request.Header.Set("X-CSRF-Token", tok)
+			}
+		}
+		if !s.isHTTPS(c) {
+			c.Request = csrf.PlaintextHTTPRequest(c.Request)
+		}
+		passed := false
+		protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			passed = true
+			c.Request = r
+			c.Next()
+		})).ServeHTTP(c.Writer, c.Request)
+		if !passed {
+			c.Abort()
+		}
+	}
+}
+
+// identify records who is asking, if anyone.
+func (s *Server) identify(c *gin.Context) {
+	u, err := s.auth.CurrentUser(c)
+	if err != nil {
+		s.fail(c, err)
+		c.Abort()
+		return
+	}
+	if u != nil {
+		c.Set(keyUser, u)
+	}
+	c.Next()
+}
+
+func currentUser(c *gin.Context) *jobs.User {
+	if v, ok := c.Get(keyUser); ok {
+		return v.(*jobs.User)
+	}
+	return nil
+}
+
+// requireUser sends anonymous visitors to log in.
+func (s *Server) requireUser(c *gin.Context) {
+	if currentUser(c) == nil {
+		c.Redirect(http.StatusSeeOther, "/login?next="+c.Request.URL.Path)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// loadJob loads the job named in the path and checks the user may see it.
+// Anyone else gets the same 404 as for a job that does not exist, so job ids
+// reveal nothing.
+func (s *Server) loadJob(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(c, jobs.Errorf(jobs.ENOTFOUND, "There is no such job."))
+		c.Abort()
+		return
+	}
+	j, err := s.store.Job(c.Request.Context(), id)
+	if err == nil && !canSeeJob(currentUser(c), j) {
+		err = jobs.Errorf(jobs.ENOTFOUND, "The job was not found.")
+	}
+	if err != nil {
+		s.fail(c, err)
+		c.Abort()
+		return
+	}
+	c.Set(keyJob, j)
+	c.Next()
+}
+
+func canSeeJob(u *jobs.User, j *jobs.Job) bool {
+	return u != nil && j.OwnerID == u.ID
+}
+
+func currentJob(c *gin.Context) *jobs.Job {
+	return c.MustGet(keyJob).(*jobs.Job)
+}
+
+// serveStatic serves embedded assets. Their URLs carry the build version
+// (see renderer), so browsers may keep them long.
+func (s *Server) serveStatic() gin.HandlerFunc {
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(s.static)))
+	return func(c *gin.Context) {
+		if c.Query("v") != "" {
+			c.Header("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			c.Header("Cache-Control", "public, max-age=3600")
+		}
+		files.ServeHTTP(c.Writer, c.Request)
+	}
+}

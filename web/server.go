@@ -1,0 +1,131 @@
+// Package web is Partnerhub's HTTP side: the Gin router, its middleware
+// (logging, CSRF, who the user is, access to jobs), and handlers that turn
+// requests into calls on the store and the queue and render html/template
+// pages. Pages are plain server-rendered HTML that work without JavaScript;
+// static/app.js only makes them quicker to use.
+package web
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/gin-gonic/gin"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/store"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Config is what the web side needs to know about its deployment.
+type Config struct {
+	Version        string
+	DataDir        string // uploads are stored under DataDir/uploads
+	MaxUploadBytes int64
+	SecureCookies  bool     // set cookies Secure (served over HTTPS, e.g. behind Toolforge's proxy)
+	TrustedProxies []string // addresses whose X-Forwarded-* headers are believed; nil trusts none
+	CSRFKey        []byte   // 32 bytes
+}
+
+// Queue is the part of the task queue the web side uses.
+type Queue interface {
+	EnqueueImport(ctx context.Context, datasetID int64) error
+}
+
+// Pinger reports whether a dependency answers (for /healthz).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Authenticator says who is making a request. The local one answers with
+// the single local user; the OAuth one reads the session.
+type Authenticator interface {
+	// CurrentUser returns the user, or nil when nobody is signed in.
+	CurrentUser(c *gin.Context) (*jobs.User, error)
+	// LocalMode is true when the tool runs for one local user without OAuth.
+	LocalMode() bool
+}
+
+// Server holds the web side's dependencies.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	queue   Queue
+	redis   Pinger
+	auth    Authenticator
+	logger  *slog.Logger
+	pages   *renderer
+	static  fs.FS
+	proxies []netip.Prefix
+}
+
+// New builds the server; Handler returns its router.
+func New(cfg Config, st *store.Store, q Queue, redis Pinger, auth Authenticator, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	pages, err := newRenderer(static, cfg.Version)
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, store: st, queue: q, redis: redis, auth: auth, logger: logger, pages: pages, static: static, proxies: proxies}, nil
+}
+
+// Handler builds the router.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
+	r.Use(s.logRequests, s.recover, securityHeaders)
+
+	r.GET("/healthz", s.health)
+	r.GET("/static/*path", s.serveStatic())
+	r.HEAD("/static/*path", s.serveStatic())
+	r.NoRoute(func(c *gin.Context) { s.fail(c, jobs.Errorf(jobs.ENOTFOUND, "There is no page at this address.")) })
+
+	app := r.Group("/", s.csrf(), s.identify)
+	app.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/jobs") })
+	app.GET("/jobs", s.requireUser, s.listJobs)
+	app.GET("/jobs/new", s.requireUser, s.newJobForm)
+	app.POST("/jobs", s.requireUser, s.createJob)
+
+	job := app.Group("/jobs/:id", s.requireUser, s.loadJob)
+	job.GET("", s.showJob)
+	job.GET("/status.json", s.jobStatus)
+	job.POST("/delete", s.deleteJob)
+	job.POST("/dataset", s.uploadDataset)
+	job.GET("/dataset", s.previewDataset)
+	return r
+}
+
+// parseProxies reads addresses or CIDR ranges of trusted proxies.
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		if pr, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pr.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is neither an IP address nor a CIDR range", p)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
