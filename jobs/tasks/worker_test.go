@@ -1,0 +1,157 @@
+package tasks_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/dataset"
+	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
+	"partnerhub/jobs/tasks"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// testRedisDB is the database number tests may flush on the real server.
+const testRedisDB = 15
+
+// redisServers yields the in-process Redis always, and the real server when
+// PARTNERHUB_TEST_REDIS_ADDR is set (required in CI).
+func redisServers(t *testing.T, fn func(t *testing.T, r *tasks.Redis)) {
+	t.Run("embedded", func(t *testing.T) {
+		r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Close)
+		fn(t, r)
+	})
+	t.Run("redis", func(t *testing.T) {
+		addr := os.Getenv("PARTNERHUB_TEST_REDIS_ADDR")
+		if addr == "" {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("PARTNERHUB_TEST_REDIS_ADDR is not set; CI must test against Redis")
+			}
+			t.Skip("PARTNERHUB_TEST_REDIS_ADDR not set")
+		}
+		r, err := tasks.OpenRedis(context.Background(), addr, testRedisDB, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Close)
+		fn(t, r)
+	})
+}
+
+func uniqueQueue() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "partnerhub-test-" + hex.EncodeToString(b[:])
+}
+
+func uploadDataset(t *testing.T, st *store.Store, rows int) *jobs.Dataset {
+	t.Helper()
+	ctx := context.Background()
+	u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+	j, _ := st.CreateJob(ctx, u.ID, "Queue test", "")
+	var b strings.Builder
+	b.WriteString("id,name\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&b, "%d,Name %d\n", i, i)
+	}
+	path, size, err := dataset.SaveUpload(strings.NewReader(b.String()), t.TempDir(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.CreateDataset(ctx, j.ID, "q.csv", path, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func startWorker(t *testing.T, r *tasks.Redis, st *store.Store, q *tasks.Queue) {
+	t.Helper()
+	w := tasks.NewWorker(r.Client, tasks.WorkerConfig{Queue: q.Name(), Concurrency: 2, ShutdownTimeout: 5 * time.Second},
+		st, q, dataset.NewImporter(st, dataset.Limits{}, quiet), quiet)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker stopped with %v", err)
+		}
+	})
+}
+
+func waitImported(t *testing.T, st *store.Store, id int64, rows int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		d, err := st.Dataset(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status == jobs.DatasetImported {
+			if d.RowCount != rows {
+				t.Fatalf("imported %d rows, want %d", d.RowCount, rows)
+			}
+			n, _ := st.CountRows(context.Background(), id)
+			if n != rows {
+				t.Fatalf("stored %d rows, want %d", n, rows)
+			}
+			return
+		}
+		if d.Status == jobs.DatasetFailed {
+			t.Fatalf("import failed: %s", d.Error)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("import did not finish in 30s")
+}
+
+func TestWorkerImportsQueuedDataset(t *testing.T) {
+	redisServers(t, func(t *testing.T, r *tasks.Redis) {
+		st := storetest.SQLite(t)
+		q := tasks.NewQueue(r.Client, uniqueQueue())
+		ds := uploadDataset(t, st, 7000)
+		if err := q.EnqueueImport(context.Background(), ds.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Enqueuing the same work twice is harmless.
+		if err := q.EnqueueImport(context.Background(), ds.ID); err != nil {
+			t.Fatal(err)
+		}
+		startWorker(t, r, st, q)
+		waitImported(t, st, ds.ID, 7000)
+	})
+}
+
+// TestLostRedisLosesNoWork: the queue's data vanishes (a restarted in-process
+// Redis, a flushed or evicting server) after the upload was recorded; the
+// worker's start-up sweep finds the unfinished import in the database.
+func TestLostRedisLosesNoWork(t *testing.T) {
+	redisServers(t, func(t *testing.T, r *tasks.Redis) {
+		st := storetest.SQLite(t)
+		q := tasks.NewQueue(r.Client, uniqueQueue())
+		ds := uploadDataset(t, st, 3000)
+		if err := q.EnqueueImport(context.Background(), ds.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Client.FlushDB(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		startWorker(t, r, st, q)
+		waitImported(t, st, ds.ID, 3000)
+	})
+}
