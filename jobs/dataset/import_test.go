@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,3 +184,5 @@ func TestSaveUploadEnforcesLimit(t *testing.T) {
 		t.Fatalf("upload mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
