@@ -136,3 +136,71 @@ func TestRowsBatchesAreIdempotentAndPaged(t *testing.T) {
 		}
 	})
 }
+
+func TestReconcileBatchesAreSavedOnce(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+		j, _ := st.CreateJob(ctx, u.ID, "Reconcile", "")
+		ds, _ := st.CreateDataset(ctx, j.ID, "a.csv", "/none", 1)
+		ds.RowCount = 250
+		if err := st.FinishImport(ctx, ds, nil); err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.JobProgress(ctx, j.ID)
+		if err != nil || p.Batches != 0 || p.Rows != 250 {
+			t.Fatalf("progress before start: %+v %v", p, err)
+		}
+		if err := st.StartReconciliation(ctx, j.ID, 250, 100); err != nil {
+			t.Fatal(err)
+		}
+		pending, _ := st.BatchesWithStatus(ctx, j.ID, jobs.BatchPending, 10)
+		if len(pending) != 3 || pending[2].FirstRow != 201 || pending[2].LastRow != 250 {
+			t.Fatalf("batches: %+v", pending)
+		}
+		results := func(first, last int64, status jobs.MatchStatus) []jobs.RowMatch {
+			var out []jobs.RowMatch
+			for r := first; r <= last; r++ {
+				out = append(out, jobs.RowMatch{Row: r, Status: status, QID: fmt.Sprint("Q", r), Label: "Item", Score: 0.95,
+					Candidates: []jobs.CandidateSummary{{QID: fmt.Sprint("Q", r), Score: 0.95, Evidence: []string{"label equal"}}}})
+			}
+			return out
+		}
+		saved, err := st.SaveBatchResult(ctx, j.ID, 1, results(1, 100, jobs.MatchMatched), 2)
+		if err != nil || !saved {
+			t.Fatalf("first save: %v %v", saved, err)
+		}
+		// A replayed task must change nothing, even with other results.
+		saved, err = st.SaveBatchResult(ctx, j.ID, 1, results(1, 100, jobs.MatchNone), 2)
+		if err != nil || saved {
+			t.Fatalf("replayed save: %v %v", saved, err)
+		}
+		if err := st.FailBatchAttempt(ctx, j.ID, 3, "endpoint answered garbage", true); err != nil {
+			t.Fatal(err)
+		}
+		if done, _ := st.FinishReconciliationIfDone(ctx, j.ID); done {
+			t.Fatal("finished with a pending batch")
+		}
+		if saved, _ := st.SaveBatchResult(ctx, j.ID, 2, results(101, 200, jobs.MatchReview), 3); !saved {
+			t.Fatal("batch 2 not saved")
+		}
+		if done, err := st.FinishReconciliationIfDone(ctx, j.ID); !done || err != nil {
+			t.Fatalf("finish: %v %v", done, err)
+		}
+		p, _ = st.JobProgress(ctx, j.ID)
+		if p.Done != 200 || p.Failed != 50 || p.Matched != 100 || p.Review != 100 || p.Requests != 5 || p.Percent() != 100 || p.BatchesDone != 2 {
+			t.Fatalf("progress: %+v", p)
+		}
+		ms, _ := st.RowMatches(ctx, j.ID, 0, 1000)
+		if len(ms) != 200 || ms[0].Status != jobs.MatchMatched || ms[0].Candidates[0].Evidence[0] != "label equal" {
+			t.Fatalf("matches: %d, first %+v", len(ms), ms[0])
+		}
+		jj, _ := st.Job(ctx, j.ID)
+		if jj.Status != jobs.JobReconciled {
+			t.Fatalf("job status %s", jj.Status)
+		}
+		if err := st.TransitionJob(ctx, j.ID, jobs.JobPaused, jobs.JobReconciling); jobs.ErrorCode(err) != jobs.ECONFLICT {
+			t.Fatalf("pause a finished job: %v", err)
+		}
+	})
+}

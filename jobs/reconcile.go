@@ -1,0 +1,112 @@
+package jobs
+
+import "time"
+
+// MatchStatus is what reconciliation concluded for a row.
+type MatchStatus string
+
+const (
+	MatchMatched MatchStatus = "matched" // auto-accepted: confident and unambiguous
+	MatchReview  MatchStatus = "review"  // candidates, not confident: a person decides
+	MatchNone    MatchStatus = "none"    // no candidate found
+	MatchError   MatchStatus = "error"   // the row could not be matched (see the batch error)
+)
+
+// BatchStatus is where one batch of a reconciliation stands.
+type BatchStatus string
+
+const (
+	BatchPending BatchStatus = "pending"
+	BatchDone    BatchStatus = "done"
+	BatchFailed  BatchStatus = "failed"
+)
+
+// CandidateSummary is what the store keeps of one candidate item for a row.
+type CandidateSummary struct {
+	QID         string              `json:"qid"`
+	Label       string              `json:"label,omitempty"`
+	Description string              `json:"description,omitempty"`
+	Score       float64             `json:"score"`
+	Evidence    []string            `json:"evidence,omitempty"`
+	Types       []string            `json:"types,omitempty"`
+	Facts       map[string][]string `json:"facts,omitempty"`
+}
+
+// RowMatch is a row's reconciliation result, best candidate first.
+type RowMatch struct {
+	JobID      int64
+	Row        int64
+	Status     MatchStatus
+	QID        string // best candidate (for matched: the match)
+	Label      string
+	Score      float64
+	Candidates []CandidateSummary
+	UpdatedAt  time.Time
+}
+
+// Batch is a contiguous range of rows reconciled as one unit of work.
+type Batch struct {
+	JobID    int64
+	No       int64
+	FirstRow int64
+	LastRow  int64
+	Status   BatchStatus
+	Attempts int
+	Error    string
+	Matched  int
+	Review   int
+	None     int
+	Requests int
+}
+
+// Progress sums a job's reconciliation so far.
+type Progress struct {
+	Rows        int64 // rows in the dataset
+	Done        int64 // rows in finished batches
+	Matched     int64
+	Review      int64
+	None        int64
+	Failed      int64 // rows in failed batches
+	Batches     int64
+	BatchesDone int64
+	Requests    int64 // SPARQL/API requests spent
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	LastDoneAt  time.Time
+}
+
+// Percent is how far the job is, 0..100.
+func (p Progress) Percent() int {
+	if p.Rows == 0 {
+		return 0
+	}
+	return int(100 * (p.Done + p.Failed) / p.Rows)
+}
+
+// Rate is rows per second since the start, until now or the end.
+func (p Progress) Rate(now time.Time) float64 {
+	if p.StartedAt.IsZero() || p.Done == 0 {
+		return 0
+	}
+	end := now
+	if !p.FinishedAt.IsZero() {
+		end = p.FinishedAt
+	} else if !p.LastDoneAt.IsZero() {
+		end = p.LastDoneAt
+	}
+	secs := end.Sub(p.StartedAt).Seconds()
+	if secs <= 0 {
+		return 0
+	}
+	return float64(p.Done) / secs
+}
+
+// ETA estimates the time left at the current rate; 0 when unknown or done.
+func (p Progress) ETA(now time.Time) time.Duration {
+	r := p.Rate(now)
+	left := p.Rows - p.Done - p.Failed
+	if r == 0 || left <= 0 {
+		return 0
+	}
+	return time.Duration(float64(left)/r) * time.Second
+}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"partnerhub/jobs"
+)
+
+// StartReconciliation splits the job's rows into batches of batchSize, drops
+// the results of any earlier run, and marks the job reconciling. The batches
+// are the units of work the queue carries.
+func (s *Store) StartReconciliation(ctx context.Context, jobID, rows int64, batchSize int) error {
+	if batchSize <= 0 {
+		return fmt.Errorf("batch size must be positive")
+	}
+	now := s.now()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM row_matches WHERE job_id = ?`, `DELETE FROM reconcile_batches WHERE job_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, jobID); err != nil {
+				return fmt.Errorf("clear earlier run: %w", err)
+			}
+		}
+		const perBatch = 5
+		var (
+			b    strings.Builder
+			args []any
+		)
+		flush := func() error {
+			if len(args) == 0 {
+				return nil
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO reconcile_batches (job_id, batch_no, first_row, last_row, status, error, updated_at) VALUES `+strings.TrimSuffix(b.String(), ", "), args...)
+			b.Reset()
+			args = args[:0]
+			return err
+		}
+		no := int64(0)
+		for first := int64(1); first <= rows; first += int64(batchSize) {
+			no++
+			last := min(first+int64(batchSize)-1, rows)
+			b.WriteString("(?, ?, ?, ?, ?, '', ?), ")
+			args = append(args, jobID, no, first, last, jobs.BatchPending, now)
+			if len(args) >= maxParams/perBatch/6*6 {
+				if err := flush(); err != nil {
+					return fmt.Errorf("plan batches: %w", err)
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return fmt.Errorf("plan batches: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, error = '', reconcile_started_at = ?, reconcile_finished_at = 0, batch_size = ?, updated_at = ? WHERE id = ?`,
+			jobs.JobReconciling, now, batchSize, now, jobID)
+		return err
+	})
+}
+
+const batchCols = `job_id, batch_no, first_row, last_row, status, attempts, error, n_matched, n_review, n_none, requests`
+
+func scanBatch(sc interface{ Scan(...any) error }) (*jobs.Batch, error) {
+	var (
+		b      jobs.Batch
+		status string
+	)
+	if err := sc.Scan(&b.JobID, &b.No, &b.FirstRow, &b.LastRow, &status, &b.Attempts, &b.Error, &b.Matched, &b.Review, &b.None, &b.Requests); err != nil {
+		return nil, err
+	}
+	b.Status = jobs.BatchStatus(status)
+	return &b, nil
+}
+
+// Batch loads one batch.
+func (s *Store) Batch(ctx context.Context, jobID, no int64) (*jobs.Batch, error) {
+	b, err := scanBatch(s.db.QueryRowContext(ctx, `SELECT `+batchCols+` FROM reconcile_batches WHERE job_id = ? AND batch_no = ?`, jobID, no))
+	if err != nil {
+		return nil, notFound(err, "The batch")
+	}
+	return b, nil
+}
+
+// BatchesWithStatus lists up to limit of a job's batches in a state, in order.
+func (s *Store) BatchesWithStatus(ctx context.Context, jobID int64, status jobs.BatchStatus, limit int) ([]*jobs.Batch, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+batchCols+` FROM reconcile_batches WHERE job_id = ? AND status = ? ORDER BY batch_no LIMIT ?`, jobID, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list batches: %w", err)
+	}
+	defer rows.Close()
+	var out []*jobs.Batch
+	for rows.Next() {
+		b, err := scanBatch(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// SaveBatchResult stores the results of a pending batch and marks it done,
+// in one transaction. It returns false, changing nothing, when the batch is
+// not pending any more (a replayed task, or a run restarted meanwhile): a
+// batch's results are written exactly once.
+func (s *Store) SaveBatchResult(ctx context.Context, jobID, no int64, matches []jobs.RowMatch, requests int) (bool, error) {
+	var counts [3]int
+	for _, m := range matches {
+		switch m.Status {
+		case jobs.MatchMatched:
+			counts[0]++
+		case jobs.MatchReview:
+			counts[1]++
+		default:
+			counts[2]++
+		}
+	}
+	now := s.now()
+	saved := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE reconcile_batches SET status = ?, error = '', n_matched = ?, n_review = ?, n_none = ?, requests = requests + ?, updated_at = ?, done_at = ?
+			WHERE job_id = ? AND batch_no = ? AND status = ?`,
+			jobs.BatchDone, counts[0], counts[1], counts[2], requests, now, now, jobID, no, jobs.BatchPending)
+		if err != nil {
+			return fmt.Errorf("mark batch %d done: %w", no, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		const perRow = 8
+		for len(matches) > 0 {
+			chunk := matches[:min(len(matches), maxParams/perRow/4)]
+			matches = matches[len(chunk):]
+			var b strings.Builder
+			args := make([]any, 0, len(chunk)*perRow)
+			b.WriteString(`INSERT INTO row_matches (job_id, row_num, status, qid, label, score, candidates_json, updated_at) VALUES `)
+			for i, m := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+				cands, err := json.Marshal(m.Candidates)
+				if err != nil {
+					return fmt.Errorf("encode candidates of row %d: %w", m.Row, err)
+				}
+				args = append(args, jobID, m.Row, m.Status, m.QID, truncateRunes(m.Label, 500), m.Score, string(cands), now)
+			}
+			b.WriteString(s.d.upsert([]string{"job_id", "row_num"}, "status", "qid", "label", "score", "candidates_json", "updated_at"))
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return fmt.Errorf("store results of batch %d: %w", no, err)
+			}
+		}
+		saved = true
+		return nil
+	})
+	return saved, err
+}
+
+// FailBatchAttempt records a failed attempt; when final, the batch is given
+// up (its rows count as failed) so the job can finish.
+func (s *Store) FailBatchAttempt(ctx context.Context, jobID, no int64, message string, final bool) error {
+	status := jobs.BatchPending
+	if final {
+		status = jobs.BatchFailed
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE reconcile_batches SET attempts = attempts + 1, error = ?, status = ?, updated_at = ? WHERE job_id = ? AND batch_no = ? AND status = ?`,
+		truncateRunes(message, 2000), status, s.now(), jobID, no, jobs.BatchPending)
+	return err
+}
+
+// FinishReconciliationIfDone marks a reconciling job reconciled once no batch
+// is pending. It returns true when it did.
+func (s *Store) FinishReconciliationIfDone(ctx context.Context, jobID int64) (bool, error) {
+	var pending int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM reconcile_batches WHERE job_id = ? AND status = ?`, jobID, jobs.BatchPending).Scan(&pending); err != nil {
+		return false, err
+	}
+	if pending > 0 {
+		return false, nil
+	}
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = ?, reconcile_finished_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		jobs.JobReconciled, now, now, jobID, jobs.JobReconciling)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// TransitionJob moves a job from one of the from states to the to state,
+// atomically; ECONFLICT when it is in none of them.
+func (s *Store) TransitionJob(ctx context.Context, jobID int64, to jobs.JobStatus, from ...jobs.JobStatus) error {
+	args := []any{to, s.now(), jobID}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = ?, updated_at = ? WHERE id = ? AND status IN (?`+strings.Repeat(", ?", len(from)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("change job status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		j, err := s.Job(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		return jobs.Errorf(jobs.ECONFLICT, "The job is %s, so it cannot become %s.", j.Status, to)
+	}
+	return nil
+}
+
+// JobsWithStatus lists the ids of jobs in a state (for the recovery sweep).
+func (s *Store) JobsWithStatus(ctx context.Context, status jobs.JobStatus) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM jobs WHERE status = ? ORDER BY id`, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// JobProgress sums the job's batches; cheap at any size (one row per batch).
+func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, error) {
+	var (
+		p                                         jobs.Progress
+		batchesDone, done, failed                 sql.NullInt64
+		matched, review, none, requests, lastDone sql.NullInt64
+		started, finished                         int64
+	)
+	// SUMs are NULL for a job without batches; hence the NullInt64s.
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
+			SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN status = 'done' THEN last_row - first_row + 1 ELSE 0 END),
+			SUM(CASE WHEN status = 'failed' THEN last_row - first_row + 1 ELSE 0 END),
+			SUM(n_matched), SUM(n_review), SUM(n_none), SUM(requests), MAX(done_at)
+		FROM reconcile_batches WHERE job_id = ?`, jobID).
+		Scan(&p.Batches, &batchesDone, &done, &failed, &matched, &review, &none, &requests, &lastDone)
+	if err != nil {
+		return p, fmt.Errorf("read progress: %w", err)
+	}
+	p.BatchesDone = batchesDone.Int64
+	p.Done, p.Failed = done.Int64, failed.Int64
+	p.Matched, p.Review, p.None, p.Requests = matched.Int64, review.Int64, none.Int64, requests.Int64
+	p.LastDoneAt = msToTime(lastDone.Int64)
+	if err := s.db.QueryRowContext(ctx, `SELECT j.reconcile_started_at, j.reconcile_finished_at, COALESCE(d.row_count, 0)
+		FROM jobs j LEFT JOIN datasets d ON d.job_id = j.id WHERE j.id = ?`, jobID).Scan(&started, &finished, &p.Rows); err != nil {
+		return p, notFound(err, "The job")
+	}
+	p.StartedAt, p.FinishedAt = msToTime(started), msToTime(finished)
+	return p, nil
+}
+
+// RowMatches returns up to limit results with row numbers after after, in order.
+func (s *Store) RowMatches(ctx context.Context, jobID, after int64, limit int) ([]jobs.RowMatch, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT row_num, status, qid, label, score, candidates_json, updated_at FROM row_matches
+		WHERE job_id = ? AND row_num > ? ORDER BY row_num LIMIT ?`, jobID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	defer rows.Close()
+	var out []jobs.RowMatch
+	for rows.Next() {
+		var (
+			m       jobs.RowMatch
+			status  string
+			cands   string
+			updated int64
+		)
+		if err := rows.Scan(&m.Row, &status, &m.QID, &m.Label, &m.Score, &cands, &updated); err != nil {
+			return nil, err
+		}
+		m.JobID, m.Status, m.UpdatedAt = jobID, jobs.MatchStatus(status), msToTime(updated)
+		if err := json.Unmarshal([]byte(cands), &m.Candidates); err != nil {
+			return nil, fmt.Errorf("decode candidates of row %d: %w", m.Row, err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
