@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"partnerhub/jobs"
 )
@@ -159,13 +160,13 @@ func (s *Store) SaveBatchResult(ctx context.Context, jobID, no int64, matches []
 
 // FailBatchAttempt records a failed attempt; when final, the batch is given
 // up (its rows count as failed) so the job can finish.
-func (s *Store) FailBatchAttempt(ctx context.Context, jobID, no int64, message string, final bool) error {
+func (s *Store) FailBatchAttempt(ctx context.Context, jobID, no int64, message string, requests int, final bool) error {
 	status := jobs.BatchPending
 	if final {
 		status = jobs.BatchFailed
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE reconcile_batches SET attempts = attempts + 1, error = ?, status = ?, updated_at = ? WHERE job_id = ? AND batch_no = ? AND status = ?`,
-		truncateRunes(message, 2000), status, s.now(), jobID, no, jobs.BatchPending)
+	_, err := s.db.ExecContext(ctx, `UPDATE reconcile_batches SET attempts = attempts + 1, error = ?, status = ?, requests = requests + ?, updated_at = ? WHERE job_id = ? AND batch_no = ? AND status = ?`,
+		truncateRunes(message, 2000), status, requests, s.now(), jobID, no, jobs.BatchPending)
 	return err
 }
 
@@ -293,4 +294,18 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
+}
+
+// LastBatchActivity is when any of the job's batches last changed: the sweep
+// takes a job whose batches are all quiet for lost work.
+func (s *Store) LastBatchActivity(ctx context.Context, jobID int64) (time.Time, error) {
+	var ms sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(updated_at) FROM reconcile_batches WHERE job_id = ?`, jobID).Scan(&ms)
+	return msToTime(ms.Int64), err
+}
+
+// SetJobError records a message about the job for its owner.
+func (s *Store) SetJobError(ctx context.Context, jobID int64, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET error = ?, updated_at = ? WHERE id = ?`, truncateRunes(message, 2000), s.now(), jobID)
+	return err
 }

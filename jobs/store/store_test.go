@@ -175,7 +175,7 @@ func TestReconcileBatchesAreSavedOnce(t *testing.T) {
 		if err != nil || saved {
 			t.Fatalf("replayed save: %v %v", saved, err)
 		}
-		if err := st.FailBatchAttempt(ctx, j.ID, 3, "endpoint answered garbage", true); err != nil {
+		if err := st.FailBatchAttempt(ctx, j.ID, 3, "endpoint answered garbage", 1, true); err != nil {
 			t.Fatal(err)
 		}
 		if done, _ := st.FinishReconciliationIfDone(ctx, j.ID); done {
@@ -188,7 +188,7 @@ func TestReconcileBatchesAreSavedOnce(t *testing.T) {
 			t.Fatalf("finish: %v %v", done, err)
 		}
 		p, _ = st.JobProgress(ctx, j.ID)
-		if p.Done != 200 || p.Failed != 50 || p.Matched != 100 || p.Review != 100 || p.Requests != 5 || p.Percent() != 100 || p.BatchesDone != 2 {
+		if p.Done != 200 || p.Failed != 50 || p.Matched != 100 || p.Review != 100 || p.Requests != 6 || p.Percent() != 100 || p.BatchesDone != 2 {
 			t.Fatalf("progress: %+v", p)
 		}
 		ms, _ := st.RowMatches(ctx, j.ID, 0, 1000)

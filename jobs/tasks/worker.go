@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -23,6 +24,7 @@ type WorkerConfig struct {
 	ShutdownTimeout time.Duration // how long running tasks may take to finish on shutdown; default 25s
 	SweepEvery      time.Duration // how often unfinished work is re-enqueued; default 30s
 	StaleAfter      time.Duration // work untouched this long counts as lost; default 90s
+	RetryBase       time.Duration // first retry delay, doubled per attempt up to 5 min; default 2s
 }
 
 // Worker runs task handlers and the recovery sweep.
@@ -32,11 +34,20 @@ type Worker struct {
 	store    *store.Store
 	queue    *Queue
 	importer *dataset.Importer
+	matcher  Matcher
 	logger   *slog.Logger
 }
 
+// Deps are what the handlers work with.
+type Deps struct {
+	Store    *store.Store
+	Queue    *Queue
+	Importer *dataset.Importer
+	Matcher  Matcher // nil: reconciliation batches fail with a clear error
+}
+
 // NewWorker wires the handlers; Run starts them.
-func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, st *store.Store, q *Queue, im *dataset.Importer, logger *slog.Logger) *Worker {
+func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, d Deps, logger *slog.Logger) *Worker {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
@@ -49,13 +60,23 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, st *store.Store, q *
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = 90 * time.Second
 	}
-	w := &Worker{cfg: cfg, store: st, queue: q, importer: im, logger: logger}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 2 * time.Second
+	}
+	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, logger: logger}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          map[string]int{cfg.Queue: 1},
 		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          asynqLogger{logger},
-		LogLevel:        asynq.WarnLevel,
+		// Retries wait in asynq's scheduled set; look for due ones often.
+		DelayedTaskCheckInterval: time.Second,
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			d := cfg.RetryBase << min(n, 10)
+			d = min(d, 5*time.Minute)
+			return d/2 + rand.N(d/2+1) // jitter, so retries of many batches spread out
+		},
+		Logger:   asynqLogger{logger},
+		LogLevel: asynq.WarnLevel,
 		// Never log payloads: they hold ids only, but errors may quote them.
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			logger.Warn("task failed", "type", t.Type(), "err", err)
@@ -69,6 +90,8 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, st *store.Store, q *
 func (w *Worker) Handler() asynq.Handler {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeImportDataset, w.handleImport)
+	mux.HandleFunc(TypeReconcileDispatch, w.handleDispatch)
+	mux.HandleFunc(TypeReconcileBatch, w.handleBatch)
 	return mux
 }
 
@@ -110,6 +133,24 @@ func (w *Worker) Sweep(ctx context.Context, staleAfter time.Duration) {
 		}
 		if err := w.queue.EnqueueImport(ctx, d.ID); err != nil {
 			w.logger.Error("sweep: re-enqueue import", "dataset_id", d.ID, "err", err)
+		}
+	}
+	ids, err := w.store.JobsWithStatus(ctx, jobs.JobReconciling)
+	if err != nil {
+		w.logger.Error("sweep: list running jobs", "err", err)
+		return
+	}
+	for _, id := range ids {
+		last, err := w.store.LastBatchActivity(ctx, id)
+		if err != nil {
+			w.logger.Error("sweep: batch activity", "job_id", id, "err", err)
+			continue
+		}
+		if staleAfter > 0 && last.After(cutoff) {
+			continue
+		}
+		if err := w.queue.EnqueueDispatch(ctx, id); err != nil {
+			w.logger.Error("sweep: re-dispatch job", "job_id", id, "err", err)
 		}
 	}
 }

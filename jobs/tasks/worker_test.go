@@ -81,8 +81,13 @@ func uploadDataset(t *testing.T, st *store.Store, rows int) *jobs.Dataset {
 
 func startWorker(t *testing.T, r *tasks.Redis, st *store.Store, q *tasks.Queue) {
 	t.Helper()
-	w := tasks.NewWorker(r.Client, tasks.WorkerConfig{Queue: q.Name(), Concurrency: 2, ShutdownTimeout: 5 * time.Second},
-		st, q, dataset.NewImporter(st, dataset.Limits{}, quiet), quiet)
+	startWorkerWith(t, r, st, q, nil)
+}
+
+func startWorkerWith(t *testing.T, r *tasks.Redis, st *store.Store, q *tasks.Queue, m tasks.Matcher) {
+	t.Helper()
+	w := tasks.NewWorker(r.Client, tasks.WorkerConfig{Queue: q.Name(), Concurrency: 2, ShutdownTimeout: 5 * time.Second, RetryBase: 50 * time.Millisecond},
+		tasks.Deps{Store: st, Queue: q, Importer: dataset.NewImporter(st, dataset.Limits{}, quiet), Matcher: m}, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
