@@ -50,9 +50,14 @@ func (s *Server) showJob(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p := page{Data: gin.H{"Job": j, "Dataset": ds, "MaxUpload": humanLimit(s.cfg.MaxUploadBytes)}}
-	if ds != nil && (ds.Status == jobs.DatasetUploaded || ds.Status == jobs.DatasetImporting) {
-		p.Refresh = 3
+	prog, err := s.store.JobProgress(c.Request.Context(), j.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := page{Data: gin.H{"Job": j, "Dataset": ds, "MaxUpload": humanLimit(s.cfg.MaxUploadBytes), "Progress": newProgressView(prog)}}
+	if (ds != nil && (ds.Status == jobs.DatasetUploaded || ds.Status == jobs.DatasetImporting)) || j.Status == jobs.JobReconciling {
+		p.Refresh = 5
 	}
 	s.render(c, http.StatusOK, "job_show.html", p)
 }
@@ -69,6 +74,12 @@ func (s *Server) jobStatus(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	prog, err := s.store.JobProgress(c.Request.Context(), j.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out["reconciliation"] = newProgressView(prog)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 }

@@ -52,21 +52,35 @@ type Authenticator interface {
 	LocalMode() bool
 }
 
+// Deps are the services the web side calls.
+type Deps struct {
+	Store         *store.Store
+	Queue         Queue
+	Runner        Runner
+	Redis         Pinger
+	Auth          Authenticator
+	TemplateCheck TemplateCheck // nil: only JSON syntax is checked
+	Logger        *slog.Logger
+}
+
 // Server holds the web side's dependencies.
 type Server struct {
-	cfg     Config
-	store   *store.Store
-	queue   Queue
-	redis   Pinger
-	auth    Authenticator
-	logger  *slog.Logger
-	pages   *renderer
-	static  fs.FS
-	proxies []netip.Prefix
+	cfg           Config
+	store         *store.Store
+	queue         Queue
+	runner        Runner
+	redis         Pinger
+	auth          Authenticator
+	templateCheck TemplateCheck
+	logger        *slog.Logger
+	pages         *renderer
+	static        fs.FS
+	proxies       []netip.Prefix
 }
 
 // New builds the server; Handler returns its router.
-func New(cfg Config, st *store.Store, q Queue, redis Pinger, auth Authenticator, logger *slog.Logger) (*Server, error) {
+func New(cfg Config, d Deps) (*Server, error) {
+	logger := d.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -82,7 +96,8 @@ func New(cfg Config, st *store.Store, q Queue, redis Pinger, auth Authenticator,
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, store: st, queue: q, redis: redis, auth: auth, logger: logger, pages: pages, static: static, proxies: proxies}, nil
+	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck,
+		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
 // Handler builds the router.
@@ -110,6 +125,9 @@ func (s *Server) Handler() http.Handler {
 	job.POST("/delete", s.deleteJob)
 	job.POST("/dataset", s.uploadDataset)
 	job.GET("/dataset", s.previewDataset)
+	job.GET("/mapping", s.mappingPage)
+	job.POST("/mapping", s.saveMapping)
+	job.POST("/reconcile/:action", s.reconcileAction)
 	return r
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -38,6 +39,31 @@ func (q *recordingQueue) EnqueueImport(_ context.Context, id int64) error {
 	return nil
 }
 
+// recordingRunner remembers reconciliation actions.
+type recordingRunner struct {
+	mu      sync.Mutex
+	actions []string
+}
+
+func (r *recordingRunner) record(a string, id int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.actions = append(r.actions, fmt.Sprintf("%s %d", a, id))
+	return nil
+}
+func (r *recordingRunner) StartReconciliation(_ context.Context, id int64) error {
+	return r.record("start", id)
+}
+func (r *recordingRunner) PauseReconciliation(_ context.Context, id int64) error {
+	return r.record("pause", id)
+}
+func (r *recordingRunner) ResumeReconciliation(_ context.Context, id int64) error {
+	return r.record("resume", id)
+}
+func (r *recordingRunner) CancelReconciliation(_ context.Context, id int64) error {
+	return r.record("cancel", id)
+}
+
 // headerAuth identifies users by a test header, so one server can serve two people.
 type headerAuth struct{ users map[string]*jobs.User }
 
@@ -67,7 +93,7 @@ func newFixture(t *testing.T, maxUpload int64, redis web.Pinger) *fixture {
 	bob, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "2", Username: "Bob"})
 	q := &recordingQueue{}
 	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: maxUpload, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		st, q, redis, headerAuth{users: map[string]*jobs.User{"alice": alice, "bob": bob}}, nil)
+		web.Deps{Store: st, Queue: q, Runner: &recordingRunner{}, Redis: redis, Auth: headerAuth{users: map[string]*jobs.User{"alice": alice, "bob": bob}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,5 +300,78 @@ func TestPreviewShowsRowsAndColumnStats(t *testing.T) {
 	_, body = f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/dataset?after=100", j.ID), nil, "")
 	if !strings.Contains(body, "Rows 101–120") || strings.Contains(body, "Next rows") {
 		t.Error("last page wrong")
+	}
+}
+
+// importedJobFor makes a job of user u with an imported two-column dataset.
+func (f *fixture) importedJobFor(t *testing.T, u *jobs.User) *jobs.Job {
+	t.Helper()
+	ctx := context.Background()
+	j, _ := f.st.CreateJob(ctx, u.ID, "Mapped", "")
+	ds, _ := f.st.CreateDataset(ctx, j.ID, "m.csv", "/none", 10)
+	ds.Columns, ds.Encoding, ds.Delimiter = []string{"name", "born"}, "utf-8", ','
+	_ = f.st.StartImport(ctx, ds)
+	_ = f.st.AppendRows(ctx, ds.ID, []jobs.Row{{Num: 1, Cells: []string{"Ada", "1815"}}}, 1)
+	ds.RowCount = 1
+	_ = f.st.FinishImport(ctx, ds, nil)
+	return j
+}
+
+func TestMappingFormWritesTemplate(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	j := f.importedJobFor(t, f.alice)
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	form := url.Values{
+		"csrf_token": {f.csrfToken(t, "alice", path)},
+		"role_0":     {"label"},
+		"role_1":     {"property"}, "property_1": {"p569"}, "kind_1": {"time"},
+		"languages": {"en, sv"}, "type_qid": {"q5"}, "auto_accept": {"0.92"},
+	}
+	resp, body := f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save mapping: %d %s", resp.StatusCode, body)
+	}
+	got, _ := f.st.Job(context.Background(), j.ID)
+	var tmpl struct {
+		Languages  []string                     `json:"languages"`
+		Type       struct{ QID string }         `json:"type"`
+		Columns    map[string]map[string]string `json:"columns"`
+		AutoAccept struct{ Score float64 }      `json:"auto_accept"`
+	}
+	if err := json.Unmarshal(got.Template, &tmpl); err != nil {
+		t.Fatalf("stored template %s: %v", got.Template, err)
+	}
+	if strings.Join(tmpl.Languages, ",") != "en,sv" || tmpl.Type.QID != "Q5" || tmpl.Columns["name"]["role"] != "label" ||
+		tmpl.Columns["born"]["property"] != "P569" || tmpl.Columns["born"]["kind"] != "time" || tmpl.AutoAccept.Score != 0.92 {
+		t.Fatalf("template %s", got.Template)
+	}
+	// The page shows the saved mapping back.
+	_, body = f.do(t, "alice", "GET", path, nil, "")
+	if !strings.Contains(body, `value="P569"`) || !strings.Contains(body, `value="Q5"`) {
+		t.Fatal("mapping page does not show the saved template")
+	}
+}
+
+func TestReconcileActionsReachRunnerAndAreOwnerOnly(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	runner := &recordingRunner{}
+	s, _ := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
+		web.Deps{Store: f.st, Queue: f.queue, Runner: runner, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
+	f.srv.Config.Handler = s.Handler()
+	j := f.importedJobFor(t, f.alice)
+	for _, action := range []string{"start", "pause", "resume", "cancel"} {
+		path := fmt.Sprintf("/jobs/%d/reconcile/%s", j.ID, action)
+		bobToken := f.csrfToken(t, "bob", "/jobs/new")
+		if resp, _ := f.do(t, "bob", "POST", path, strings.NewReader("csrf_token="+url.QueryEscape(bobToken)), "application/x-www-form-urlencoded"); resp.StatusCode != 404 {
+			t.Errorf("bob %s: %d, want 404", action, resp.StatusCode)
+		}
+		token := f.csrfToken(t, "alice", fmt.Sprintf("/jobs/%d", j.ID))
+		if resp, _ := f.do(t, "alice", "POST", path, strings.NewReader("csrf_token="+url.QueryEscape(token)), "application/x-www-form-urlencoded"); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("alice %s: %d", action, resp.StatusCode)
+		}
+	}
+	want := fmt.Sprintf("start %d,pause %d,resume %d,cancel %d", j.ID, j.ID, j.ID, j.ID)
+	if got := strings.Join(runner.actions, ","); got != want {
+		t.Fatalf("runner saw %q, want %q", got, want)
 	}
 }

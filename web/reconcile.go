@@ -1,0 +1,292 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"partnerhub/jobs"
+)
+
+// Runner starts and steers a job's background reconciliation.
+type Runner interface {
+	StartReconciliation(ctx context.Context, jobID int64) error
+	PauseReconciliation(ctx context.Context, jobID int64) error
+	ResumeReconciliation(ctx context.Context, jobID int64) error
+	CancelReconciliation(ctx context.Context, jobID int64) error
+}
+
+// TemplateCheck validates a job template against the dataset's columns and
+// returns it normalised (defaults filled, stable order), or an error that
+// lists every problem in words for the user.
+type TemplateCheck func(template []byte, columns []string) ([]byte, error)
+
+// columnKinds are the kinds a mapped column may have (see the job template).
+var columnKinds = []string{"external-id", "time", "item", "string", "quantity", "url"}
+
+// mappingForm is what the mapping page shows and posts.
+type mappingForm struct {
+	Columns     []mappingColumn
+	Languages   string
+	TypeQID     string
+	TypeExact   bool
+	AutoAccept  string
+	Margin      string
+	Endpoint    string
+	APIURL      string
+	Kinds       []string
+	RawTemplate string
+}
+
+type mappingColumn struct {
+	Name     string
+	Role     string // "", "label" or "property"
+	Property string
+	Kind     string
+	Stats    *jobs.ColumnStats
+}
+
+var (
+	propertyID = regexp.MustCompile(`^P[1-9][0-9]*$`)
+	itemID     = regexp.MustCompile(`^Q[1-9][0-9]*$`)
+)
+
+// formFromTemplate fills the form from a stored template (or defaults).
+func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
+	var t struct {
+		Wikibase struct {
+			SPARQLEndpoint string `json:"sparql_endpoint"`
+			APIURL         string `json:"api_url"`
+		} `json:"wikibase"`
+		Languages []string `json:"languages"`
+		Type      *struct {
+			QID   string `json:"qid"`
+			Exact bool   `json:"exact"`
+		} `json:"type"`
+		Columns map[string]struct {
+			Role     string `json:"role"`
+			Property string `json:"property"`
+			Kind     string `json:"kind"`
+		} `json:"columns"`
+		AutoAccept *struct {
+			Score  float64 `json:"score"`
+			Margin float64 `json:"margin"`
+		} `json:"auto_accept"`
+	}
+	_ = json.Unmarshal(tmpl, &t)
+	f := mappingForm{Kinds: columnKinds, Languages: "en", RawTemplate: string(tmpl)}
+	if len(t.Languages) > 0 {
+		f.Languages = strings.Join(t.Languages, ", ")
+	}
+	if t.Type != nil {
+		f.TypeQID, f.TypeExact = t.Type.QID, t.Type.Exact
+	}
+	if t.AutoAccept != nil {
+		f.AutoAccept = strconv.FormatFloat(t.AutoAccept.Score, 'f', -1, 64)
+		f.Margin = strconv.FormatFloat(t.AutoAccept.Margin, 'f', -1, 64)
+	}
+	f.Endpoint, f.APIURL = t.Wikibase.SPARQLEndpoint, t.Wikibase.APIURL
+	for i, name := range ds.Columns {
+		c := mappingColumn{Name: name}
+		if i < len(ds.ColumnStats) {
+			c.Stats = &ds.ColumnStats[i]
+		}
+		if m, ok := t.Columns[name]; ok {
+			c.Property, c.Kind = m.Property, m.Kind
+			if m.Role == "label" {
+				c.Role = "label"
+			} else if m.Property != "" {
+				c.Role = "property"
+			}
+		}
+		f.Columns = append(f.Columns, c)
+	}
+	return f
+}
+
+// templateFromForm builds the template JSON from the posted form, keeping the
+// parts of the stored template the form does not show (e.g. write settings).
+func templateFromForm(c *gin.Context, stored []byte, ds *jobs.Dataset) ([]byte, mappingForm) {
+	doc := map[string]any{}
+	_ = json.Unmarshal(stored, &doc)
+	if _, ok := doc["version"]; !ok {
+		doc["version"] = 1
+	}
+	var langs []string
+	for _, l := range strings.FieldsFunc(c.PostForm("languages"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		langs = append(langs, strings.TrimSpace(l))
+	}
+	doc["languages"] = langs
+	if q := strings.ToUpper(strings.TrimSpace(c.PostForm("type_qid"))); q != "" {
+		doc["type"] = map[string]any{"qid": q, "exact": c.PostForm("type_exact") == "on"}
+	} else {
+		delete(doc, "type")
+	}
+	wb, _ := doc["wikibase"].(map[string]any)
+	if wb == nil {
+		wb = map[string]any{}
+	}
+	if e := strings.TrimSpace(c.PostForm("endpoint")); e != "" {
+		wb["sparql_endpoint"] = e
+	}
+	if a := strings.TrimSpace(c.PostForm("api_url")); a != "" {
+		wb["api_url"] = a
+	}
+	if len(wb) > 0 {
+		doc["wikibase"] = wb
+	}
+	aa := map[string]any{}
+	for _, k := range []string{"auto_accept", "margin"} {
+		if v := strings.TrimSpace(c.PostForm(k)); v != "" {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				aa[map[string]string{"auto_accept": "score", "margin": "margin"}[k]] = f
+			} else {
+				aa[map[string]string{"auto_accept": "score", "margin": "margin"}[k]] = v // left for validation to name
+			}
+		}
+	}
+	if len(aa) > 0 {
+		doc["auto_accept"] = aa
+	}
+	cols := map[string]any{}
+	for i, name := range ds.Columns {
+		key := strconv.Itoa(i)
+		switch c.PostForm("role_" + key) {
+		case "label":
+			cols[name] = map[string]any{"role": "label"}
+		case "property":
+			cols[name] = map[string]any{
+				"property": strings.ToUpper(strings.TrimSpace(c.PostForm("property_" + key))),
+				"kind":     c.PostForm("kind_" + key),
+			}
+		}
+	}
+	doc["columns"] = cols
+	out, _ := json.MarshalIndent(doc, "", "  ")
+	return out, formFromTemplate(out, ds)
+}
+
+func (s *Server) mappingPage(c *gin.Context) {
+	j := currentJob(c)
+	ds, ok := s.importedDataset(c, j)
+	if !ok {
+		return
+	}
+	s.render(c, http.StatusOK, "job_mapping.html", page{Data: gin.H{"Job": j, "Dataset": ds, "Form": formFromTemplate(j.Template, ds)}})
+}
+
+func (s *Server) saveMapping(c *gin.Context) {
+	j := currentJob(c)
+	ds, ok := s.importedDataset(c, j)
+	if !ok {
+		return
+	}
+	if j.Status == jobs.JobReconciling {
+		s.fail(c, jobs.Errorf(jobs.ECONFLICT, "The job is being reconciled; pause or cancel it before changing the mapping."))
+		return
+	}
+	var raw []byte
+	var form mappingForm
+	if t := strings.TrimSpace(c.PostForm("template_json")); t != "" && c.PostForm("use_json") == "on" {
+		raw, form = []byte(t), formFromTemplate([]byte(t), ds)
+		form.RawTemplate = t
+	} else {
+		raw, form = templateFromForm(c, j.Template, ds)
+	}
+	checked, err := s.checkTemplate(raw, ds.Columns)
+	if err != nil {
+		s.render(c, http.StatusUnprocessableEntity, "job_mapping.html", page{
+			Flash: &flash{Kind: "error", Text: "The mapping has problems: " + jobs.ErrorMessage(err)},
+			Data:  gin.H{"Job": j, "Dataset": ds, "Form": form}})
+		return
+	}
+	if err := s.store.SetJobTemplate(c.Request.Context(), j.ID, checked); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.setFlash(c, "ok", "Mapping saved.")
+	c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
+}
+
+func (s *Server) checkTemplate(raw []byte, columns []string) ([]byte, error) {
+	if s.templateCheck == nil {
+		if !json.Valid(raw) {
+			return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON")
+		}
+		return raw, nil
+	}
+	return s.templateCheck(raw, columns)
+}
+
+// importedDataset loads the job's dataset, sending the user back to the job
+// page when it is not imported yet.
+func (s *Server) importedDataset(c *gin.Context, j *jobs.Job) (*jobs.Dataset, bool) {
+	ds, err := s.store.DatasetOfJob(c.Request.Context(), j.ID)
+	if err != nil && jobs.ErrorCode(err) != jobs.ENOTFOUND {
+		s.fail(c, err)
+		return nil, false
+	}
+	if ds == nil || ds.Status != jobs.DatasetImported {
+		s.setFlash(c, "error", "Upload and import a dataset first.")
+		c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
+		return nil, false
+	}
+	return ds, true
+}
+
+// reconcileAction handles Start, Pause, Resume and Cancel.
+func (s *Server) reconcileAction(c *gin.Context) {
+	j := currentJob(c)
+	ctx := c.Request.Context()
+	var (
+		err  error
+		done string
+	)
+	switch c.Param("action") {
+	case "start":
+		err, done = s.runner.StartReconciliation(ctx, j.ID), "Reconciliation started."
+	case "pause":
+		err, done = s.runner.PauseReconciliation(ctx, j.ID), "Paused. Batches already running finish first."
+	case "resume":
+		err, done = s.runner.ResumeReconciliation(ctx, j.ID), "Resumed."
+	case "cancel":
+		err, done = s.runner.CancelReconciliation(ctx, j.ID), "Cancelled. The results so far are kept."
+	default:
+		err = jobs.Errorf(jobs.ENOTFOUND, "There is no such action.")
+	}
+	if err != nil {
+		if code := jobs.ErrorCode(err); code == jobs.EINVALID || code == jobs.ECONFLICT {
+			s.setFlash(c, "error", jobs.ErrorMessage(err))
+			c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	s.logger.Info("reconciliation "+c.Param("action"), "job_id", j.ID, "user_id", currentUser(c).ID)
+	s.setFlash(c, "ok", done)
+	c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
+}
+
+// progressView is the reconciliation progress as pages and JSON show it.
+type progressView struct {
+	jobs.Progress
+	Percent int     `json:"percent"`
+	Rate    float64 `json:"rows_per_second"`
+	ETA     string  `json:"eta"`
+}
+
+func newProgressView(p jobs.Progress) progressView {
+	now := time.Now()
+	v := progressView{Progress: p, Percent: p.Percent(), Rate: p.Rate(now)}
+	if eta := p.ETA(now); eta > 0 {
+		v.ETA = eta.Round(time.Second).String()
+	}
+	return v
+}
