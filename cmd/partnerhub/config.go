@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything read from the environment, once, in main.
+type config struct {
+	Addr            string
+	DataDir         string
+	DBDSN           string
+	RedisAddr       string
+	RedisDB         int
+	Queue           string
+	MaxUploadBytes  int64
+	MaxRows         int64
+	SecretKey       string
+	LogFormat       string
+	LogLevel        string
+	SecureCookies   bool
+	TrustedProxies  []string
+	Concurrency     int
+	ShutdownTimeout time.Duration
+	LocalUser       string
+}
+
+// env lists every variable with its default, for --help and the README.
+var env = []struct{ name, def, help string }{
+	{"PORT", "", "port to listen on (all interfaces); Toolforge sets it"},
+	{"PARTNERHUB_ADDR", "127.0.0.1:8000", "address to listen on when PORT is unset"},
+	{"PARTNERHUB_DATA_DIR", "./data", "SQLite database, uploads and the generated secret key"},
+	{"PARTNERHUB_DB_DSN", "", "MariaDB/MySQL DSN (user:pass@tcp(host:3306)/db); empty: SQLite in the data directory"},
+	{"PARTNERHUB_REDIS_ADDR", "", "Redis host:port; empty: an in-process Redis"},
+	{"PARTNERHUB_REDIS_DB", "0", "Redis database number"},
+	{"PARTNERHUB_QUEUE", "partnerhub", "asynq queue name (make it unique on a shared Redis)"},
+	{"PARTNERHUB_MAX_UPLOAD_MB", "100", "largest dataset upload, in MB"},
+	{"PARTNERHUB_MAX_ROWS", "2000000", "most rows one dataset may hold"},
+	{"PARTNERHUB_SECRET_KEY", "", "32-byte key (base64 or hex) for CSRF and token encryption; empty: generated once into the data directory"},
+	{"PARTNERHUB_LOG_FORMAT", "text", "text or json"},
+	{"PARTNERHUB_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"PARTNERHUB_SECURE_COOKIES", "false", "mark cookies Secure (set true behind HTTPS)"},
+	{"PARTNERHUB_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs whose X-Forwarded-* headers are trusted"},
+	{"PARTNERHUB_WORKER_CONCURRENCY", "4", "tasks a worker runs at once"},
+	{"PARTNERHUB_SHUTDOWN_TIMEOUT", "25s", "how long running tasks and requests may take to finish on shutdown"},
+	{"PARTNERHUB_LOCAL_USER", "local", "name of the single user when no OAuth consumer is configured"},
+}
+
+func getenv(name string) string {
+	for _, e := range env {
+		if e.name == name {
+			if v, ok := os.LookupEnv(name); ok && strings.TrimSpace(v) != "" {
+				return strings.TrimSpace(v)
+			}
+			return e.def
+		}
+	}
+	panic("undeclared environment variable " + name)
+}
+
+func loadConfig() (config, error) {
+	var (
+		c    config
+		errs []string
+	)
+	intVar := func(name string) int64 {
+		v, err := strconv.ParseInt(getenv(name), 10, 64)
+		if err != nil || v < 0 {
+			errs = append(errs, fmt.Sprintf("%s must be a non-negative whole number, not %q", name, getenv(name)))
+		}
+		return v
+	}
+	boolVar := func(name string) bool {
+		v, err := strconv.ParseBool(getenv(name))
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s must be true or false, not %q", name, getenv(name)))
+		}
+		return v
+	}
+	c.Addr = getenv("PARTNERHUB_ADDR")
+	if p := getenv("PORT"); p != "" {
+		c.Addr = ":" + p
+	}
+	c.DataDir = getenv("PARTNERHUB_DATA_DIR")
+	c.DBDSN = getenv("PARTNERHUB_DB_DSN")
+	c.RedisAddr = getenv("PARTNERHUB_REDIS_ADDR")
+	c.RedisDB = int(intVar("PARTNERHUB_REDIS_DB"))
+	c.Queue = getenv("PARTNERHUB_QUEUE")
+	c.MaxUploadBytes = intVar("PARTNERHUB_MAX_UPLOAD_MB") << 20
+	c.MaxRows = intVar("PARTNERHUB_MAX_ROWS")
+	c.SecretKey = getenv("PARTNERHUB_SECRET_KEY")
+	c.LogFormat = getenv("PARTNERHUB_LOG_FORMAT")
+	c.LogLevel = getenv("PARTNERHUB_LOG_LEVEL")
+	c.SecureCookies = boolVar("PARTNERHUB_SECURE_COOKIES")
+	if p := getenv("PARTNERHUB_TRUSTED_PROXIES"); p != "" {
+		for _, s := range strings.Split(p, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.TrustedProxies = append(c.TrustedProxies, s)
+			}
+		}
+	}
+	c.Concurrency = int(intVar("PARTNERHUB_WORKER_CONCURRENCY"))
+	d, err := time.ParseDuration(getenv("PARTNERHUB_SHUTDOWN_TIMEOUT"))
+	if err != nil {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_SHUTDOWN_TIMEOUT must be a duration like 25s, not %q", getenv("PARTNERHUB_SHUTDOWN_TIMEOUT")))
+	}
+	c.ShutdownTimeout = d
+	c.LocalUser = getenv("PARTNERHUB_LOCAL_USER")
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_LOG_FORMAT must be text or json, not %q", c.LogFormat))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return c, nil
+}
