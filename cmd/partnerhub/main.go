@@ -173,7 +173,6 @@ func (a *app) close() {
 	}
 }
 
-
 // subkey derives an independent key for one purpose from the master secret.
 func subkey(master []byte, purpose string) []byte {
 	k, err := hkdf.Key(sha256.New, master, nil, "partnerhub "+purpose, 32)
