@@ -127,11 +127,11 @@ func (s *Store) AppendRows(ctx context.Context, datasetID int64, rows []jobs.Row
 					b.WriteString(", ")
 				}
 				b.WriteString("(?, ?, ?)")
-				cells, err := json.Marshal(r.Cells)
+				cells, err := marshalCells(r.Cells)
 				if err != nil {
 					return fmt.Errorf("encode row %d: %w", r.Num, err)
 				}
-				args = append(args, datasetID, r.Num, string(cells))
+				args = append(args, datasetID, r.Num, cells)
 			}
 			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 				return fmt.Errorf("insert rows %d-%d: %w", chunk[0].Num, chunk[len(chunk)-1].Num, err)
@@ -226,4 +226,16 @@ func (s *Store) CountRows(ctx context.Context, datasetID int64) (int64, error) {
 	var n int64
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM dataset_rows WHERE dataset_id = ?`, datasetID).Scan(&n)
 	return n, err
+}
+
+// marshalCells encodes a row as JSON without HTML escaping, so that text
+// search (LIKE) finds "<", ">" and "&" as typed.
+func marshalCells(cells []string) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(cells); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
