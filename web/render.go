@@ -52,6 +52,15 @@ func newRenderer(static fs.FS, version string) (*renderer, error) {
 		"bytes":     dataset.HumanBytes,
 		"percent":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 		"delimiter": func(r rune) string { return dataset.DelimiterWord(r) },
+		"add":       func(a, b int) int { return a + b },
+		"dict": func(kv ...string) map[string]string {
+			m := map[string]string{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i]] = kv[i+1]
+			}
+			return m
+		},
+		"agreement": agreement,
 	}
 	pageFiles, err := fs.Glob(templates.FS, "*.html")
 	if err != nil {
@@ -163,4 +172,20 @@ func takeFlash(c *gin.Context) *flash {
 		return nil
 	}
 	return &flash{Kind: kind, Text: text}
+}
+
+// agreement classes a row value against an item's values for the review
+// page: "agree" when the item has it (dates compared on the row's precision),
+// "conflict" when the item has other values, "" when either side is empty.
+func agreement(rowValue string, itemValues []string) string {
+	rowValue = strings.TrimSpace(rowValue)
+	if rowValue == "" || len(itemValues) == 0 {
+		return ""
+	}
+	for _, v := range itemValues {
+		if strings.EqualFold(v, rowValue) || strings.HasPrefix(strings.TrimPrefix(v, "+"), rowValue) {
+			return "agree"
+		}
+	}
+	return "conflict"
 }

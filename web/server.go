@@ -60,6 +60,7 @@ type Deps struct {
 	Redis         Pinger
 	Auth          Authenticator
 	TemplateCheck TemplateCheck // nil: only JSON syntax is checked
+	ItemCheck     ItemCheck     // nil: typed QIDs are checked for form only
 	Logger        *slog.Logger
 }
 
@@ -72,6 +73,7 @@ type Server struct {
 	redis         Pinger
 	auth          Authenticator
 	templateCheck TemplateCheck
+	itemCheck     ItemCheck
 	logger        *slog.Logger
 	pages         *renderer
 	static        fs.FS
@@ -96,7 +98,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck,
+	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
@@ -128,6 +130,10 @@ func (s *Server) Handler() http.Handler {
 	job.GET("/mapping", s.mappingPage)
 	job.POST("/mapping", s.saveMapping)
 	job.POST("/reconcile/:action", s.reconcileAction)
+	job.GET("/review", s.reviewPage)
+	job.POST("/review/bulk", s.bulkAccept)
+	job.POST("/review/row/:row", s.decide)
+	job.GET("/export.csv", s.exportDecisions)
 	return r
 }
 

@@ -375,3 +375,8 @@ func TestReconcileActionsReachRunnerAndAreOwnerOnly(t *testing.T) {
 		t.Fatalf("runner saw %q, want %q", got, want)
 	}
 }
+
+func readAll(resp *http.Response) string {
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

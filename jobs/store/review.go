@@ -277,3 +277,41 @@ func (s *Store) DecisionCounts(ctx context.Context, jobID int64) (map[jobs.Decis
 	}
 	return out, rows.Err()
 }
+
+// ExportPage returns up to limit dataset rows after row number after, each
+// with its reconciliation result and decision when there are any (rows not
+// reconciled yet come with an empty result).
+func (s *Store) ExportPage(ctx context.Context, jobID, datasetID, after int64, limit int) ([]jobs.ReviewRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.row_num, r.cells_json, COALESCE(m.status, ''), COALESCE(m.qid, ''), COALESCE(m.label, ''), COALESCE(m.score, 0),
+			d.kind, d.qid, u.username, d.decided_at
+		FROM dataset_rows r
+		LEFT JOIN row_matches m ON m.job_id = ? AND m.row_num = r.row_num
+		LEFT JOIN decisions d ON d.job_id = ? AND d.row_num = r.row_num
+		LEFT JOIN users u ON u.id = d.user_id
+		WHERE r.dataset_id = ? AND r.row_num > ? ORDER BY r.row_num LIMIT ?`, jobID, jobID, datasetID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read export page: %w", err)
+	}
+	defer rows.Close()
+	var out []jobs.ReviewRow
+	for rows.Next() {
+		var (
+			rr                 jobs.ReviewRow
+			cells, status      string
+			dKind, dQID, dUser sql.NullString
+			dAt                sql.NullInt64
+		)
+		if err := rows.Scan(&rr.Row, &cells, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &dKind, &dQID, &dUser, &dAt); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(cells), &rr.Cells); err != nil {
+			return nil, fmt.Errorf("decode row %d: %w", rr.Row, err)
+		}
+		rr.Match.Row, rr.Match.Status = rr.Row, jobs.MatchStatus(status)
+		if dKind.Valid {
+			rr.Decision = &jobs.Decision{JobID: jobID, Row: rr.Row, Kind: jobs.DecisionKind(dKind.String), QID: dQID.String, UserName: dUser.String, DecidedAt: msToTime(dAt.Int64)}
+		}
+		out = append(out, rr)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,268 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/export"
+)
+
+// reviewPageSize is how many rows one review page shows.
+const reviewPageSize = 25
+
+// ItemCheck confirms that an item exists on the job's Wikibase and returns
+// its label; used when a reviewer types a QID by hand.
+type ItemCheck func(ctx context.Context, job *jobs.Job, qid string) (label string, err error)
+
+// templateView is the part of a job template the review page needs.
+type templateView struct {
+	SiteURL string
+	// Properties maps a column to the property it holds, in column order.
+	Properties []mappedColumn
+}
+
+type mappedColumn struct {
+	Column   string
+	Index    int
+	Property string
+}
+
+func parseTemplateView(raw []byte, columns []string) templateView {
+	var t struct {
+		Wikibase struct {
+			SiteURL string `json:"site_url"`
+		} `json:"wikibase"`
+		Columns map[string]struct {
+			Property string `json:"property"`
+		} `json:"columns"`
+	}
+	_ = json.Unmarshal(raw, &t)
+	v := templateView{SiteURL: t.Wikibase.SiteURL}
+	if v.SiteURL == "" {
+		v.SiteURL = "https://www.wikidata.org/wiki/"
+	}
+	for i, c := range columns {
+		if m, ok := t.Columns[c]; ok && m.Property != "" {
+			v.Properties = append(v.Properties, mappedColumn{Column: c, Index: i, Property: m.Property})
+		}
+	}
+	return v
+}
+
+// reviewQuery is the review page's filter as it travels in the URL.
+type reviewQuery struct {
+	Status, Min, Max, Text, Sort string
+}
+
+func (q reviewQuery) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"status": q.Status, "min": q.Min, "max": q.Max, "q": q.Text, "sort": q.Sort} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+func (q reviewQuery) Encode() string { return q.values().Encode() }
+
+func (s *Server) reviewPage(c *gin.Context) {
+	j := currentJob(c)
+	ds, ok := s.importedDataset(c, j)
+	if !ok {
+		return
+	}
+	q := reviewQuery{Status: c.Query("status"), Min: c.Query("min"), Max: c.Query("max"), Text: c.Query("q"), Sort: c.Query("sort")}
+	f := jobs.ReviewFilter{Status: q.Status, Text: q.Text, SortBy: q.Sort}
+	var err error
+	if f.MinScore, err = parseScore(q.Min); err == nil {
+		f.MaxScore, err = parseScore(q.Max)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var cur *jobs.ReviewCursor
+	if a := c.Query("after"); a != "" {
+		row, err1 := strconv.ParseInt(a, 10, 64)
+		score, err2 := strconv.ParseFloat(c.DefaultQuery("after_score", "0"), 64)
+		if err1 != nil || err2 != nil {
+			s.fail(c, jobs.Errorf(jobs.EINVALID, "The page position in the address is malformed."))
+			return
+		}
+		cur = &jobs.ReviewCursor{Row: row, Score: score}
+	}
+	rows, next, err := s.store.ReviewPage(c.Request.Context(), j.ID, ds.ID, f, cur, reviewPageSize)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	counts, err := s.store.DecisionCounts(c.Request.Context(), j.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	prog, err := s.store.JobProgress(c.Request.Context(), j.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	byKind := map[string]int64{}
+	for k, n := range counts {
+		byKind[string(k)] = n
+	}
+	data := gin.H{"Job": j, "Dataset": ds, "Rows": rows, "Query": q, "Template": parseTemplateView(j.Template, ds.Columns),
+		"Counts": byKind, "Progress": prog, "Return": c.Request.URL.RequestURI()}
+	if next != nil {
+		v := q.values()
+		v.Set("after", strconv.FormatInt(next.Row, 10))
+		if q.Sort == "score" {
+			v.Set("after_score", strconv.FormatFloat(next.Score, 'g', -1, 64))
+		}
+		data["Next"] = "?" + v.Encode()
+	}
+	if cur != nil {
+		data["First"] = "?" + q.Encode()
+	}
+	s.render(c, http.StatusOK, "job_review.html", page{Data: data})
+}
+
+func parseScore(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f > 1 {
+		return 0, jobs.Errorf(jobs.EINVALID, "A score bound must be a number from 0 to 1, not %q.", s)
+	}
+	return f, nil
+}
+
+// decide handles one row's decision: accept a candidate or a typed QID,
+// reject all, mark "not on Wikidata", or undo.
+func (s *Server) decide(c *gin.Context) {
+	j := currentJob(c)
+	ctx := c.Request.Context()
+	row, err := strconv.ParseInt(c.Param("row"), 10, 64)
+	if err != nil {
+		s.fail(c, jobs.Errorf(jobs.ENOTFOUND, "There is no such row."))
+		return
+	}
+	version, _ := strconv.Atoi(c.PostForm("version"))
+	user := currentUser(c)
+	var d *jobs.Decision
+	switch action := c.PostForm("action"); action {
+	case "accept":
+		qid := strings.ToUpper(strings.TrimSpace(c.PostForm("qid")))
+		if c.PostForm("manual") == "1" && jobs.ValidQID(qid) && s.itemCheck != nil {
+			if _, err := s.itemCheck(ctx, j, qid); err != nil {
+				s.decisionFailed(c, j, err)
+				return
+			}
+		}
+		d, err = s.store.Decide(ctx, j.ID, row, jobs.DecisionAccept, qid, user.ID, version)
+	case "reject":
+		d, err = s.store.Decide(ctx, j.ID, row, jobs.DecisionReject, "", user.ID, version)
+	case "new":
+		d, err = s.store.Decide(ctx, j.ID, row, jobs.DecisionNew, "", user.ID, version)
+	case "undo":
+		err = s.store.Undo(ctx, j.ID, row, user.ID, version)
+	default:
+		err = jobs.Errorf(jobs.EINVALID, "Unknown review action %q.", action)
+	}
+	if err != nil {
+		s.decisionFailed(c, j, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, gin.H{"row": row, "decision": decisionJSON(d)})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, s.reviewReturn(c, j)+"#row-"+strconv.FormatInt(row, 10))
+}
+
+func decisionJSON(d *jobs.Decision) any {
+	if d == nil {
+		return nil
+	}
+	return gin.H{"kind": d.Kind, "qid": d.QID, "user": d.UserName, "version": d.Version, "decided_at": d.DecidedAt}
+}
+
+// decisionFailed reports a refused decision: in JSON for the page's script,
+// else as a message on the review page the reviewer came from.
+func (s *Server) decisionFailed(c *gin.Context, j *jobs.Job, err error) {
+	code := jobs.ErrorCode(err)
+	if code == jobs.EINTERNAL {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(statusFor(code), gin.H{"error": gin.H{"code": code, "message": jobs.ErrorMessage(err)}})
+		return
+	}
+	s.setFlash(c, "error", jobs.ErrorMessage(err))
+	c.Redirect(http.StatusSeeOther, s.reviewReturn(c, j))
+}
+
+// reviewReturn is where to go back to after a review form: the page the form
+// was on, if it is this job's review page.
+func (s *Server) reviewReturn(c *gin.Context, j *jobs.Job) string {
+	base := fmt.Sprintf("/jobs/%d/review", j.ID)
+	ret := c.PostForm("return")
+	if ret == base || strings.HasPrefix(ret, base+"?") {
+		return ret
+	}
+	return base
+}
+
+func (s *Server) bulkAccept(c *gin.Context) {
+	j := currentJob(c)
+	var (
+		n   int64
+		err error
+	)
+	switch c.PostForm("mode") {
+	case "matched":
+		n, err = s.store.AcceptInBulk(c.Request.Context(), j.ID, currentUser(c).ID, true, 0)
+	case "score":
+		var min float64
+		if min, err = parseScore(c.PostForm("min_score")); err == nil {
+			n, err = s.store.AcceptInBulk(c.Request.Context(), j.ID, currentUser(c).ID, false, min)
+		}
+	default:
+		err = jobs.Errorf(jobs.EINVALID, "Choose what to accept.")
+	}
+	if err != nil {
+		s.decisionFailed(c, j, err)
+		return
+	}
+	s.setFlash(c, "ok", fmt.Sprintf("Accepted the best candidate of %d rows.", n))
+	c.Redirect(http.StatusSeeOther, s.reviewReturn(c, j))
+}
+
+// exportDecisions streams the dataset with its decisions as CSV.
+func (s *Server) exportDecisions(c *gin.Context) {
+	j := currentJob(c)
+	ds, ok := s.importedDataset(c, j)
+	if !ok {
+		return
+	}
+	name := strings.TrimSuffix(ds.FileName, ".csv")
+	name = strings.TrimSuffix(name, ".tsv")
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, url.PathEscape(name+"-partnerhub.csv")))
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	if err := export.WriteDecisionsCSV(c.Request.Context(), c.Writer, s.store, j, ds, ','); err != nil {
+		// Headers are gone; the truncated file is the signal, the log the detail.
+		s.logger.Error("export failed", "job_id", j.ID, "err", err)
+	}
+}
