@@ -61,6 +61,8 @@ type Deps struct {
 	Auth          Authenticator
 	TemplateCheck TemplateCheck // nil: only JSON syntax is checked
 	ItemCheck     ItemCheck     // nil: typed QIDs are checked for form only
+	Login         WikiLogin     // nil in local mode
+	Sealer        TokenSealer   // required with Login
 	Logger        *slog.Logger
 }
 
@@ -74,6 +76,8 @@ type Server struct {
 	auth          Authenticator
 	templateCheck TemplateCheck
 	itemCheck     ItemCheck
+	login         WikiLogin
+	sealer        TokenSealer
 	logger        *slog.Logger
 	pages         *renderer
 	static        fs.FS
@@ -98,7 +102,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck,
+	if d.Login != nil && d.Sealer == nil {
+		return nil, fmt.Errorf("web: a WikiLogin needs a TokenSealer")
+	}
+	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
@@ -117,6 +124,12 @@ func (s *Server) Handler() http.Handler {
 
 	app := r.Group("/", s.csrf(), s.identify)
 	app.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/jobs") })
+	app.GET("/login", s.loginPage)
+	app.POST("/login", s.startLogin)
+	app.GET("/oauth/callback", s.oauthCallback)
+	app.POST("/logout", s.logout)
+	app.GET("/me", s.requireUser, s.mePage)
+	app.POST("/me/revoke", s.requireUser, s.revokeTokens)
 	app.GET("/jobs", s.requireUser, s.listJobs)
 	app.GET("/jobs/new", s.requireUser, s.newJobForm)
 	app.POST("/jobs", s.requireUser, s.createJob)

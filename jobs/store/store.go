@@ -196,6 +196,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	p, err := goose.NewProvider(gd, s.db, nil,
 		goose.WithGoMigrations(ms...),
 		goose.WithDisableGlobalRegistry(true),
+		// Migrations are independent of each other, and may arrive from
+		// branches in any order.
+		goose.WithAllowOutofOrder(true),
 		goose.WithTableName("partnerhub_schema_version"))
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
