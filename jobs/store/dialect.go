@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // dialect isolates the few places where SQLite and MariaDB differ. Queries use
@@ -13,6 +15,8 @@ type dialect struct {
 	pk, table string
 	// insertIgnore starts an INSERT that silently skips rows whose key exists.
 	insertIgnore string
+	// rowSearch creates the free-text search table.
+	rowSearch string
 }
 
 var (
@@ -21,18 +25,25 @@ var (
 		pk:           "INTEGER PRIMARY KEY AUTOINCREMENT",
 		table:        "",
 		insertIgnore: "INSERT OR IGNORE INTO",
+		rowSearch: "CREATE VIRTUAL TABLE row_search USING fts5(body, job_id UNINDEXED, row_num UNINDEXED, " +
+			"tokenize = 'unicode61 remove_diacritics 2')",
 	}
 	mysqlDialect = dialect{
 		name:         "mysql",
 		pk:           "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
 		table:        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
 		insertIgnore: "INSERT IGNORE INTO",
+		// A case- and accent-insensitive collation: FULLTEXT on a binary one
+		// would be case-sensitive.
+		rowSearch: "CREATE TABLE row_search (job_id BIGINT NOT NULL, row_num BIGINT NOT NULL, " +
+			"body MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL, PRIMARY KEY (job_id, row_num), FULLTEXT KEY row_search_body (body)) " +
+			"ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	}
 )
 
 // schema replaces the dialect tokens of a migration.
 func (d dialect) schema(sql string) string {
-	return strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table).Replace(sql)
+	return strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table, "{{ROW_SEARCH}}", d.rowSearch).Replace(sql)
 }
 
 // upsert returns the tail of an INSERT that updates cols when the row's key
@@ -55,3 +66,44 @@ func (d dialect) upsert(conflictCols []string, cols ...string) string {
 // maxParams bounds the placeholders of one multi-row INSERT (SQLite's limit is
 // 32766; MariaDB's 65535), leaving room for safety.
 const maxParams = 30000
+
+// searchCondition returns a condition on m.row_num (rows of job m.job_id
+// whose search text has every word of text, each as a word prefix) and its
+// arguments; nil when text has no word. Words are quoted so no input is read
+// as search syntax.
+func (d dialect) searchCondition(text string) (string, []any) {
+	var words []string
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+	}) {
+		words = append(words, w)
+	}
+	if len(words) == 0 {
+		return "", nil
+	}
+	var q strings.Builder
+	if d.name == "mysql" {
+		// InnoDB indexes no word shorter than innodb_ft_min_token_size (3):
+		// those are matched with LIKE within the rows the index finds.
+		cond := "s.job_id = m.job_id"
+		var args []any
+		for _, w := range words {
+			if utf8.RuneCountInString(w) >= 3 {
+				q.WriteString("+" + w + "* ")
+			} else {
+				cond += " AND s.body LIKE ?"
+				args = append(args, "%"+w+"%")
+			}
+		}
+		if q.Len() > 0 {
+			cond += " AND MATCH (s.body) AGAINST (? IN BOOLEAN MODE)"
+			args = append(args, strings.TrimSpace(q.String()))
+		}
+		return "m.row_num IN (SELECT s.row_num FROM row_search s WHERE " + cond + ")", args
+	}
+	for _, w := range words {
+		q.WriteString(`"` + w + `"* `)
+	}
+	return "m.row_num IN (SELECT s.row_num FROM row_search s WHERE row_search MATCH ? AND s.job_id = m.job_id)",
+		[]any{strings.TrimSpace(q.String())}
+}

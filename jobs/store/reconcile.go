@@ -20,7 +20,7 @@ func (s *Store) StartReconciliation(ctx context.Context, jobID, rows int64, batc
 	}
 	now := s.now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM row_matches WHERE job_id = ?`, `DELETE FROM reconcile_batches WHERE job_id = ?`} {
+		for _, q := range []string{`DELETE FROM row_matches WHERE job_id = ?`, `DELETE FROM reconcile_batches WHERE job_id = ?`, `DELETE FROM row_search WHERE job_id = ?`} {
 			if _, err := tx.ExecContext(ctx, q, jobID); err != nil {
 				return fmt.Errorf("clear earlier run: %w", err)
 			}
@@ -119,6 +119,15 @@ func (s *Store) SaveBatchResult(ctx context.Context, jobID, no int64, matches []
 	}
 	now := s.now()
 	saved := false
+	var first, last int64
+	labels := make(map[int64]string, len(matches))
+	for _, m := range matches {
+		labels[m.Row] = m.Label
+		if first == 0 || m.Row < first {
+			first = m.Row
+		}
+		last = max(last, m.Row)
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reconcile_batches SET status = ?, error = '', n_matched = ?, n_review = ?, n_none = ?, requests = requests + ?, updated_at = ?, done_at = ?
 			WHERE job_id = ? AND batch_no = ? AND status = ?`,
@@ -152,10 +161,66 @@ func (s *Store) SaveBatchResult(ctx context.Context, jobID, no int64, matches []
 				return fmt.Errorf("store results of batch %d: %w", no, err)
 			}
 		}
+		if err := s.indexForSearch(ctx, tx, jobID, first, last, labels); err != nil {
+			return fmt.Errorf("index batch %d for search: %w", no, err)
+		}
 		saved = true
 		return nil
 	})
 	return saved, err
+}
+
+// indexForSearch stores the search text of rows first..last: their cells
+// and best label.
+func (s *Store) indexForSearch(ctx context.Context, tx *sql.Tx, jobID, first, last int64, labels map[int64]string) error {
+	if first == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT r.row_num, r.cells_json FROM dataset_rows r JOIN datasets d ON d.id = r.dataset_id
+		WHERE d.job_id = ? AND r.row_num >= ? AND r.row_num <= ? ORDER BY r.row_num`, jobID, first, last)
+	if err != nil {
+		return err
+	}
+	type doc struct {
+		row  int64
+		body string
+	}
+	var docs []doc
+	for rows.Next() {
+		var (
+			n     int64
+			cells string
+			vals  []string
+		)
+		if err := rows.Scan(&n, &cells); err != nil {
+			rows.Close()
+			return err
+		}
+		_ = json.Unmarshal([]byte(cells), &vals)
+		docs = append(docs, doc{n, strings.Join(vals, " ") + " " + labels[n]})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for len(docs) > 0 {
+		chunk := docs[:min(len(docs), 500)]
+		docs = docs[len(chunk):]
+		var b strings.Builder
+		args := make([]any, 0, len(chunk)*3)
+		b.WriteString(`INSERT INTO row_search (job_id, row_num, body) VALUES `)
+		for i, d := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?)")
+			args = append(args, jobID, d.row, d.body)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FailBatchAttempt records a failed attempt; when final, the batch is given

@@ -40,9 +40,13 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 		args = append(args, f.MaxScore)
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
-		pat := "%" + likeEscape(strings.ToLower(t)) + "%"
-		where = append(where, `(LOWER(r.cells_json) LIKE ? ESCAPE '!' OR LOWER(m.label) LIKE ? ESCAPE '!' OR m.qid = ?)`)
-		args = append(args, pat, pat, strings.ToUpper(t))
+		if jobs.ValidQID(strings.ToUpper(t)) {
+			where = append(where, "m.qid = ?")
+			args = append(args, strings.ToUpper(t))
+		} else if cond, cargs := s.d.searchCondition(t); cond != "" {
+			where = append(where, cond)
+			args = append(args, cargs...)
+		}
 	}
 	order := "m.row_num"
 	if f.SortBy == "score" {
@@ -104,11 +108,6 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 		next = &jobs.ReviewCursor{Row: last.Row, Score: last.Match.Score}
 	}
 	return out, next, nil
-}
-
-// likeEscape escapes LIKE's wildcards with '!' (valid as ESCAPE on both engines).
-func likeEscape(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
 
 // Decision returns the current decision on a row, or nil.
