@@ -68,42 +68,57 @@ func (d dialect) upsert(conflictCols []string, cols ...string) string {
 const maxParams = 30000
 
 // searchCondition returns a condition on m.row_num (rows of job m.job_id
-// whose search text has every word of text, each as a word prefix) and its
-// arguments; nil when text has no word. Words are quoted so no input is read
-// as search syntax.
+// whose search text has every word of text, the last one as a prefix) and
+// its arguments; "" when text has no word. Input is quoted so that nothing a
+// reviewer types is read as search syntax.
 func (d dialect) searchCondition(text string) (string, []any) {
-	var words []string
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
-	}) {
-		words = append(words, w)
-	}
-	if len(words) == 0 {
+	// A query string may carry any bytes: keep valid, printable text only
+	// (a NUL ends an FTS5 string early).
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(text, " "))
+	hasWord := strings.IndexFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
+	if !hasWord {
 		return "", nil
 	}
-	var q strings.Builder
 	if d.name == "mysql" {
-		// InnoDB indexes no word shorter than innodb_ft_min_token_size (3):
-		// those are matched with LIKE within the rows the index finds.
-		cond := "s.job_id = m.job_id"
-		var args []any
-		for _, w := range words {
-			if utf8.RuneCountInString(w) >= 3 {
-				q.WriteString("+" + w + "* ")
-			} else {
-				cond += " AND s.body LIKE ?"
-				args = append(args, "%"+w+"%")
-			}
-		}
-		if q.Len() > 0 {
-			cond += " AND MATCH (s.body) AGAINST (? IN BOOLEAN MODE)"
-			args = append(args, strings.TrimSpace(q.String()))
-		}
-		return "m.row_num IN (SELECT s.row_num FROM row_search s WHERE " + cond + ")", args
+		return mysqlSearch(text)
 	}
-	for _, w := range words {
-		q.WriteString(`"` + w + `"* `)
+	// FTS5: each whitespace-separated chunk becomes a quoted phrase (inner
+	// quotes doubled), matched as a prefix; FTS5's own tokenizer splits the
+	// chunk, so its idea of a word is the one that counts.
+	var q strings.Builder
+	for _, chunk := range strings.Fields(text) {
+		q.WriteString(`"` + strings.ReplaceAll(chunk, `"`, `""`) + `"* `)
 	}
 	return "m.row_num IN (SELECT s.row_num FROM row_search s WHERE row_search MATCH ? AND s.job_id = m.job_id)",
 		[]any{strings.TrimSpace(q.String())}
+}
+
+// mysqlSearch builds the MariaDB condition: words (letters and digits only,
+// so no boolean-mode operator survives) required as prefixes. InnoDB indexes
+// no word shorter than innodb_ft_min_token_size (3): those are matched with
+// LIKE within the rows the index finds.
+func mysqlSearch(text string) (string, []any) {
+	cond := "s.job_id = m.job_id"
+	var (
+		args []any
+		q    strings.Builder
+	)
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }) {
+		if utf8.RuneCountInString(w) >= 3 {
+			q.WriteString("+" + w + "* ")
+		} else {
+			cond += " AND s.body LIKE ?"
+			args = append(args, "%"+w+"%")
+		}
+	}
+	if q.Len() > 0 {
+		cond += " AND MATCH (s.body) AGAINST (? IN BOOLEAN MODE)"
+		args = append(args, strings.TrimSpace(q.String()))
+	}
+	return "m.row_num IN (SELECT s.row_num FROM row_search s WHERE " + cond + ")", args
 }
