@@ -52,21 +52,6 @@ func (c ColumnStats) FillRate(rows int64) float64 {
 	return float64(c.Filled) / float64(rows)
 }
 
-// DelimiterName is how the preview page names a delimiter.
-func DelimiterName(r rune) string {
-	switch r {
-	case ',':
-		return "comma"
-	case ';':
-		return "semicolon"
-	case '\t':
-		return "tab"
-	case '|':
-		return "pipe"
-	}
-	return string(r)
-}
-
 // Row is one data row of a dataset; Num counts from 1 (the header is not a row).
 type Row struct {
 	Num   int64
