@@ -238,6 +238,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 			return err
 		}
 		g.Go(func() error { return a.listen(ctx, h) })
+		g.Go(func() error { a.expireSessions(ctx); return nil })
 	}
 	return g.Wait()
 }
@@ -317,4 +318,22 @@ func (a *app) listen(ctx context.Context, h http.Handler) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// expireSessions deletes expired sessions every hour until ctx ends.
+func (a *app) expireSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := a.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Warn("delete expired sessions", "err", err)
+		} else if n > 0 {
+			a.logger.Info("deleted expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
