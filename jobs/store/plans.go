@@ -1,0 +1,365 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"partnerhub/jobs"
+)
+
+// CreatePlan starts building a new plan for a job; earlier plans that were
+// never written become obsolete (a plan being written stays as it is).
+func (s *Store) CreatePlan(ctx context.Context, jobID, userID int64) (*jobs.EditPlan, error) {
+	now := s.now()
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var busy int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM edit_plans WHERE job_id = ? AND status IN (?, ?, ?)`,
+			jobID, jobs.PlanBuilding, jobs.PlanWriting, jobs.PlanPaused).Scan(&busy); err != nil {
+			return err
+		}
+		if busy > 0 {
+			return jobs.Errorf(jobs.ECONFLICT, "A plan of this job is being built or written; wait for it, or cancel its write-back, before planning again.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE edit_plans SET status = ?, updated_at = ? WHERE job_id = ? AND status IN (?, ?, ?)`,
+			jobs.PlanObsolete, now, jobID, jobs.PlanReady, jobs.PlanApproved, jobs.PlanFailed); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO edit_plans (job_id, status, created_by, created_at, updated_at, error) VALUES (?, ?, ?, ?, ?, '')`,
+			jobID, jobs.PlanBuilding, userID, now, now)
+		if err != nil {
+			return fmt.Errorf("create plan: %w", err)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Plan(ctx, id)
+}
+
+const planCols = `id, job_id, status, created_by, created_at, updated_at, approved_by, approved_at, writer_id, editgroup_id, error, rows_done`
+
+func scanPlan(sc interface{ Scan(...any) error }) (*jobs.EditPlan, error) {
+	var (
+		p                          jobs.EditPlan
+		status                     string
+		created, updated, approved int64
+	)
+	if err := sc.Scan(&p.ID, &p.JobID, &status, &p.CreatedBy, &created, &updated, &p.ApprovedBy, &approved, &p.WriterID, &p.EditGroupID, &p.Error, &p.RowsDone); err != nil {
+		return nil, err
+	}
+	p.Status = jobs.PlanStatus(status)
+	p.CreatedAt, p.UpdatedAt, p.ApprovedAt = msToTime(created), msToTime(updated), msToTime(approved)
+	return &p, nil
+}
+
+// Plan loads a plan.
+func (s *Store) Plan(ctx context.Context, id int64) (*jobs.EditPlan, error) {
+	p, err := scanPlan(s.db.QueryRowContext(ctx, `SELECT `+planCols+` FROM edit_plans WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "The plan")
+	}
+	return p, nil
+}
+
+// LatestPlan loads a job's newest plan; ENOTFOUND when it has none.
+func (s *Store) LatestPlan(ctx context.Context, jobID int64) (*jobs.EditPlan, error) {
+	p, err := scanPlan(s.db.QueryRowContext(ctx, `SELECT `+planCols+` FROM edit_plans WHERE job_id = ? ORDER BY id DESC LIMIT 1`, jobID))
+	if err != nil {
+		return nil, notFound(err, "The job's edit plan")
+	}
+	return p, nil
+}
+
+// PlansWithStatus lists plans in a state (for the recovery sweep).
+func (s *Store) PlansWithStatus(ctx context.Context, status jobs.PlanStatus) ([]*jobs.EditPlan, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+planCols+` FROM edit_plans WHERE status = ? ORDER BY id`, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*jobs.EditPlan
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// AddPlanItems stores built items (replaying a batch after a crash replaces
+// the same item numbers) and the number of rows read so far.
+func (s *Store) AddPlanItems(ctx context.Context, planID int64, items []jobs.PlanItem, rowsDone int64) error {
+	now := s.now()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for len(items) > 0 {
+			chunk := items[:min(len(items), 200)]
+			items = items[len(chunk):]
+			var b strings.Builder
+			args := make([]any, 0, len(chunk)*13)
+			b.WriteString(`INSERT INTO plan_items (plan_id, item_no, qid, rows_json, base_rev_id, diff_json, n_statements, n_references, n_labels, n_conflicts, approved, status, error, updated_at) VALUES `)
+			for i, it := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)")
+				rowsJSON, _ := json.Marshal(it.Rows)
+				diff := string(it.Diff)
+				if diff == "" {
+					diff = "{}"
+				}
+				status := it.Status
+				if status == "" {
+					status = jobs.ItemPending
+				}
+				args = append(args, planID, it.No, it.QID, string(rowsJSON), it.BaseRevID, diff, it.Statements, it.References, it.Labels, it.Conflicts, boolInt(it.Approved), status, now)
+			}
+			b.WriteString(s.d.upsert([]string{"plan_id", "item_no"}, "qid", "rows_json", "base_rev_id", "diff_json", "n_statements", "n_references", "n_labels", "n_conflicts", "approved", "status", "updated_at"))
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return fmt.Errorf("store plan items: %w", err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE edit_plans SET rows_done = ?, updated_at = ? WHERE id = ?`, rowsDone, now, planID)
+		return err
+	})
+}
+
+// SetPlanStatus moves a plan from one of the from states to status (with a
+// message for failures); ECONFLICT when it is in none of them.
+func (s *Store) SetPlanStatus(ctx context.Context, planID int64, status jobs.PlanStatus, message string, from ...jobs.PlanStatus) error {
+	args := []any{status, message, s.now(), planID}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE edit_plans SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status IN (?`+strings.Repeat(", ?", len(from)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("change plan status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		p, err := s.Plan(ctx, planID)
+		if err != nil {
+			return err
+		}
+		return jobs.Errorf(jobs.ECONFLICT, "The plan is %s, so it cannot become %s.", p.Status, status)
+	}
+	return nil
+}
+
+// ApprovePlan records who approved the plan and which items: all when
+// itemNos is nil, else exactly those (the others are skipped).
+func (s *Store) ApprovePlan(ctx context.Context, planID, userID int64, itemNos []int64) error {
+	now := s.now()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE edit_plans SET status = ?, approved_by = ?, approved_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
+			jobs.PlanApproved, userID, now, now, planID, jobs.PlanReady)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return jobs.Errorf(jobs.ECONFLICT, "Only a plan that is ready can be approved.")
+		}
+		if itemNos == nil {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE plan_items SET approved = 0, status = ?, updated_at = ? WHERE plan_id = ? AND status = ?`,
+			jobs.ItemSkipped, now, planID, jobs.ItemPending); err != nil {
+			return err
+		}
+		for _, chunk := range chunkInt64(itemNos, 500) {
+			args := []any{jobs.ItemPending, now, planID}
+			for _, n := range chunk {
+				args = append(args, n)
+			}
+			args = append(args, jobs.ItemSkipped)
+			if _, err := tx.ExecContext(ctx, `UPDATE plan_items SET approved = 1, status = ?, updated_at = ? WHERE plan_id = ? AND item_no IN (?`+
+				strings.Repeat(", ?", len(chunk)-1)+`) AND status = ?`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func chunkInt64(xs []int64, n int) [][]int64 {
+	var out [][]int64
+	for len(xs) > 0 {
+		k := min(len(xs), n)
+		out = append(out, xs[:k])
+		xs = xs[k:]
+	}
+	return out
+}
+
+// StartWriting marks an approved (or paused) plan as being written by userID
+// under an EditGroups batch id.
+func (s *Store) StartWriting(ctx context.Context, planID, writerID int64, editGroupID string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE edit_plans SET status = ?, writer_id = ?, editgroup_id = CASE WHEN editgroup_id = '' THEN ? ELSE editgroup_id END, error = '', updated_at = ?
+		WHERE id = ? AND status IN (?, ?)`, jobs.PlanWriting, writerID, editGroupID, s.now(), planID, jobs.PlanApproved, jobs.PlanPaused)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return jobs.Errorf(jobs.ECONFLICT, "Only an approved or paused plan can be written.")
+	}
+	return nil
+}
+
+const itemCols = `plan_id, item_no, qid, rows_json, base_rev_id, diff_json, n_statements, n_references, n_labels, n_conflicts, approved, status, attempts, rev_id, new_qid, error, sent_at, updated_at`
+
+func scanItem(sc interface{ Scan(...any) error }) (*jobs.PlanItem, error) {
+	var (
+		it                     jobs.PlanItem
+		rowsJSON, diff, status string
+		approved               int
+		sent, updated          int64
+	)
+	if err := sc.Scan(&it.PlanID, &it.No, &it.QID, &rowsJSON, &it.BaseRevID, &diff, &it.Statements, &it.References, &it.Labels, &it.Conflicts,
+		&approved, &status, &it.Attempts, &it.RevID, &it.NewQID, &it.Error, &sent, &updated); err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(rowsJSON), &it.Rows)
+	it.Diff = json.RawMessage(diff)
+	it.Approved, it.Status = approved != 0, jobs.ItemStatus(status)
+	it.SentAt, it.UpdatedAt = msToTime(sent), msToTime(updated)
+	return &it, nil
+}
+
+// PlanItem loads one item.
+func (s *Store) PlanItem(ctx context.Context, planID, no int64) (*jobs.PlanItem, error) {
+	it, err := scanItem(s.db.QueryRowContext(ctx, `SELECT `+itemCols+` FROM plan_items WHERE plan_id = ? AND item_no = ?`, planID, no))
+	if err != nil {
+		return nil, notFound(err, "The plan item")
+	}
+	return it, nil
+}
+
+// PlanItems lists items after item number after; status "" means any.
+func (s *Store) PlanItems(ctx context.Context, planID int64, status jobs.ItemStatus, after int64, limit int) ([]*jobs.PlanItem, error) {
+	q := `SELECT ` + itemCols + ` FROM plan_items WHERE plan_id = ? AND item_no > ?`
+	args := []any{planID, after}
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, status)
+	}
+	q += ` ORDER BY item_no LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list plan items: %w", err)
+	}
+	defer rows.Close()
+	var out []*jobs.PlanItem
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// PlanCounts sums a plan's items.
+func (s *Store) PlanCounts(ctx context.Context, planID int64) (jobs.PlanCounts, error) {
+	var c jobs.PlanCounts
+	rows, err := s.db.QueryContext(ctx, `SELECT status, approved, CASE WHEN qid = '' THEN 1 ELSE 0 END, COUNT(*), SUM(n_statements), SUM(n_references), SUM(n_labels), SUM(n_conflicts)
+		FROM plan_items WHERE plan_id = ? GROUP BY status, approved, CASE WHEN qid = '' THEN 1 ELSE 0 END`, planID)
+	if err != nil {
+		return c, fmt.Errorf("count plan items: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			status                string
+			approved, isNew       int
+			n, st, ref, lab, conf int64
+		)
+		if err := rows.Scan(&status, &approved, &isNew, &n, &st, &ref, &lab, &conf); err != nil {
+			return c, err
+		}
+		c.Items += n
+		if approved != 0 {
+			c.Approved += n
+		}
+		if isNew != 0 {
+			c.NewItems += n
+		}
+		c.Statements, c.References, c.Labels, c.Conflicts = c.Statements+st, c.References+ref, c.Labels+lab, c.Conflicts+conf
+		switch jobs.ItemStatus(status) {
+		case jobs.ItemPending:
+			c.Pending += n
+		case jobs.ItemSending:
+			c.Sending += n
+		case jobs.ItemDone:
+			c.Done += n
+		case jobs.ItemNothing:
+			c.Nothing += n
+		case jobs.ItemFailed:
+			c.Failed += n
+		case jobs.ItemConflict:
+			c.ConflictItems += n
+		case jobs.ItemSkipped:
+			c.Skipped += n
+		}
+	}
+	return c, rows.Err()
+}
+
+// MarkItemSending records the intent to send an item before the API call:
+// it moves pending → sending and counts the attempt. False when the item is
+// not pending (another worker has it, or it is settled).
+func (s *Store) MarkItemSending(ctx context.Context, planID, no int64) (bool, error) {
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `UPDATE plan_items SET status = ?, attempts = attempts + 1, sent_at = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`,
+		jobs.ItemSending, now, now, planID, no, jobs.ItemPending)
+	if err != nil {
+		return false, fmt.Errorf("record intent: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// SettleItem records how a sent item ended: done with its revision (and new
+// item id), nothing to do, conflict or failed with a message. Only an item
+// being sent can be settled.
+func (s *Store) SettleItem(ctx context.Context, planID, no int64, status jobs.ItemStatus, revID int64, newQID, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET status = ?, rev_id = ?, new_qid = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`,
+		status, revID, newQID, truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemSending)
+	if err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	return nil
+}
+
+// ReleaseItem puts an item being sent back to pending: the call was
+// definitely not applied (e.g. maxlag, rate limit), so it may be sent again.
+func (s *Store) ReleaseItem(ctx context.Context, planID, no int64, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET status = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`,
+		jobs.ItemPending, truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemSending)
+	return err
+}
+
+// UpdateItemDiff replaces an item's diff after it was re-read (edit
+// conflict, or an outcome unknown after a crash).
+func (s *Store) UpdateItemDiff(ctx context.Context, it *jobs.PlanItem) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET base_rev_id = ?, diff_json = ?, n_statements = ?, n_references = ?, n_labels = ?, n_conflicts = ?, updated_at = ? WHERE plan_id = ? AND item_no = ?`,
+		it.BaseRevID, string(it.Diff), it.Statements, it.References, it.Labels, it.Conflicts, s.now(), it.PlanID, it.No)
+	return err
+}
+
+// RetryFailedItems puts a plan's failed items back to pending.
+func (s *Store) RetryFailedItems(ctx context.Context, planID int64) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE plan_items SET status = ?, error = '', updated_at = ? WHERE plan_id = ? AND status = ?`,
+		jobs.ItemPending, s.now(), planID, jobs.ItemFailed)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
