@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"partnerhub/jobs"
+)
+
+// JobStatistics sums what reconciliation and review did for one job.
+func (s *Store) JobStatistics(ctx context.Context, jobID int64) (jobs.Statistics, error) {
+	return s.statistics(ctx, `SELECT id FROM jobs WHERE id = ?`, jobID)
+}
+
+// GroupStatistics sums the statistics of a group's jobs.
+func (s *Store) GroupStatistics(ctx context.Context, groupID int64) (jobs.Statistics, error) {
+	return s.statistics(ctx, `SELECT id FROM jobs WHERE group_id = ?`, groupID)
+}
+
+// ToolStatistics sums the statistics of every job.
+func (s *Store) ToolStatistics(ctx context.Context) (jobs.Statistics, error) {
+	return s.statistics(ctx, `SELECT id FROM jobs`)
+}
+
+// maxReviewersListed bounds the reviewer table of a statistics page.
+const maxReviewersListed = 50
+
+// statistics sums over the jobs whose ids the subquery jobIDs selects. Every
+// query reads per-batch or per-decision rows through indexes led by job_id;
+// none reads the dataset rows.
+func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (jobs.Statistics, error) {
+	st := jobs.Statistics{Decisions: map[jobs.DecisionKind]int64{}}
+	in := ` IN (` + jobIDs + `)`
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE id`+in, args...).Scan(&st.Jobs); err != nil {
+		return st, fmt.Errorf("count jobs: %w", err)
+	}
+	var rowsN sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT SUM(row_count) FROM datasets WHERE job_id`+in, args...).Scan(&rowsN); err != nil {
+		return st, fmt.Errorf("count rows: %w", err)
+	}
+	st.Rows = rowsN.Int64
+	var matched, review, none, done sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT SUM(n_matched), SUM(n_review), SUM(n_none),
+			SUM(CASE WHEN status = 'done' THEN last_row - first_row + 1 ELSE 0 END)
+		FROM reconcile_batches WHERE job_id`+in, args...).Scan(&matched, &review, &none, &done); err != nil {
+		return st, fmt.Errorf("sum reconciliation: %w", err)
+	}
+	st.Matched, st.Review, st.None, st.Reconciled = matched.Int64, review.Int64, none.Int64, done.Int64
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, COUNT(*) FROM decisions WHERE job_id`+in+` GROUP BY kind`, args...)
+	if err != nil {
+		return st, fmt.Errorf("count decisions: %w", err)
+	}
+	for rows.Next() {
+		var (
+			k string
+			n int64
+		)
+		if err := rows.Scan(&k, &n); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.Decisions[jobs.DecisionKind(k)] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	var autoLinked int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM row_matches m WHERE m.job_id`+in+` AND m.status = 'matched'
+		AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.job_id = m.job_id AND d.row_num = m.row_num)`, args...).Scan(&autoLinked); err != nil {
+		return st, fmt.Errorf("count linked rows: %w", err)
+	}
+	st.Linked = autoLinked + st.Decisions[jobs.DecisionAccept]
+	rows, err = s.db.QueryContext(ctx, `SELECT l.user_id, u.username, COUNT(*) FROM decision_log l JOIN users u ON u.id = l.user_id
+		WHERE l.job_id`+in+` AND l.kind <> 'undo' GROUP BY l.user_id, u.username ORDER BY COUNT(*) DESC, u.username LIMIT ?`,
+		append(append([]any{}, args...), maxReviewersListed)...)
+	if err != nil {
+		return st, fmt.Errorf("count decisions by reviewer: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r jobs.ReviewerCount
+		if err := rows.Scan(&r.UserID, &r.Username, &r.Decisions); err != nil {
+			return st, err
+		}
+		st.Reviewers = append(st.Reviewers, r)
+	}
+	return st, rows.Err()
+}
