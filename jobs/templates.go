@@ -222,6 +222,11 @@ func columnSimilarity(a, b string) float64 {
 	if na == nb {
 		return 1
 	}
+	// "ULAN" → "ULAN id": a name kept whole inside the new one is a
+	// likely rename even when the edit distance is large for short names.
+	if short := min(len(na), len(nb)); short >= 3 && (strings.Contains(na, nb) || strings.Contains(nb, na)) {
+		return 0.85
+	}
 	return strutil.Similarity(na, nb, metrics.NewLevenshtein())
 }
 

@@ -52,6 +52,7 @@ func TestCheckColumns(t *testing.T) {
 		{"same", []string{"a", "b"}, []string{"b", "a"}, "", ""},
 		{"renamed by case and spacing", []string{"Date of birth", "Name"}, []string{"name", "date_of_birth", "notes"}, "Date of birth>date_of_birth,Name>name", "notes"},
 		{"typo", []string{"inventory number"}, []string{"inventry number"}, "inventory number>inventry number", ""},
+		{"name kept inside the new one", []string{"ULAN"}, []string{"ulan id", "id"}, "ULAN>ulan id", "id"},
 		{"gone", []string{"ulan"}, []string{"title", "year"}, "ulan>", "title,year"},
 		{"one file column for one template column", []string{"Name", "NAME "}, []string{"name"}, "Name>name,NAME >", ""},
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -156,8 +157,11 @@ func (s *Server) loadJob(c *gin.Context) {
 		return
 	}
 	j, err := s.store.Job(c.Request.Context(), id)
-	if err == nil && !canSeeJob(currentUser(c), j) {
-		err = jobs.Errorf(jobs.ENOTFOUND, "The job was not found.")
+	if err == nil {
+		var ok bool
+		if ok, err = s.canSeeJob(c.Request.Context(), currentUser(c), j); err == nil && !ok {
+			err = jobs.Errorf(jobs.ENOTFOUND, "The job was not found.")
+		}
 	}
 	if err != nil {
 		s.fail(c, err)
@@ -168,8 +172,13 @@ func (s *Server) loadJob(c *gin.Context) {
 	c.Next()
 }
 
-func canSeeJob(u *jobs.User, j *jobs.Job) bool {
-	return u != nil && j.OwnerID == u.ID
+// canSeeJob is the one rule for who may see and work on a job: its owner,
+// and the members of the group it belongs to.
+func (s *Server) canSeeJob(ctx context.Context, u *jobs.User, j *jobs.Job) (bool, error) {
+	if u == nil {
+		return false, nil
+	}
+	return s.store.CanSeeJob(ctx, u.ID, j)
 }
 
 func currentJob(c *gin.Context) *jobs.Job {

@@ -137,7 +137,7 @@ func (s *Server) Handler() http.Handler {
 	job := app.Group("/jobs/:id", s.requireUser, s.loadJob)
 	job.GET("", s.showJob)
 	job.GET("/status.json", s.jobStatus)
-	job.POST("/delete", s.deleteJob)
+	job.POST("/delete", s.requireJobOwner, s.deleteJob)
 	job.POST("/dataset", s.uploadDataset)
 	job.GET("/dataset", s.previewDataset)
 	job.GET("/mapping", s.mappingPage)
@@ -147,6 +147,7 @@ func (s *Server) Handler() http.Handler {
 	job.POST("/review/bulk", s.bulkAccept)
 	job.POST("/review/row/:row", s.decide)
 	job.GET("/export.csv", s.exportDecisions)
+	s.collabRoutes(app, job)
 	return r
 }
 

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"strconv"
+
+	"partnerhub/jobs"
+)
+
+// barChart is a horizontal bar chart drawn as inline SVG by the "chart"
+// partial: no script and no library, readable by screen readers through its
+// <title> and <desc> and, for everyone, the table of numbers beside it.
+type barChart struct {
+	ID     string // unique on the page, for aria-labelledby
+	Title  string
+	Desc   string
+	Width  int
+	Height int
+	Bars   []chartBar
+}
+
+type chartBar struct {
+	Label      string
+	Value      int64
+	Y, W       int // geometry in SVG user units
+	TextY      int
+	ValueX     int
+	Class      string
+	ValueLabel string
+}
+
+// Chart geometry, in SVG user units.
+const (
+	chartWidth   = 480
+	chartLabelW  = 130
+	chartBarH    = 22
+	chartBarGap  = 8
+	chartValueW  = 70
+	chartPadding = 4
+)
+
+// newBarChart lays out bars scaled to the largest value.
+func newBarChart(id, title, desc string, labels []string, values []int64, classes []string) barChart {
+	ch := barChart{ID: id, Title: title, Desc: desc, Width: chartWidth}
+	var maxV int64
+	for _, v := range values {
+		maxV = max(maxV, v)
+	}
+	span := chartWidth - chartLabelW - chartValueW
+	for i, l := range labels {
+		b := chartBar{Label: l, Value: values[i], Y: chartPadding + i*(chartBarH+chartBarGap), ValueLabel: strconv.FormatInt(values[i], 10)}
+		if maxV > 0 {
+			b.W = int(float64(span) * float64(values[i]) / float64(maxV))
+		}
+		if values[i] > 0 && b.W < 2 {
+			b.W = 2 // a non-zero value stays visible
+		}
+		b.TextY = b.Y + chartBarH/2 + 5
+		b.ValueX = chartLabelW + b.W + 6
+		if i < len(classes) {
+			b.Class = classes[i]
+		}
+		ch.Bars = append(ch.Bars, b)
+	}
+	ch.Height = chartPadding*2 + len(labels)*(chartBarH+chartBarGap)
+	return ch
+}
+
+// statsView is what the statistics partial shows.
+type statsView struct {
+	jobs.Statistics
+	Outcome       barChart
+	ReviewerChart barChart
+	ShowReviewers bool // false on pages for partners and the public: counts only
+}
+
+func newStatsView(id string, st jobs.Statistics, showReviewers bool) statsView {
+	v := statsView{Statistics: st, ShowReviewers: showReviewers}
+	v.Outcome = newBarChart(id+"-outcome", "What reconciliation found",
+		"Rows matched automatically, left for review, without candidate, and rows linked to a Wikidata item after review.",
+		[]string{"Matched", "To review", "No candidate", "Linked to an item"},
+		[]int64{st.Matched, st.Review, st.None, st.Linked},
+		[]string{"bar-matched", "bar-review", "bar-none", "bar-linked"})
+	if showReviewers && len(st.Reviewers) > 0 {
+		var labels []string
+		var values []int64
+		for _, r := range st.Reviewers[:min(len(st.Reviewers), 10)] {
+			labels = append(labels, r.Username)
+			values = append(values, r.Decisions)
+		}
+		v.ReviewerChart = newBarChart(id+"-reviewers", "Decisions by reviewer", "The ten most active reviewers and how many decisions each took.", labels, values, nil)
+	}
+	return v
+}
