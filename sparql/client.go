@@ -1,0 +1,286 @@
+// Package sparql talks to a SPARQL 1.1 endpoint such as the Wikidata Query
+// Service: query building (escaping, VALUES batches, PREFIXes), an HTTP
+// client that behaves as WDQS asks (User-Agent, bounded concurrency, backoff
+// honouring Retry-After) and result decoding. It knows SPARQL, not jobs.
+//
+// Results are parsed with github.com/knakk/sparql; the HTTP is done here,
+// because that library's client mutates Go's default client for timeouts,
+// sends no User-Agent and drops the status and Retry-After.
+package sparql
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	knakk "github.com/knakk/sparql"
+)
+
+// Config tunes a Client; zero values take the defaults in NewClient.
+type Config struct {
+	Endpoint      string        // e.g. https://query.wikidata.org/sparql
+	UserAgent     string        // per the Wikimedia User-Agent policy: tool/version (contact URL)
+	MaxConcurrent int           // parallel queries; default 3 (WDQS allows a few per client)
+	Timeout       time.Duration // per request; default 60 s
+	MaxRetries    int           // for 429/5xx and network errors; default 4
+	MaxBackoff    time.Duration // longest single wait; default 2 min
+	HTTPClient    *http.Client  // default: a client of its own (never http.DefaultClient)
+	Logger        *slog.Logger
+}
+
+// Client queries one endpoint.
+type Client struct {
+	cfg      Config
+	sem      chan struct{}
+	requests atomic.Int64
+}
+
+// Term is one RDF term of a result row.
+type Term struct {
+	Type     string // "uri", "literal" or "bnode"
+	Value    string
+	Lang     string
+	Datatype string
+}
+
+// Results are the rows of a SELECT, each a map from variable to term
+// (unbound variables are absent).
+type Results struct {
+	Vars []string
+	Rows []map[string]Term
+}
+
+// ErrMalformedResponse means the endpoint answered with something that is not
+// SPARQL JSON results.
+var ErrMalformedResponse = errors.New("malformed SPARQL response")
+
+// HTTPError is an answer with a status other than 200.
+type HTTPError struct {
+	Endpoint   string
+	Status     int
+	Body       string // the first 500 bytes
+	RetryAfter time.Duration
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("SPARQL endpoint %s answered %d %s: %s", e.Endpoint, e.Status, http.StatusText(e.Status), e.Body)
+}
+
+// DefaultUserAgent identifies the tool when the configuration names none.
+const DefaultUserAgent = "Partnerhub/0.1 (https://partnerhub.toolforge.org/; partnerhub tool maintainers) Go-http-client"
+
+// NewClient checks the configuration and builds a client.
+func NewClient(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("SPARQL endpoint %q is not an http(s) URL", cfg.Endpoint)
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 3
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	} else if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 4
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 2 * time.Minute
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Client{cfg: cfg, sem: make(chan struct{}, cfg.MaxConcurrent)}, nil
+}
+
+// Endpoint is the URL the client queries.
+func (c *Client) Endpoint() string { return c.cfg.Endpoint }
+
+// Requests counts the HTTP requests sent so far, retries included.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// Select runs a SELECT query.
+func (c *Client) Select(ctx context.Context, query string) (*Results, error) {
+	body, err := c.do(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return c.parse(body)
+}
+
+// Ask runs an ASK query.
+func (c *Client) Ask(ctx context.Context, query string) (bool, error) {
+	body, err := c.do(ctx, query)
+	if err != nil {
+		return false, err
+	}
+	var r struct {
+		Boolean *bool `json:"boolean"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Boolean == nil {
+		return false, fmt.Errorf("%w from %s: no boolean in the answer to an ASK query", ErrMalformedResponse, c.cfg.Endpoint)
+	}
+	return *r.Boolean, nil
+}
+
+func (c *Client) parse(body []byte) (*Results, error) {
+	// knakk's parser accepts any JSON object; insist on the SELECT shape.
+	var shape struct {
+		Head    *json.RawMessage `json:"head"`
+		Results *json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(body, &shape); err != nil || shape.Head == nil || shape.Results == nil {
+		return nil, fmt.Errorf("%w from %s: %s", ErrMalformedResponse, c.cfg.Endpoint, snippet(body))
+	}
+	kr, err := knakk.ParseJSON(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w from %s: %v", ErrMalformedResponse, c.cfg.Endpoint, err)
+	}
+	out := &Results{Vars: kr.Head.Vars, Rows: make([]map[string]Term, 0, len(kr.Results.Bindings))}
+	for _, b := range kr.Results.Bindings {
+		row := make(map[string]Term, len(b))
+		for name, t := range b {
+			typ := t.Type
+			if typ == "typed-literal" {
+				typ = "literal"
+			}
+			if typ != "uri" && typ != "literal" && typ != "bnode" {
+				return nil, fmt.Errorf("%w from %s: unknown term type %q", ErrMalformedResponse, c.cfg.Endpoint, t.Type)
+			}
+			row[name] = Term{Type: typ, Value: t.Value, Lang: t.Lang, Datatype: t.DataType}
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	return out, nil
+}
+
+// do sends the query, retrying what may succeed later.
+func (c *Client) do(ctx context.Context, query string) ([]byte, error) {
+	var lastErr error
+	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
+		body, retryAfter, err := c.once(ctx, query)
+		if err == nil {
+			return body, nil
+		}
+		lastErr = err
+		if !retryable(err) || attempt == c.cfg.MaxRetries {
+			break
+		}
+		wait := retryAfter
+		if wait <= 0 {
+			base := time.Second << attempt
+			wait = base/2 + rand.N(base/2+1)
+		}
+		wait = min(wait, c.cfg.MaxBackoff)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, fmt.Errorf("%w (the endpoint asks to wait %s, longer than the time left)", err, wait.Round(time.Second))
+		}
+		c.cfg.Logger.Warn("SPARQL query will be retried", "endpoint", c.cfg.Endpoint, "attempt", attempt+1, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil, lastErr
+}
+
+func retryable(err error) bool {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		switch he.Status {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
+			return true
+		}
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrMalformedResponse) {
+		return false
+	}
+	return true // network errors and per-request timeouts
+}
+
+// once sends one request, holding a concurrency slot while it runs.
+func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+
+	rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.cfg.Endpoint, strings.NewReader(url.Values{"query": {query}}.Encode()))
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/sparql-results+json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	c.requests.Add(1)
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+		return nil, 0, fmt.Errorf("query %s: %w", c.cfg.Endpoint, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
+	if err != nil {
+		return nil, 0, fmt.Errorf("read answer of %s: %w", c.cfg.Endpoint, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return nil, ra, &HTTPError{Endpoint: c.cfg.Endpoint, Status: resp.StatusCode, Body: snippet(body), RetryAfter: ra}
+	}
+	return body, 0, nil
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func snippet(b []byte) string {
+	const n = 500
+	s := strings.ToValidUTF8(string(b), "?")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return strings.TrimSpace(s)
+}

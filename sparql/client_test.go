@@ -1,0 +1,180 @@
+package sparql_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"partnerhub/sparql"
+	"partnerhub/sparql/sparqltest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+const data = `
+@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+wd:Q1 rdfs:label "Hilma af Klint"@sv, "Hilma af Klint"@en ; wdt:P569 "1862-10-26T00:00:00Z"^^xsd:dateTime ; wdt:P31 wd:Q5 .
+wd:Q2 rdfs:label "Carl Larsson"@sv ; wdt:P31 wd:Q5 .
+`
+
+func newClient(t *testing.T, endpoint string, cfg sparql.Config) *sparql.Client {
+	t.Helper()
+	cfg.Endpoint, cfg.Logger = endpoint, quiet
+	c, err := sparql.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSelectAgainstRealEngine(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, data)
+	c := newClient(t, srv.Endpoint(), sparql.Config{})
+	lit, _ := sparql.LangLiteral("Hilma af Klint", "sv")
+	q := sparql.Prefixes(map[string]string{"rdfs": "http://www.w3.org/2000/01/rdf-schema#", "wdt": "http://www.wikidata.org/prop/direct/"}) +
+		`SELECT ?item ?born WHERE { ?item rdfs:label ` + lit + ` . OPTIONAL { ?item wdt:P569 ?born } }`
+	res, err := c.Select(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || res.Rows[0]["item"].Value != "http://www.wikidata.org/entity/Q1" || res.Rows[0]["item"].Type != "uri" {
+		t.Fatalf("rows %+v", res.Rows)
+	}
+	if b := res.Rows[0]["born"]; b.Datatype != "http://www.w3.org/2001/XMLSchema#dateTime" || !strings.HasPrefix(b.Value, "1862-10-26") {
+		t.Fatalf("born %+v", b)
+	}
+	ok, err := c.Ask(context.Background(), `ASK { <http://www.wikidata.org/entity/Q2> ?p ?o }`)
+	if err != nil || !ok {
+		t.Fatalf("ask: %v %v", ok, err)
+	}
+	if c.Requests() != 2 || srv.Requests() != 2 {
+		t.Fatalf("requests counted %d, server saw %d", c.Requests(), srv.Requests())
+	}
+	// A syntax error is the query's fault: reported, not retried.
+	_, err = c.Select(context.Background(), "SELEC ?x")
+	var he *sparql.HTTPError
+	if !errors.As(err, &he) || he.Status != 400 || c.Requests() != 3 {
+		t.Fatalf("syntax error: %v (requests %d)", err, c.Requests())
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, data)
+	c := newClient(t, srv.Endpoint(), sparql.Config{})
+	srv.InjectFailures(t, 429, "1", 2)
+	start := time.Now()
+	res, err := c.Select(context.Background(), `SELECT ?s WHERE { ?s ?p ?o } LIMIT 1`)
+	if err != nil || len(res.Rows) != 1 {
+		t.Fatalf("after 429s: %v %v", res, err)
+	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Fatalf("waited %s for two 429s with Retry-After: 1", waited)
+	}
+	if c.Requests() != 3 {
+		t.Fatalf("requests %d, want 3", c.Requests())
+	}
+	srv.InjectFailures(t, 503, "", 1)
+	if _, err := c.Select(context.Background(), `SELECT ?s WHERE { ?s ?p ?o } LIMIT 1`); err != nil {
+		t.Fatalf("after a 503: %v", err)
+	}
+}
+
+func TestMalformedAnswerIsAClearError(t *testing.T) {
+	srv := sparqltest.Start(t)
+	c := newClient(t, srv.Endpoint(), sparql.Config{})
+	srv.InjectMalformed(t, 1)
+	_, err := c.Select(context.Background(), `SELECT ?s WHERE { ?s ?p ?o }`)
+	if !errors.Is(err, sparql.ErrMalformedResponse) || !strings.Contains(err.Error(), srv.Endpoint()) {
+		t.Fatalf("malformed: %v", err)
+	}
+	for _, body := range []string{`<html>oops</html>`, `{}`, `{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"weird","value":"v"}}]}}`} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
+		c := newClient(t, ts.URL, sparql.Config{})
+		if _, err := c.Select(context.Background(), "SELECT * {}"); !errors.Is(err, sparql.ErrMalformedResponse) {
+			t.Errorf("body %q: %v", body, err)
+		}
+		ts.Close()
+	}
+}
+
+func TestHeadersConcurrencyAndCancellation(t *testing.T) {
+	var (
+		inFlight, peak atomic.Int32
+		mu             sync.Mutex
+		agents         = map[string]bool{}
+		accepts        = map[string]bool{}
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		mu.Lock()
+		agents[r.UserAgent()], accepts[r.Header.Get("Accept")] = true, true
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		_, _ = io.WriteString(w, `{"head":{"vars":[]},"results":{"bindings":[]}}`)
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, sparql.Config{MaxConcurrent: 2, UserAgent: "Partnerhub-test/1.0 (https://example.org/contact)"})
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = c.Select(context.Background(), "SELECT * {}") }()
+	}
+	wg.Wait()
+	if peak.Load() > 2 {
+		t.Fatalf("%d queries ran at once, limit 2", peak.Load())
+	}
+	if !agents["Partnerhub-test/1.0 (https://example.org/contact)"] || len(agents) != 1 || !accepts["application/sparql-results+json"] {
+		t.Fatalf("headers: %v %v", agents, accepts)
+	}
+
+	// Cancelling during a long Retry-After wait returns at once.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(429)
+	}))
+	defer slow.Close()
+	c2 := newClient(t, slow.URL, sparql.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	if _, err := c2.Select(ctx, "SELECT * {}"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("cancellation did not interrupt the wait")
+	}
+	// A deadline shorter than Retry-After fails fast with the reason.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	if _, err := c2.Select(ctx2, "SELECT * {}"); err == nil || !strings.Contains(err.Error(), "longer than the time left") {
+		t.Fatalf("deadline: %v", err)
+	}
+}
+
+func TestNewClientRejectsBadEndpoints(t *testing.T) {
+	for _, e := range []string{"", "ftp://x/sparql", "query.wikidata.org/sparql", "http://"} {
+		if _, err := sparql.NewClient(sparql.Config{Endpoint: e}); err == nil {
+			t.Errorf("endpoint %q accepted", e)
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package sparql_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"partnerhub/sparql"
+	"partnerhub/sparql/sparqltest"
+)
+
+func TestEscaping(t *testing.T) {
+	lits := map[string]string{
+		`plain`:           `"plain"`,
+		`say "hi"`:        `"say \"hi\""`,
+		`back\slash`:      `"back\\slash"`,
+		"line\nbreak\r\t": `"line\nbreak\r\t"`,
+		"nul\x00":         `"nul\u0000"`,
+		"bad\xffutf8":     "\"bad\uFFFDutf8\"",
+		"René":            `"René"`,
+	}
+	for in, want := range lits {
+		if got := sparql.Literal(in); got != want {
+			t.Errorf("Literal(%q) = %s, want %s", in, got, want)
+		}
+	}
+	if _, err := sparql.LangLiteral("x", "en} . ?s ?p ?o"); err == nil {
+		t.Error("bad language tag accepted")
+	}
+	if l, err := sparql.LangLiteral("x", "sv-FI"); err != nil || l != `"x"@sv-FI` {
+		t.Errorf("LangLiteral: %s %v", l, err)
+	}
+	for _, bad := range []string{"", "noscheme", "http://x/a b", "http://x/>", "http://x/{a}", "http://x/\\", "http://x/\n", "1http://x"} {
+		if _, err := sparql.IRI(bad); err == nil {
+			t.Errorf("IRI(%q) accepted", bad)
+		}
+	}
+	if iri, err := sparql.PrefixedEntity("http://www.wikidata.org/entity/", "Q42"); err != nil || iri != "<http://www.wikidata.org/entity/Q42>" {
+		t.Errorf("PrefixedEntity: %s %v", iri, err)
+	}
+	for _, bad := range []string{"Q0", "Q42>", "q42", "Q", "X42", "Q42 . ?s"} {
+		if _, err := sparql.PrefixedEntity("http://www.wikidata.org/entity/", bad); err == nil {
+			t.Errorf("PrefixedEntity(%q) accepted", bad)
+		}
+	}
+	v := sparql.ValuesBlock([]string{"id", "row"}, [][]string{{sparql.Literal("a"), `"1"`}, {sparql.Literal("b")}})
+	if !strings.Contains(v, `("a" "1")`) || !strings.Contains(v, `("b" UNDEF)`) {
+		t.Errorf("ValuesBlock: %s", v)
+	}
+	if got := len(sparql.Chunk([]int{1, 2, 3, 4, 5}, 2)); got != 3 {
+		t.Errorf("Chunk: %d chunks", got)
+	}
+}
+
+var (
+	fuzzOnce   sync.Once
+	fuzzServer *sparqltest.Server
+	fuzzClient *sparql.Client
+	fuzzErr    error
+)
+
+// engine starts one endpoint for all fuzz inputs (one per input would be far too slow).
+func engine(t *testing.T) *sparql.Client {
+	fuzzOnce.Do(func() {
+		if err := sparqltest.Available(); err != nil {
+			fuzzErr = err
+			return
+		}
+		fuzzServer, fuzzErr = sparqltest.StartProcess()
+		if fuzzErr == nil {
+			fuzzClient, fuzzErr = sparql.NewClient(sparql.Config{Endpoint: fuzzServer.Endpoint(), Logger: quiet, MaxRetries: -1})
+		}
+	})
+	if fuzzErr != nil {
+		if isCI() {
+			t.Fatal(fuzzErr)
+		}
+		t.Skip(fuzzErr)
+	}
+	return fuzzClient
+}
+
+// FuzzLiteralRoundTrip: for any string, a real engine evaluates the escaped
+// literal back to exactly that string (invalid UTF-8 as U+FFFD), plain and
+// language-tagged. Nothing the input holds can change the query's shape.
+func FuzzLiteralRoundTrip(f *testing.F) {
+	for _, s := range []string{"", "plain", `"; DROP`, `\`, "\"\"\"", "a\nb", "\x00", "'''", "}", "René Magritte", "\u2028", "\U0001F600", "\xff\xfe", `\u0022`, "?x } UNION { ?s ?p ?o"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := engine(t)
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		lang, _ := sparql.LangLiteral(s, "en")
+		for _, term := range []string{sparql.Literal(s), lang} {
+			res, err := c.Select(context.Background(), "SELECT ?x WHERE { BIND("+term+" AS ?x) }")
+			if err != nil {
+				t.Fatalf("literal of %q: %v", s, err)
+			}
+			if len(res.Rows) != 1 || res.Rows[0]["x"].Value != want {
+				t.Fatalf("literal of %q came back as %+v", s, res.Rows)
+			}
+		}
+	})
+}
+
+// FuzzIRI: what IRI accepts, the engine parses and returns unchanged; what it
+// rejects contains a character IRIREF forbids, or lacks a scheme.
+func FuzzIRI(f *testing.F) {
+	for _, s := range []string{"http://www.wikidata.org/entity/Q42", "http://x/a b", "urn:x", "http://x/>", "mailto:a@b", "http://x/é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		term, err := sparql.IRI(s)
+		if err != nil {
+			return
+		}
+		if !utf8.ValidString(s) || strings.ContainsAny(s, "<>\"{}|^`\\ \n") {
+			t.Fatalf("IRI accepted %q", s)
+		}
+		c := engine(t)
+		res, err := c.Select(context.Background(), "SELECT ?x WHERE { BIND("+term+" AS ?x) }")
+		if err != nil {
+			t.Fatalf("engine refused IRI %q: %v", s, err)
+		}
+		if len(res.Rows) != 1 || res.Rows[0]["x"].Value != s {
+			t.Fatalf("IRI %q came back as %+v", s, res.Rows)
+		}
+	})
+}

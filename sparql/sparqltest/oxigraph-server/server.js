@@ -1,0 +1,100 @@
+// A SPARQL 1.1 endpoint for tests: Oxigraph (npm "oxigraph") behind node's
+// http server, on 127.0.0.1 only. Start: node server.js [data files...];
+// it prints "LISTENING <port>" when ready.
+//   GET/POST /sparql       query (param "query", form body, or application/sparql-query)
+//   POST /load?format=...  bulk-load RDF from the body (default text/turtle)
+//   POST /fail?status=429&retry_after=1&n=2   answer the next n queries with that status
+//   POST /fail?malformed=1&n=1                answer the next n queries with broken JSON
+//   GET /stats             {"requests": <queries received>}
+"use strict";
+const http = require("http");
+const fs = require("fs");
+const oxigraph = require("oxigraph");
+
+const store = new oxigraph.Store();
+let requests = 0;
+let failures = [];
+
+function formatFor(path) {
+  if (path.endsWith(".nt")) return "application/n-triples";
+  if (path.endsWith(".nq")) return "application/n-quads";
+  return "text/turtle";
+}
+
+for (const path of process.argv.slice(2)) {
+  store.load(fs.readFileSync(path, "utf8"), { format: formatFor(path) });
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res, status, type, body, headers) {
+  res.writeHead(status, Object.assign({ "Content-Type": type }, headers || {}));
+  res.end(body);
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, "http://127.0.0.1");
+  const body = req.method === "POST" ? await readBody(req) : "";
+  if (url.pathname === "/stats") {
+    return send(res, 200, "application/json", JSON.stringify({ requests }));
+  }
+  if (url.pathname === "/load" && req.method === "POST") {
+    try {
+      store.load(body, { format: url.searchParams.get("format") || "text/turtle" });
+      return send(res, 204, "text/plain", "");
+    } catch (e) {
+      return send(res, 400, "text/plain", String(e));
+    }
+  }
+  if (url.pathname === "/fail" && req.method === "POST") {
+    const n = parseInt(url.searchParams.get("n") || "1", 10);
+    for (let i = 0; i < n; i++) {
+      failures.push({
+        status: parseInt(url.searchParams.get("status") || "200", 10),
+        retryAfter: url.searchParams.get("retry_after"),
+        malformed: url.searchParams.get("malformed") === "1",
+      });
+    }
+    return send(res, 204, "text/plain", "");
+  }
+  if (url.pathname !== "/sparql") {
+    return send(res, 404, "text/plain", "not found");
+  }
+  requests++;
+  let query = url.searchParams.get("query");
+  if (!query && req.method === "POST") {
+    const type = (req.headers["content-type"] || "").split(";")[0].trim();
+    if (type === "application/sparql-query") query = body;
+    else query = new URLSearchParams(body).get("query");
+  }
+  if (!query) return send(res, 400, "text/plain", "no query");
+  const fail = failures.shift();
+  if (fail) {
+    if (fail.malformed) return send(res, 200, "application/sparql-results+json", '{"head": {"vars": ["x"]}, "results": {"bindings": [');
+    const headers = fail.retryAfter ? { "Retry-After": fail.retryAfter } : {};
+    return send(res, fail.status, "text/plain", "injected failure", headers);
+  }
+  try {
+    const result = store.query(query, { results_format: "application/sparql-results+json" });
+    return send(res, 200, "application/sparql-results+json", typeof result === "string" ? result : JSON.stringify({ head: {}, boolean: result }));
+  } catch (e) {
+    return send(res, 400, "text/plain", "query error: " + String(e));
+  }
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((e) => send(res, 500, "text/plain", String(e)));
+});
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write("LISTENING " + server.address().port + "\n");
+});
+// Stop with the parent: the Go side closes stdin when it is done.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();
