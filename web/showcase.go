@@ -120,7 +120,7 @@ func (s *Server) renderPublish(c *gin.Context, status int, draft *jobs.CaseStudy
 		draft = cs
 	}
 	if draft == nil {
-		draft = &jobs.CaseStudy{Title: data["Name"].(string)}
+		draft = &jobs.CaseStudy{Title: data["Name"].(string), TemplateID: s.publicOriginTemplate(c, jobID)}
 	}
 	data["Draft"] = draft
 	tmpls, err := s.store.SearchTemplates(ctx, currentUser(c).ID, store.TemplateQuery{OnlyPublic: true, Limit: 200})
@@ -158,4 +158,26 @@ func (s *Server) publish(c *gin.Context) {
 	s.logger.Info("case study published", "case_id", pub.ID, "job_id", pub.JobID, "group_id", pub.GroupID, "user_id", currentUser(c).ID)
 	s.setFlash(c, "ok", "Published on the showcase.")
 	c.Redirect(http.StatusSeeOther, "/showcase/"+strconv.FormatInt(pub.ID, 10))
+}
+
+// publicOriginTemplate is the library template a job was started from, when
+// it is public (the only kind the showcase links to); 0 otherwise.
+func (s *Server) publicOriginTemplate(c *gin.Context, jobID int64) int64 {
+	if jobID == 0 {
+		return 0
+	}
+	ctx := c.Request.Context()
+	vid, err := s.store.JobTemplateVersion(ctx, jobID)
+	if err != nil || vid == 0 {
+		return 0
+	}
+	v, err := s.store.TemplateVersion(ctx, vid)
+	if err != nil {
+		return 0
+	}
+	t, err := s.store.Template(ctx, v.TemplateID)
+	if err != nil || t.Visibility != jobs.VisibilityPublic {
+		return 0
+	}
+	return t.ID
 }

@@ -221,3 +221,33 @@ func TestParseWikiColumns(t *testing.T) {
 		t.Fatal("xlsx accepted")
 	}
 }
+
+// FuzzParseWikiColumns: whatever is typed, accepted columns are well-formed
+// and within the limits.
+func FuzzParseWikiColumns(f *testing.F) {
+	f.Add("en, sv", "P18 P625")
+	f.Add("pt-br", "p31,p31")
+	f.Add("en;x", "Q5")
+	f.Fuzz(func(t *testing.T, langs, props string) {
+		l, p, err := ParseWikiColumns(langs, props)
+		if err != nil {
+			if jobs.ErrorCode(err) != jobs.EINVALID {
+				t.Fatalf("non-domain error %v", err)
+			}
+			return
+		}
+		if len(l) > MaxExportLanguages || len(p) > MaxExportProperties {
+			t.Fatal("limits exceeded")
+		}
+		for _, x := range l {
+			if !languageCode.MatchString(x) {
+				t.Fatalf("bad language %q", x)
+			}
+		}
+		for _, x := range p {
+			if !propertyCode.MatchString(x) {
+				t.Fatalf("bad property %q", x)
+			}
+		}
+	})
+}
