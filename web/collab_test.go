@@ -570,3 +570,43 @@ func TestShowcasePublishing(t *testing.T) {
 		t.Fatal("tool statistics")
 	}
 }
+
+// TestCollabPagesRender opens every page of this feature as the people who
+// may see it: each renders, with a heading and labelled form fields.
+func TestCollabPagesRender(t *testing.T) {
+	f := newCollabFixture(t)
+	ctx := context.Background()
+	g, j := f.groupWithBob(t)
+	tmpl, err := f.st.SaveTemplate(ctx, &jobs.JobTemplate{OwnerID: f.alice.ID, GroupID: g.ID, Name: "Group mapping", Visibility: jobs.VisibilityGroup}, j.Template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, _ := f.st.CreateJobFromTemplate(ctx, f.bob.ID, g.ID, "From template", "", tmpl.VersionID)
+	inputRE := regexp.MustCompile(`<(input|select|textarea)\b[^>]*\bid="([^"]+)"`)
+	for _, c := range []struct{ user, path string }{
+		{"alice", "/groups"}, {"bob", fmt.Sprintf("/groups/%d", g.ID)}, {"alice", fmt.Sprintf("/groups/%d", g.ID)}, {"alice", fmt.Sprintf("/groups/%d/publish", g.ID)},
+		{"alice", "/templates"}, {"", "/templates"}, {"bob", fmt.Sprintf("/templates/%d", tmpl.ID)}, {"alice", "/templates/import"},
+		{"alice", fmt.Sprintf("/jobs/%d", j.ID)}, {"bob", fmt.Sprintf("/jobs/%d", j.ID)}, {"alice", fmt.Sprintf("/jobs/%d/template", j.ID)},
+		{"bob", fmt.Sprintf("/jobs/%d/template", started.ID)}, {"alice", fmt.Sprintf("/jobs/%d/group", j.ID)}, {"alice", fmt.Sprintf("/jobs/%d/share", j.ID)},
+		{"alice", fmt.Sprintf("/jobs/%d/publish", j.ID)}, {"bob", fmt.Sprintf("/jobs/%d/stats", j.ID)}, {"", "/showcase"}, {"", "/stats"},
+	} {
+		resp, body := f.do(t, c.user, "GET", c.path, nil, "")
+		if resp.StatusCode != 200 {
+			t.Errorf("%s GET %s: %d", c.user, c.path, resp.StatusCode)
+			continue
+		}
+		if !strings.Contains(body, "<h1") {
+			t.Errorf("%s: no heading", c.path)
+		}
+		for _, m := range inputRE.FindAllStringSubmatch(body, -1) {
+			if !strings.Contains(body, `for="`+m[2]+`"`) {
+				t.Errorf("%s: field %s has no label", c.path, m[2])
+			}
+		}
+	}
+	// Bob's page of the job he started names the template it came from.
+	_, body := f.do(t, "bob", "GET", fmt.Sprintf("/jobs/%d/template", started.ID), nil, "")
+	if !strings.Contains(body, "Group mapping, version 1") {
+		t.Error("job template page does not name its origin")
+	}
+}
