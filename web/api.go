@@ -14,7 +14,16 @@ import (
 // The JSON API (/api/v1) serves partners' scripts with the web's access
 // rules: a signed-in user sees the jobs they own or share through a group;
 // a share token (Authorization: Bearer, or ?token=) sees exactly its job,
-// read-only. Every route is a GET, so CSRF does not apply.
+// read-only. Every route is a GET, so CSRF does not apply. Errors are
+// {"error":{"code","message"}}; a job one may not see is a 404 like a
+// missing one.
+//
+//	GET /api/v1/jobs                        {"jobs":[{id,title,description,status,group_id,created_at,updated_at,url}]}
+//	GET /api/v1/jobs/{id}                   {"job":{…},"dataset":{file_name,status,rows,columns},"progress":{rows,done,failed,matched,review,none,percent,rows_per_second,eta}}
+//	GET /api/v1/jobs/{id}/results?after=N&limit=1..1000
+//	                                        {"results":[{row,cells,wikidata_qid,match_status,match_score,match_label,decision}],"next_after":N}
+//	GET /api/v1/jobs/{id}/stats             {jobs,rows,reconciled,matched,review,none,linked,decisions,decisions_taken,reviewers[,decisions_by_reviewer]}
+//	GET /api/v1/groups/{id}/stats           the same for a group's jobs (members only)
 
 // apiResultsMax bounds one page of results.
 const apiResultsMax = 1000

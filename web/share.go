@@ -25,7 +25,7 @@ const redactedToken = "[token]"
 // request's path before anything can log it.
 func (s *Server) loadShare(c *gin.Context) {
 	token := c.Param("token")
-	c.Request.URL.Path = strings.Replace(c.Request.URL.Path, token, redactedToken, 1)
+	c.Request.URL.Path = "/share/" + redactedToken + strings.TrimPrefix(c.Request.URL.Path, "/share/"+token)
 	c.Request.URL.RawPath = ""
 	j, _, err := s.store.JobForShareToken(c.Request.Context(), token)
 	if err != nil {

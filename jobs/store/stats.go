@@ -66,12 +66,16 @@ func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (job
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
-	var autoLinked int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM row_matches m WHERE m.job_id`+in+` AND m.status = 'matched'
-		AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.job_id = m.job_id AND d.row_num = m.row_num)`, args...).Scan(&autoLinked); err != nil {
+	// Linked rows: matches nobody overruled, plus accepted rows. Counting
+	// the decided matches (one join per decision) instead of the undecided
+	// ones keeps this cheap for million-row jobs that are mostly matched.
+	var decidedMatches int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM decisions d
+		JOIN row_matches m ON m.job_id = d.job_id AND m.row_num = d.row_num
+		WHERE d.job_id`+in+` AND m.status = 'matched'`, args...).Scan(&decidedMatches); err != nil {
 		return st, fmt.Errorf("count linked rows: %w", err)
 	}
-	st.Linked = autoLinked + st.Decisions[jobs.DecisionAccept]
+	st.Linked = st.Matched - decidedMatches + st.Decisions[jobs.DecisionAccept]
 	rows, err = s.db.QueryContext(ctx, `SELECT l.user_id, u.username, COUNT(*) FROM decision_log l JOIN users u ON u.id = l.user_id
 		WHERE l.job_id`+in+` AND l.kind <> 'undo' GROUP BY l.user_id, u.username ORDER BY COUNT(*) DESC, u.username LIMIT ?`,
 		append(append([]any{}, args...), maxReviewersListed)...)
