@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
@@ -608,5 +609,28 @@ func TestCollabPagesRender(t *testing.T) {
 	_, body := f.do(t, "bob", "GET", fmt.Sprintf("/jobs/%d/template", started.ID), nil, "")
 	if !strings.Contains(body, "Group mapping, version 1") {
 		t.Error("job template page does not name its origin")
+	}
+}
+
+func TestExpiredShareLinkIs404(t *testing.T) {
+	f := newCollabFixture(t)
+	j := f.reconciledJobFor(t, f.alice)
+	token, _, err := f.st.CreateShareLink(context.Background(), j.ID, f.alice.ID, "", time.Now().Add(150*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := f.do(t, "", "GET", "/share/"+token, nil, ""); resp.StatusCode != 200 {
+		t.Fatalf("before expiry: %d", resp.StatusCode)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, p := range []string{"/share/" + token, "/share/" + token + "/export/json", "/api/v1/jobs?token=" + token} {
+		if resp, _ := f.do(t, "", "GET", p, nil, ""); resp.StatusCode != 404 {
+			t.Errorf("expired GET %s: %d", strings.Replace(p, token, "…", 1), resp.StatusCode)
+		}
+	}
+	// The owner's form refuses an expiry date in the past.
+	resp, body := f.post(t, "alice", fmt.Sprintf("/jobs/%d/share", j.ID), url.Values{"expires": {"2001-01-01"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "future") {
+		t.Fatalf("past expiry: %d", resp.StatusCode)
 	}
 }
