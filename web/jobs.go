@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) listJobs(c *gin.Context) {
-	list, err := s.store.JobsOwnedBy(c.Request.Context(), currentUser(c).ID, 500)
+	list, err := s.store.JobsVisibleTo(c.Request.Context(), currentUser(c).ID, 500)
 	if err != nil {
 		s.fail(c, err)
 		return
