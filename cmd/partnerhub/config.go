@@ -26,6 +26,12 @@ type config struct {
 	Concurrency     int
 	ShutdownTimeout time.Duration
 	LocalUser       string
+	OAuthKey        string
+	OAuthSecret     string
+	OAuthWiki       string
+	OAuthIndexURL   string
+	OAuthIssuer     string
+	UserAgent       string
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -47,6 +53,12 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_WORKER_CONCURRENCY", "4", "tasks a worker runs at once"},
 	{"PARTNERHUB_SHUTDOWN_TIMEOUT", "25s", "how long running tasks and requests may take to finish on shutdown"},
 	{"PARTNERHUB_LOCAL_USER", "local", "name of the single user when no OAuth consumer is configured"},
+	{"PARTNERHUB_OAUTH_CONSUMER_KEY", "", "OAuth 1.0a consumer key registered on the wiki; unset: local mode"},
+	{"PARTNERHUB_OAUTH_CONSUMER_SECRET", "", "OAuth 1.0a consumer secret"},
+	{"PARTNERHUB_OAUTH_WIKI", "https://meta.wikimedia.org", "wiki whose Special:OAuth users log in with"},
+	{"PARTNERHUB_OAUTH_INDEX_URL", "", "that wiki's index.php; default PARTNERHUB_OAUTH_WIKI/w/index.php"},
+	{"PARTNERHUB_OAUTH_ISSUER", "", "expected issuer of identify JWTs; default the wiki's scheme and host"},
+	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
 
 func getenv(name string) string {
@@ -109,6 +121,12 @@ func loadConfig() (config, error) {
 	}
 	c.ShutdownTimeout = d
 	c.LocalUser = getenv("PARTNERHUB_LOCAL_USER")
+	c.OAuthKey, c.OAuthSecret = getenv("PARTNERHUB_OAUTH_CONSUMER_KEY"), getenv("PARTNERHUB_OAUTH_CONSUMER_SECRET")
+	c.OAuthWiki, c.OAuthIndexURL, c.OAuthIssuer = getenv("PARTNERHUB_OAUTH_WIKI"), getenv("PARTNERHUB_OAUTH_INDEX_URL"), getenv("PARTNERHUB_OAUTH_ISSUER")
+	c.UserAgent = getenv("PARTNERHUB_USER_AGENT")
+	if (c.OAuthKey == "") != (c.OAuthSecret == "") {
+		errs = append(errs, "set both PARTNERHUB_OAUTH_CONSUMER_KEY and PARTNERHUB_OAUTH_CONSUMER_SECRET, or neither")
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Sprintf("PARTNERHUB_LOG_FORMAT must be text or json, not %q", c.LogFormat))
 	}

@@ -27,6 +27,7 @@ import (
 	"partnerhub/jobs/dataset"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/tasks"
+	"partnerhub/jobs/vault"
 	"partnerhub/web"
 )
 
@@ -248,6 +249,14 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	login, err := a.wikiLogin()
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := vault.New(subkey(a.key, "oauth tokens"))
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Config{
 		Version:        version,
 		DataDir:        a.cfg.DataDir,
@@ -261,6 +270,8 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		Runner: tasks.NewRunner(a.store, a.queue, 0, a.logger),
 		Redis:  a.redis,
 		Auth:   auth,
+		Login:  login,
+		Sealer: tokens,
 		Logger: a.logger,
 	})
 	if err != nil {
@@ -272,6 +283,9 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 // authenticator picks how users are identified. Without an OAuth consumer the
 // tool serves one local user, which is only safe on a loopback address.
 func (a *app) authenticator(ctx context.Context) (web.Authenticator, error) {
+	if a.cfg.OAuthKey != "" {
+		return web.SessionAuth{Store: a.store}, nil
+	}
 	if !isLoopback(a.cfg.Addr) {
 		return nil, fmt.Errorf("no OAuth consumer is configured, so the tool would serve everyone as the local user %q: listen on a loopback address (PARTNERHUB_ADDR=127.0.0.1:8000) or configure OAuth", a.cfg.LocalUser)
 	}
