@@ -22,6 +22,7 @@ import (
 type page struct {
 	User      *jobs.User
 	LocalMode bool
+	OwnerOnly bool // local mode with an owner-only consumer: writing works
 	Nav       string
 	Flash     *flash
 	CSRFField string
@@ -91,6 +92,9 @@ func (s *Server) render(c *gin.Context, status int, name string, p page) {
 	}
 	p.User = currentUser(c)
 	p.LocalMode = s.auth.LocalMode()
+	if la, ok := s.auth.(LocalAuth); ok {
+		p.OwnerOnly = la.OwnerOnly
+	}
 	p.CSRFField = "csrf_token"
 	p.CSRFToken = csrf.Token(c.Request)
 	p.Version = s.cfg.Version

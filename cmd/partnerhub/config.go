@@ -31,6 +31,8 @@ type config struct {
 	OAuthWiki       string
 	OAuthIndexURL   string
 	OAuthIssuer     string
+	OwnerToken      string
+	OwnerSecret     string
 	UserAgent       string
 }
 
@@ -57,6 +59,8 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_OAUTH_CONSUMER_SECRET", "", "OAuth 1.0a consumer secret"},
 	{"PARTNERHUB_OAUTH_WIKI", "https://meta.wikimedia.org", "wiki whose Special:OAuth users log in with"},
 	{"PARTNERHUB_OAUTH_INDEX_URL", "", "that wiki's index.php; default PARTNERHUB_OAUTH_WIKI/w/index.php"},
+	{"PARTNERHUB_OAUTH_ACCESS_TOKEN", "", "owner-only consumer: the access token MediaWiki gave its owner (single-user mode, loopback only)"},
+	{"PARTNERHUB_OAUTH_ACCESS_SECRET", "", "owner-only consumer: the access secret"},
 	{"PARTNERHUB_OAUTH_ISSUER", "", "expected issuer of identify JWTs; default the wiki's scheme and host"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
@@ -124,6 +128,10 @@ func loadConfig() (config, error) {
 	c.OAuthKey, c.OAuthSecret = getenv("PARTNERHUB_OAUTH_CONSUMER_KEY"), getenv("PARTNERHUB_OAUTH_CONSUMER_SECRET")
 	c.OAuthWiki, c.OAuthIndexURL, c.OAuthIssuer = getenv("PARTNERHUB_OAUTH_WIKI"), getenv("PARTNERHUB_OAUTH_INDEX_URL"), getenv("PARTNERHUB_OAUTH_ISSUER")
 	c.UserAgent = getenv("PARTNERHUB_USER_AGENT")
+	c.OwnerToken, c.OwnerSecret = getenv("PARTNERHUB_OAUTH_ACCESS_TOKEN"), getenv("PARTNERHUB_OAUTH_ACCESS_SECRET")
+	if (c.OwnerToken == "") != (c.OwnerSecret == "") || (c.OwnerToken != "" && c.OAuthKey == "") {
+		errs = append(errs, "an owner-only consumer needs PARTNERHUB_OAUTH_ACCESS_TOKEN, PARTNERHUB_OAUTH_ACCESS_SECRET and the consumer key and secret")
+	}
 	if (c.OAuthKey == "") != (c.OAuthSecret == "") {
 		errs = append(errs, "set both PARTNERHUB_OAUTH_CONSUMER_KEY and PARTNERHUB_OAUTH_CONSUMER_SECRET, or neither")
 	}

@@ -93,3 +93,44 @@ func TestOAuthLoginThroughRouter(t *testing.T) {
 		t.Fatalf("stored token %+v %v", tok, err)
 	}
 }
+
+// TestOwnerOnlyConsumer: with the owner's access token in the environment
+// the tool runs as that account, on loopback only.
+func TestOwnerOnlyConsumer(t *testing.T) {
+	fake := oauthfake.New(oauthfake.Options{ConsumerKey: "ck", ConsumerSecret: "cs"})
+	fake.AddOwnerToken("owner-at", "owner-as", oauthfake.User{ID: 11, Name: "Owner Account", Groups: []string{"user"}})
+	wiki := httptest.NewServer(fake)
+	defer wiki.Close()
+	for k, v := range map[string]string{
+		"PARTNERHUB_DATA_DIR": t.TempDir(), "PARTNERHUB_ADDR": "127.0.0.1:0", "PORT": "",
+		"PARTNERHUB_OAUTH_CONSUMER_KEY": "ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET": "cs", "PARTNERHUB_OAUTH_WIKI": wiki.URL,
+		"PARTNERHUB_OAUTH_ACCESS_TOKEN": "owner-at", "PARTNERHUB_OAUTH_ACCESS_SECRET": "owner-as",
+		"PARTNERHUB_DB_DSN": "", "PARTNERHUB_REDIS_ADDR": "", "PARTNERHUB_SECRET_KEY": "",
+	} {
+		t.Setenv(k, v)
+	}
+	ctx := context.Background()
+	a, err := open(ctx, io.Discard, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	h, err := a.webHandler(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/jobs", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Single-user mode") || !strings.Contains(rec.Body.String(), "Owner Account") {
+		t.Fatalf("/jobs in single-user mode: %d", rec.Code)
+	}
+	u, _ := a.store.UserByName(ctx, "Owner Account")
+	if tok, err := a.store.Token(ctx, u.ID); err != nil || strings.Contains(tok.TokenSealed, "owner-at") {
+		t.Fatalf("owner token stored %+v %v", tok, err)
+	}
+	// The same on a public address is refused.
+	a.cfg.Addr = "0.0.0.0:8000"
+	if _, err := a.webHandler(ctx); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("owner-only on a public address: %v", err)
+	}
+}

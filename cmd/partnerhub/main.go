@@ -245,17 +245,19 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 }
 
 func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
-	auth, err := a.authenticator(ctx)
-	if err != nil {
-		return nil, err
-	}
-	login, err := a.wikiLogin()
-	if err != nil {
-		return nil, err
-	}
 	tokens, err := vault.New(subkey(a.key, "oauth tokens"))
 	if err != nil {
 		return nil, err
+	}
+	auth, err := a.authenticator(ctx, tokens)
+	if err != nil {
+		return nil, err
+	}
+	var login web.WikiLogin
+	if a.cfg.OwnerToken == "" {
+		if login, err = a.wikiLogin(); err != nil {
+			return nil, err
+		}
 	}
 	srv, err := web.New(web.Config{
 		Version:        version,
@@ -282,7 +284,13 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 
 // authenticator picks how users are identified. Without an OAuth consumer the
 // tool serves one local user, which is only safe on a loopback address.
-func (a *app) authenticator(ctx context.Context) (web.Authenticator, error) {
+func (a *app) authenticator(ctx context.Context, tokens *vault.Vault) (web.Authenticator, error) {
+	if a.cfg.OwnerToken != "" {
+		if !isLoopback(a.cfg.Addr) {
+			return nil, fmt.Errorf("an owner-only OAuth consumer acts for one account without login: listen on a loopback address (PARTNERHUB_ADDR=127.0.0.1:8000), or register a normal consumer for a public installation")
+		}
+		return a.ownerOnly(ctx, tokens)
+	}
 	if a.cfg.OAuthKey != "" {
 		return web.SessionAuth{Store: a.store}, nil
 	}

@@ -315,3 +315,11 @@ func (f *Fake) identify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/jwt")
 	_, _ = w.Write([]byte(signed))
 }
+
+// AddOwnerToken registers an access token as MediaWiki does for an
+// owner-only consumer, whose owner gets the token without the dance.
+func (f *Fake) AddOwnerToken(token, secret string, u User) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.access[token] = access{secret: secret, user: u}
+}
