@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"partnerhub/jobs"
 )
@@ -362,4 +363,15 @@ func (s *Store) RetryFailedItems(ctx context.Context, planID int64) (int64, erro
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// LastPlanActivity is when the plan or any of its items last changed.
+func (s *Store) LastPlanActivity(ctx context.Context, planID int64) (time.Time, error) {
+	var plan int64
+	var item sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT p.updated_at, (SELECT MAX(updated_at) FROM plan_items WHERE plan_id = p.id) FROM edit_plans p WHERE p.id = ?`, planID).Scan(&plan, &item)
+	if err != nil {
+		return time.Time{}, notFound(err, "The plan")
+	}
+	return msToTime(max(plan, item.Int64)), nil
 }

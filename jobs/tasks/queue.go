@@ -28,6 +28,7 @@ type Payload struct {
 	DatasetID int64 `json:"dataset_id,omitempty"`
 	JobID     int64 `json:"job_id,omitempty"`
 	Batch     int64 `json:"batch,omitempty"`
+	PlanID    int64 `json:"plan_id,omitempty"`
 }
 
 // Queue enqueues tasks on one asynq queue whose name carries a configurable

@@ -35,6 +35,8 @@ type Worker struct {
 	queue    *Queue
 	importer *dataset.Importer
 	matcher  Matcher
+	builder  PlanBuilder
+	writer   PlanWriter
 	logger   *slog.Logger
 }
 
@@ -43,7 +45,9 @@ type Deps struct {
 	Store    *store.Store
 	Queue    *Queue
 	Importer *dataset.Importer
-	Matcher  Matcher // nil: reconciliation batches fail with a clear error
+	Matcher  Matcher     // nil: reconciliation batches fail with a clear error
+	Builder  PlanBuilder // nil: plans fail with a clear error
+	Writer   PlanWriter  // nil: write-backs pause with a clear error
 }
 
 // NewWorker wires the handlers; Run starts them.
@@ -63,7 +67,7 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, d Deps, logger *slog
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 2 * time.Second
 	}
-	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, logger: logger}
+	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, builder: d.Builder, writer: d.Writer, logger: logger}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          map[string]int{cfg.Queue: 1},
@@ -92,6 +96,8 @@ func (w *Worker) Handler() asynq.Handler {
 	mux.HandleFunc(TypeImportDataset, w.handleImport)
 	mux.HandleFunc(TypeReconcileDispatch, w.handleDispatch)
 	mux.HandleFunc(TypeReconcileBatch, w.handleBatch)
+	mux.HandleFunc(TypePlanBuild, w.handlePlanBuild)
+	mux.HandleFunc(TypeWritebackRun, w.handleWriteback)
 	return mux
 }
 
@@ -151,6 +157,25 @@ func (w *Worker) Sweep(ctx context.Context, staleAfter time.Duration) {
 		}
 		if err := w.queue.EnqueueDispatch(ctx, id); err != nil {
 			w.logger.Error("sweep: re-dispatch job", "job_id", id, "err", err)
+		}
+	}
+	for status, enqueue := range map[jobs.PlanStatus]func(context.Context, int64) error{
+		jobs.PlanBuilding: w.queue.EnqueuePlanBuild,
+		jobs.PlanWriting:  w.queue.EnqueueWriteback,
+	} {
+		plans, err := w.store.PlansWithStatus(ctx, status)
+		if err != nil {
+			w.logger.Error("sweep: list plans", "status", status, "err", err)
+			continue
+		}
+		for _, p := range plans {
+			last, err := w.store.LastPlanActivity(ctx, p.ID)
+			if err != nil || (staleAfter > 0 && last.After(cutoff)) {
+				continue
+			}
+			if err := enqueue(ctx, p.ID); err != nil {
+				w.logger.Error("sweep: re-enqueue plan", "plan_id", p.ID, "err", err)
+			}
 		}
 	}
 }

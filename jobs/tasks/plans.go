@@ -1,0 +1,190 @@
+package tasks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"partnerhub/jobs"
+)
+
+// Task types of edit plans.
+const (
+	TypePlanBuild    = "plan:build"    // compute a plan's items from the wiki's current data
+	TypeWritebackRun = "writeback:run" // write a plan's approved items
+)
+
+// PlanBuilder computes a plan's items; it leaves the plan ready or failed.
+type PlanBuilder interface {
+	Build(ctx context.Context, plan *jobs.EditPlan) error
+}
+
+// PlanWriter writes a plan's pending items with its writer's account. It
+// returns when nothing is pending, the plan stopped being written, or ctx ends.
+type PlanWriter interface {
+	Write(ctx context.Context, plan *jobs.EditPlan) error
+}
+
+// EnqueuePlanBuild queues the building of a plan.
+func (q *Queue) EnqueuePlanBuild(ctx context.Context, planID int64) error {
+	return q.enqueue(ctx, TypePlanBuild, "plan-"+strconv.FormatInt(planID, 10), Payload{PlanID: planID}, 6*time.Hour)
+}
+
+// EnqueueWriteback queues the write-back of a plan.
+func (q *Queue) EnqueueWriteback(ctx context.Context, planID int64) error {
+	return q.enqueue(ctx, TypeWritebackRun, "writeback-"+strconv.FormatInt(planID, 10), Payload{PlanID: planID}, 48*time.Hour)
+}
+
+// BuildPlan starts a new edit plan for a job from its current decisions.
+func (r *Runner) BuildPlan(ctx context.Context, jobID, userID int64) (*jobs.EditPlan, error) {
+	j, err := r.store.Job(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	if j.Status == jobs.JobReconciling || j.Status == jobs.JobPaused {
+		return nil, jobs.Errorf(jobs.ECONFLICT, "Finish or cancel the reconciliation before planning edits.")
+	}
+	p, err := r.store.CreatePlan(ctx, jobID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.queue.EnqueuePlanBuild(ctx, p.ID); err != nil {
+		r.logger.Warn("queue plan build failed; the sweep will retry", "plan_id", p.ID, "err", err)
+	}
+	return p, nil
+}
+
+// ApprovePlan records a person's approval of all items (itemNos nil) or some.
+func (r *Runner) ApprovePlan(ctx context.Context, planID, userID int64, itemNos []int64) error {
+	return r.store.ApprovePlan(ctx, planID, userID, itemNos)
+}
+
+// StartWriteback starts writing an approved (or paused) plan in the name of
+// user, who must not be blocked.
+func (r *Runner) StartWriteback(ctx context.Context, planID int64, user *jobs.User) error {
+	if user.Blocked {
+		return jobs.Errorf(jobs.EFORBIDDEN, "Your account is blocked on the wiki, so Partnerhub cannot edit in your name.")
+	}
+	if _, err := r.store.Token(ctx, user.ID); err != nil {
+		return jobs.Errorf(jobs.EFORBIDDEN, "Partnerhub holds no authorization to edit in your name: log out and log in again with your wiki account.")
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	if err := r.store.StartWriting(ctx, planID, user.ID, hex.EncodeToString(b[:])); err != nil {
+		return err
+	}
+	if err := r.queue.EnqueueWriteback(ctx, planID); err != nil {
+		r.logger.Warn("queue write-back failed; the sweep will retry", "plan_id", planID, "err", err)
+	}
+	return nil
+}
+
+// PauseWriteback stops a write-back after the item in flight.
+func (r *Runner) PauseWriteback(ctx context.Context, planID int64) error {
+	return r.store.SetPlanStatus(ctx, planID, jobs.PlanPaused, "Paused by a person.", jobs.PlanWriting)
+}
+
+// CancelWriteback ends a write-back; items written stay written.
+func (r *Runner) CancelWriteback(ctx context.Context, planID int64) error {
+	return r.store.SetPlanStatus(ctx, planID, jobs.PlanCancelled, "", jobs.PlanWriting, jobs.PlanPaused, jobs.PlanApproved)
+}
+
+// RetryFailedItems queues a plan's failed items again.
+func (r *Runner) RetryFailedItems(ctx context.Context, planID int64, user *jobs.User) (int64, error) {
+	n, err := r.store.RetryFailedItems(ctx, planID)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	p, err := r.store.Plan(ctx, planID)
+	if err != nil {
+		return n, err
+	}
+	if p.Status == jobs.PlanDone {
+		if err := r.store.SetPlanStatus(ctx, planID, jobs.PlanPaused, "", jobs.PlanDone); err != nil {
+			return n, err
+		}
+	}
+	return n, r.StartWriteback(ctx, planID, user)
+}
+
+func planPayload(t *asynq.Task) (int64, error) {
+	var p Payload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.PlanID == 0 {
+		return 0, fmt.Errorf("bad plan payload: %w", asynq.SkipRetry)
+	}
+	return p.PlanID, nil
+}
+
+func (w *Worker) handlePlanBuild(ctx context.Context, t *asynq.Task) error {
+	id, err := planPayload(t)
+	if err != nil {
+		return err
+	}
+	p, err := w.store.Plan(ctx, id)
+	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if p.Status != jobs.PlanBuilding {
+		return nil
+	}
+	if w.builder == nil {
+		return w.store.SetPlanStatus(ctx, id, jobs.PlanFailed, "This installation cannot build edit plans.", jobs.PlanBuilding)
+	}
+	return w.builder.Build(ctx, p)
+}
+
+func (w *Worker) handleWriteback(ctx context.Context, t *asynq.Task) error {
+	id, err := planPayload(t)
+	if err != nil {
+		return err
+	}
+	for {
+		p, err := w.store.Plan(ctx, id)
+		if jobs.ErrorCode(err) == jobs.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if p.Status != jobs.PlanWriting {
+			return nil
+		}
+		if w.writer == nil {
+			return w.store.SetPlanStatus(ctx, id, jobs.PlanPaused, "This installation cannot write to the wiki.", jobs.PlanWriting)
+		}
+		if err := w.writer.Write(ctx, p); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// A write-back that paused itself recorded why on the plan.
+			if cur, cerr := w.store.Plan(ctx, id); cerr == nil && cur.Status != jobs.PlanWriting {
+				return nil
+			}
+			return err
+		}
+		c, err := w.store.PlanCounts(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.Pending == 0 && c.Sending == 0 {
+			return nil
+		}
+		// Items were put back (interrupted edits re-checked): go round again.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
