@@ -43,8 +43,9 @@ type EditPlan struct {
 	UpdatedAt   time.Time
 	ApprovedBy  int64
 	ApprovedAt  time.Time
-	WriterID    int64  // whose account the write-back edits with
-	EditGroupID string // hex id of the EditGroups batch
+	StartedAt   time.Time // when its write-back first started
+	WriterID    int64     // whose account the write-back edits with
+	EditGroupID string    // hex id of the EditGroups batch
 	Error       string
 	RowsDone    int64 // rows read while building
 }

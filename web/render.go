@@ -62,6 +62,13 @@ func newRenderer(static fs.FS, version string) (*renderer, error) {
 			return m
 		},
 		"agreement": agreement,
+		"list":      func(xs ...string) []string { return xs },
+		"percentOf": func(a, b int64) int64 {
+			if b <= 0 {
+				return 0
+			}
+			return min(100, 100*a/b)
+		},
 	}
 	pageFiles, err := fs.Glob(templates.FS, "*.html")
 	if err != nil {

@@ -266,3 +266,14 @@ func (s *Server) exportDecisions(c *gin.Context) {
 		s.logger.Error("export failed", "job_id", j.ID, "err", err)
 	}
 }
+
+// parseAPIURL reads the template's Action API URL, if any.
+func parseAPIURL(raw []byte) string {
+	var t struct {
+		Wikibase struct {
+			APIURL string `json:"api_url"`
+		} `json:"wikibase"`
+	}
+	_ = json.Unmarshal(raw, &t)
+	return t.Wikibase.APIURL
+}

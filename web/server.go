@@ -61,8 +61,9 @@ type Deps struct {
 	Auth          Authenticator
 	TemplateCheck TemplateCheck // nil: only JSON syntax is checked
 	ItemCheck     ItemCheck     // nil: typed QIDs are checked for form only
-	Login         WikiLogin     // nil in local mode
-	Sealer        TokenSealer   // required with Login
+	Plans         PlanRunner
+	Login         WikiLogin   // nil in local mode
+	Sealer        TokenSealer // required with Login
 	Logger        *slog.Logger
 }
 
@@ -76,6 +77,7 @@ type Server struct {
 	auth          Authenticator
 	templateCheck TemplateCheck
 	itemCheck     ItemCheck
+	plans         PlanRunner
 	login         WikiLogin
 	sealer        TokenSealer
 	logger        *slog.Logger
@@ -105,7 +107,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Login != nil && d.Sealer == nil {
 		return nil, fmt.Errorf("web: a WikiLogin needs a TokenSealer")
 	}
-	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer,
+	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
@@ -147,6 +149,11 @@ func (s *Server) Handler() http.Handler {
 	job.POST("/review/bulk", s.bulkAccept)
 	job.POST("/review/row/:row", s.decide)
 	job.GET("/export.csv", s.exportDecisions)
+	job.GET("/plan", s.planPage)
+	job.POST("/plan", s.buildPlan)
+	job.POST("/plan/approve", s.approvePlan)
+	job.POST("/plan/write/:action", s.writeAction)
+	job.GET("/plan.qs.txt", s.planQuickStatements)
 	s.collabRoutes(app, job)
 	return r
 }

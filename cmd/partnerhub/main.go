@@ -259,6 +259,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 			return nil, err
 		}
 	}
+	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger)
 	srv, err := web.New(web.Config{
 		Version:        version,
 		DataDir:        a.cfg.DataDir,
@@ -269,7 +270,8 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 	}, web.Deps{
 		Store:  a.store,
 		Queue:  a.queue,
-		Runner: tasks.NewRunner(a.store, a.queue, 0, a.logger),
+		Runner: runner,
+		Plans:  runner,
 		Redis:  a.redis,
 		Auth:   auth,
 		Login:  login,

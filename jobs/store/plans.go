@@ -43,19 +43,20 @@ func (s *Store) CreatePlan(ctx context.Context, jobID, userID int64) (*jobs.Edit
 	return s.Plan(ctx, id)
 }
 
-const planCols = `id, job_id, status, created_by, created_at, updated_at, approved_by, approved_at, writer_id, editgroup_id, error, rows_done`
+const planCols = `id, job_id, status, created_by, created_at, updated_at, approved_by, approved_at, started_at, writer_id, editgroup_id, error, rows_done`
 
 func scanPlan(sc interface{ Scan(...any) error }) (*jobs.EditPlan, error) {
 	var (
 		p                          jobs.EditPlan
 		status                     string
 		created, updated, approved int64
+		started                    int64
 	)
-	if err := sc.Scan(&p.ID, &p.JobID, &status, &p.CreatedBy, &created, &updated, &p.ApprovedBy, &approved, &p.WriterID, &p.EditGroupID, &p.Error, &p.RowsDone); err != nil {
+	if err := sc.Scan(&p.ID, &p.JobID, &status, &p.CreatedBy, &created, &updated, &p.ApprovedBy, &approved, &started, &p.WriterID, &p.EditGroupID, &p.Error, &p.RowsDone); err != nil {
 		return nil, err
 	}
 	p.Status = jobs.PlanStatus(status)
-	p.CreatedAt, p.UpdatedAt, p.ApprovedAt = msToTime(created), msToTime(updated), msToTime(approved)
+	p.CreatedAt, p.UpdatedAt, p.ApprovedAt, p.StartedAt = msToTime(created), msToTime(updated), msToTime(approved), msToTime(started)
 	return &p, nil
 }
 
@@ -201,8 +202,10 @@ func chunkInt64(xs []int64, n int) [][]int64 {
 // StartWriting marks an approved (or paused) plan as being written by userID
 // under an EditGroups batch id.
 func (s *Store) StartWriting(ctx context.Context, planID, writerID int64, editGroupID string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE edit_plans SET status = ?, writer_id = ?, editgroup_id = CASE WHEN editgroup_id = '' THEN ? ELSE editgroup_id END, error = '', updated_at = ?
-		WHERE id = ? AND status IN (?, ?)`, jobs.PlanWriting, writerID, editGroupID, s.now(), planID, jobs.PlanApproved, jobs.PlanPaused)
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `UPDATE edit_plans SET status = ?, writer_id = ?, editgroup_id = CASE WHEN editgroup_id = '' THEN ? ELSE editgroup_id END,
+		started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END, error = '', updated_at = ?
+		WHERE id = ? AND status IN (?, ?)`, jobs.PlanWriting, writerID, editGroupID, now, now, planID, jobs.PlanApproved, jobs.PlanPaused)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ CREATE TABLE edit_plans (
     updated_at BIGINT NOT NULL,
     approved_by BIGINT NOT NULL DEFAULT 0,
     approved_at BIGINT NOT NULL DEFAULT 0,
+    started_at BIGINT NOT NULL DEFAULT 0,
     writer_id BIGINT NOT NULL DEFAULT 0,
     editgroup_id VARCHAR(32) NOT NULL DEFAULT '',
     error TEXT NOT NULL,
