@@ -151,3 +151,5 @@ func qsValue(pv PlannedValue) string {
 	}
 	return qsString(pv.Value)
 }
+
+func encodeChange(c *Change) ([]byte, error) { return json.Marshal(c) }

@@ -378,3 +378,48 @@ func (s *Store) LastPlanActivity(ctx context.Context, planID int64) (time.Time, 
 	}
 	return msToTime(max(plan, item.Int64)), nil
 }
+
+// PlanRow is a dataset row that leads to an edit: accepted (or auto-matched)
+// to QID, or marked "not on the wiki" (New).
+type PlanRow struct {
+	QID   string
+	New   bool
+	Row   int64
+	Cells []string
+}
+
+// EachPlanRow streams the rows that lead to edits, grouped by item (ordered
+// by QID, then row; rows for new items last), without holding them all.
+func (s *Store) EachPlanRow(ctx context.Context, jobID, datasetID int64, fn func(PlanRow) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT final_qid, is_new, row_num, cells_json FROM (
+			SELECT CASE WHEN d.kind = 'accept' THEN d.qid WHEN d.kind IS NULL AND m.status = 'matched' THEN m.qid ELSE '' END AS final_qid,
+				CASE WHEN d.kind = 'new' THEN 1 ELSE 0 END AS is_new, r.row_num, r.cells_json
+			FROM row_matches m
+			JOIN dataset_rows r ON r.dataset_id = ? AND r.row_num = m.row_num
+			LEFT JOIN decisions d ON d.job_id = m.job_id AND d.row_num = m.row_num
+			WHERE m.job_id = ?) x
+		WHERE final_qid <> '' OR is_new = 1
+		ORDER BY is_new, final_qid, row_num`, datasetID, jobID)
+	if err != nil {
+		return fmt.Errorf("read rows to plan: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			pr    PlanRow
+			isNew int
+			cells string
+		)
+		if err := rows.Scan(&pr.QID, &isNew, &pr.Row, &cells); err != nil {
+			return err
+		}
+		pr.New = isNew == 1
+		if err := json.Unmarshal([]byte(cells), &pr.Cells); err != nil {
+			return fmt.Errorf("decode row %d: %w", pr.Row, err)
+		}
+		if err := fn(pr); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,207 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/store"
+)
+
+// Group is the rows that lead to one item's edit, turned into the values
+// and names the plan wants on it.
+type Group struct {
+	QID          string // "" for a new item
+	Rows         []int64
+	Planned      []PlannedValue
+	Labels       map[string]string // label per language, for languages without one
+	Descriptions map[string]string
+	Skipped      []string
+}
+
+// Wiki computes changes against the wiki's current data.
+type Wiki interface {
+	// Changes reads the groups' items (at most 50 per call) and returns, for
+	// each group in order, what it would change and the revision it was
+	// computed on. New items (QID "") need no reading.
+	Changes(ctx context.Context, t *Template, groups []Group, retrieved time.Time) ([]Change, []int64, error)
+}
+
+// WikiFor returns the Wiki to plan against for a job's template (its API).
+type WikiFor func(t *Template) (Wiki, error)
+
+// Builder builds plans.
+type Builder struct {
+	store   *store.Store
+	wikiFor WikiFor
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+// NewBuilder builds plans with the store and a way to reach the wiki.
+func NewBuilder(st *store.Store, wikiFor WikiFor, logger *slog.Logger) *Builder {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Builder{store: st, wikiFor: wikiFor, logger: logger, now: time.Now}
+}
+
+// itemsPerRead is how many items one wbgetentities call reads.
+const itemsPerRead = 50
+
+// Build computes the plan's items from the job's decisions and the wiki's
+// current data, then marks the plan ready (or failed, with the reason).
+func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
+	fail := func(err error) error {
+		msg := jobs.ErrorMessage(err)
+		if jobs.ErrorCode(err) == jobs.EINTERNAL {
+			msg = "The plan could not be built: " + err.Error()
+		}
+		b.logger.Warn("plan failed", "plan_id", p.ID, "err", err)
+		if serr := b.store.SetPlanStatus(context.WithoutCancel(ctx), p.ID, jobs.PlanFailed, msg, jobs.PlanBuilding); serr != nil && jobs.ErrorCode(serr) != jobs.ECONFLICT {
+			return serr
+		}
+		return nil
+	}
+	job, err := b.store.Job(ctx, p.JobID)
+	if err != nil {
+		return err
+	}
+	ds, err := b.store.DatasetOfJob(ctx, p.JobID)
+	if err != nil {
+		return fail(err)
+	}
+	t, err := ParseTemplate(job.Template, ds.Columns)
+	if err != nil {
+		return fail(err)
+	}
+	wiki, err := b.wikiFor(t)
+	if err != nil {
+		return fail(err)
+	}
+	col := map[string]int{}
+	for i, c := range ds.Columns {
+		col[c] = i
+	}
+	retrieved := b.now().UTC()
+	var (
+		batch   []Group
+		current *Group
+		itemNo  int64
+		rows    int64
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		changes, revs, err := wiki.Changes(ctx, t, batch, retrieved)
+		if err != nil {
+			return err
+		}
+		items := make([]jobs.PlanItem, 0, len(batch))
+		for i, g := range batch {
+			ch := changes[i]
+			if ch.Empty() && len(ch.Conflicts) == 0 && len(ch.Skipped) == 0 {
+				continue // nothing to do or to show for this item
+			}
+			itemNo++
+			items = append(items, itemFromChange(itemNo, g, &ch, revs[i]))
+		}
+		batch = batch[:0]
+		return b.store.AddPlanItems(ctx, p.ID, items, rows)
+	}
+	push := func() error {
+		if current == nil {
+			return nil
+		}
+		batch = append(batch, *current)
+		current = nil
+		if len(batch) >= itemsPerRead {
+			return flush()
+		}
+		return nil
+	}
+	newItems := t.Write.NewItems != nil && t.Write.NewItems.Enabled
+	err = b.store.EachPlanRow(ctx, p.JobID, ds.ID, func(r store.PlanRow) error {
+		rows++
+		if r.New && !newItems {
+			return nil // new items are off for this job
+		}
+		if current == nil || r.New || current.QID != r.QID {
+			if err := push(); err != nil {
+				return err
+			}
+			current = &Group{QID: r.QID, Labels: map[string]string{}, Descriptions: map[string]string{}}
+		}
+		addRow(current, t, col, r)
+		return nil
+	})
+	if err == nil {
+		err = push()
+	}
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // interrupted: the task runs again and rebuilds
+		}
+		return fail(err)
+	}
+	if err := b.store.SetPlanStatus(ctx, p.ID, jobs.PlanReady, "", jobs.PlanBuilding); err != nil && jobs.ErrorCode(err) != jobs.ECONFLICT {
+		return err
+	}
+	b.logger.Info("plan built", "plan_id", p.ID, "job_id", p.JobID, "items", itemNo, "rows", rows)
+	return nil
+}
+
+// addRow adds a row's values to its item's group.
+func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow) {
+	g.Rows = append(g.Rows, r.Row)
+	cell := func(name string) string {
+		if i, ok := col[name]; ok && i < len(r.Cells) {
+			return r.Cells[i]
+		}
+		return ""
+	}
+	w := t.Write
+	refURL := w.ReferenceURLFor(cell)
+	for _, name := range w.Columns {
+		c := t.Columns[name]
+		v, err := NormaliseValue(c.Kind, cell(name))
+		if err != nil {
+			g.Skipped = append(g.Skipped, fmt.Sprintf("row %d, column %q: %v", r.Row, name, err))
+			continue
+		}
+		if v == "" {
+			continue
+		}
+		g.Planned = append(g.Planned, PlannedValue{Row: r.Row, Column: name, Property: c.Property, Kind: c.Kind, Value: v, RefURL: refURL})
+	}
+	if w.Labels != nil {
+		if name := strings.TrimSpace(cell(w.Labels.Column)); name != "" {
+			for _, l := range w.Labels.Languages {
+				if _, ok := g.Labels[l]; !ok {
+					g.Labels[l] = name
+				}
+			}
+		}
+	}
+	for l, d := range w.Descriptions {
+		g.Descriptions[l] = d
+	}
+}
+
+func itemFromChange(no int64, g Group, ch *Change, rev int64) jobs.PlanItem {
+	ch.Skipped = append(ch.Skipped, g.Skipped...)
+	diff, _ := encodeChange(ch)
+	return jobs.PlanItem{
+		No: no, QID: g.QID, Rows: g.Rows, BaseRevID: rev, Diff: diff,
+		Statements: len(ch.Add), References: len(ch.Add) + len(ch.AddRefs), Labels: len(ch.Labels) + len(ch.Descriptions),
+		Conflicts: len(ch.Conflicts), Approved: true,
+		Status: map[bool]jobs.ItemStatus{true: jobs.ItemNothing, false: jobs.ItemPending}[ch.Empty()],
+	}
+}

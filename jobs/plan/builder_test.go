@@ -1,0 +1,175 @@
+package plan_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/plan"
+	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
+)
+
+// fakeWiki knows each item's existing property values and adds the rest.
+type fakeWiki struct {
+	existing map[string]map[string]string // qid -> property -> value
+	calls    int
+}
+
+func (w *fakeWiki) Changes(_ context.Context, t *plan.Template, groups []plan.Group, _ time.Time) ([]plan.Change, []int64, error) {
+	w.calls++
+	if len(groups) > 50 {
+		return nil, nil, fmt.Errorf("%d items in one read", len(groups))
+	}
+	var out []plan.Change
+	var revs []int64
+	for _, g := range groups {
+		ch := plan.Change{New: g.QID == "", Planned: g.Planned, Labels: g.Labels}
+		for _, pv := range g.Planned {
+			have, ok := w.existing[g.QID][pv.Property]
+			switch {
+			case ok && have == pv.Display():
+				ch.Present = append(ch.Present, plan.Line{Property: pv.Property, Value: pv.Display()})
+			case ok:
+				ch.Conflicts = append(ch.Conflicts, plan.Line{Property: pv.Property, Value: pv.Display(), Existing: []string{have}})
+			default:
+				ch.Add = append(ch.Add, plan.Line{Property: pv.Property, Value: pv.Display()})
+			}
+		}
+		out = append(out, ch)
+		revs = append(revs, 42)
+	}
+	return out, revs, nil
+}
+
+const tmpl = `{"type":{"qid":"Q5"},"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}},
+ "write":{"stated_in":"Q1000","labels":{"column":"name","languages":["en"]},"new_items":{"enabled":%v}}}`
+
+func seed(t *testing.T, st *store.Store, newItems bool) *jobs.EditPlan {
+	t.Helper()
+	ctx := context.Background()
+	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "1", Username: "Alice"})
+	j, _ := st.CreateJob(ctx, u.ID, "Plan", "")
+	_ = st.SetJobTemplate(ctx, j.ID, []byte(fmt.Sprintf(tmpl, newItems)))
+	ds, _ := st.CreateDataset(ctx, j.ID, "p.csv", "/none", 1)
+	ds.Columns = []string{"name", "born", "ulan"}
+	_ = st.StartImport(ctx, ds)
+	rows := []jobs.Row{
+		{Num: 1, Cells: []string{"Hilma af Klint", "1862-10-26", "500115493"}},
+		{Num: 2, Cells: []string{"Carl Larsson", "18x3", "500011045"}}, // bad date
+		{Num: 3, Cells: []string{"Hilma af Klint", "1862", ""}},        // same item as row 1
+		{Num: 4, Cells: []string{"Unknown Painter", "1900", ""}},       // not on the wiki
+		{Num: 5, Cells: []string{"Rejected", "1800", ""}},
+	}
+	var more []jobs.RowMatch
+	for i := 6; i <= 120; i++ { // enough items for three reads
+		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("P", i), "1900", ""}})
+		more = append(more, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", 5000+i), Score: 1})
+	}
+	_ = st.AppendRows(ctx, ds.ID, rows, int64(len(rows)))
+	ds.RowCount = int64(len(rows))
+	_ = st.FinishImport(ctx, ds, nil)
+	_ = st.StartReconciliation(ctx, j.ID, ds.RowCount, len(rows))
+	results := append([]jobs.RowMatch{
+		{Row: 1, Status: jobs.MatchMatched, QID: "Q231092", Score: 0.99},
+		{Row: 2, Status: jobs.MatchReview, QID: "Q187310", Score: 0.7},
+		{Row: 3, Status: jobs.MatchReview, QID: "Q1", Score: 0.5},
+		{Row: 4, Status: jobs.MatchNone},
+		{Row: 5, Status: jobs.MatchMatched, QID: "Q5", Score: 0.95},
+	}, more...)
+	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = st.Decide(ctx, j.ID, 2, jobs.DecisionAccept, "Q187310", u.ID, 0)
+	_, _ = st.Decide(ctx, j.ID, 3, jobs.DecisionAccept, "Q231092", u.ID, 0)
+	_, _ = st.Decide(ctx, j.ID, 4, jobs.DecisionNew, "", u.ID, 0)
+	_, _ = st.Decide(ctx, j.ID, 5, jobs.DecisionReject, "", u.ID, 0)
+	p, err := st.CreatePlan(ctx, j.ID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBuildGroupsRowsByItem(t *testing.T) {
+	st := storetest.SQLite(t)
+	p := seed(t, st, false)
+	w := &fakeWiki{existing: map[string]map[string]string{"Q231092": {"P569": "1862-10-26"}, "Q187310": {"P245": "500000000"}}}
+	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return w, nil }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := b.Build(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	got, _ := st.Plan(ctx, p.ID)
+	if got.Status != jobs.PlanReady {
+		t.Fatalf("plan %s: %s", got.Status, got.Error)
+	}
+	items, _ := st.PlanItems(ctx, p.ID, "", 0, 1000)
+	byQID := map[string]*jobs.PlanItem{}
+	for _, it := range items {
+		byQID[it.QID] = it
+	}
+	if len(items) != 2+115 || w.calls != 3 {
+		t.Fatalf("%d items in %d reads", len(items), w.calls)
+	}
+	h := byQID["Q231092"]
+	ch, _ := plan.DecodeChange(h.Diff)
+	if fmt.Sprint(h.Rows) != "[1 3]" || len(ch.Present) != 1 || len(ch.Conflicts) != 1 || len(ch.Add) != 1 {
+		// row 1's 1862-10-26 is there; row 3's 1862 differs (year precision); row 1's ULAN is added
+		t.Fatalf("Q231092: rows %v change %+v", h.Rows, ch)
+	}
+	c, _ := plan.DecodeChange(byQID["Q187310"].Diff)
+	if len(c.Skipped) != 1 || !strings.Contains(c.Skipped[0], `row 2, column "born"`) || len(c.Conflicts) != 1 {
+		t.Fatalf("Q187310: %+v", c)
+	}
+	if _, ok := byQID[""]; ok {
+		t.Fatal("a new item was planned with new items off")
+	}
+	if _, ok := byQID["Q5"]; ok {
+		t.Fatal("a rejected row was planned")
+	}
+}
+
+func TestBuildNewItemsWhenOn(t *testing.T) {
+	st := storetest.SQLite(t)
+	p := seed(t, st, true)
+	w := &fakeWiki{}
+	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return w, nil }, nil)
+	if err := b.Build(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := st.PlanItems(context.Background(), p.ID, "", 0, 1000)
+	var n int
+	for _, it := range items {
+		if it.QID == "" {
+			n++
+			ch, _ := plan.DecodeChange(it.Diff)
+			if !ch.New || ch.Labels["en"] != "Unknown Painter" || fmt.Sprint(it.Rows) != "[4]" {
+				t.Fatalf("new item %+v %+v", it, ch)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d new items", n)
+	}
+}
+
+func TestBuildFailsClearlyWithoutWriteSettings(t *testing.T) {
+	st := storetest.SQLite(t)
+	p := seed(t, st, false)
+	ctx := context.Background()
+	_ = st.SetJobTemplate(ctx, p.JobID, []byte(`{"columns":{}}`))
+	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return &fakeWiki{}, nil }, nil)
+	if err := b.Build(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Plan(ctx, p.ID)
+	if got.Status != jobs.PlanFailed || !strings.Contains(got.Error, "stated_in") {
+		t.Fatalf("plan %+v", got)
+	}
+}
