@@ -1,0 +1,332 @@
+package match
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"partnerhub/jobs"
+	"partnerhub/sparql"
+)
+
+// Column kinds a mapped property can have.
+const (
+	KindExternalID = "external-id"
+	KindTime       = "time"
+	KindItem       = "item"
+	KindString     = "string"
+	KindQuantity   = "quantity"
+	KindURL        = "url"
+)
+
+var kinds = []string{KindExternalID, KindTime, KindItem, KindString, KindQuantity, KindURL}
+
+// RoleLabel marks a column holding a name of the entity.
+const RoleLabel = "label"
+
+// Defaults filled in by ParseTemplate.
+const (
+	DefaultSPARQLEndpoint = "https://query.wikidata.org/sparql"
+	DefaultAPIURL         = "https://www.wikidata.org/w/api.php"
+	DefaultEntityPrefix   = "http://www.wikidata.org/entity/"
+	DefaultPropertyPrefix = "http://www.wikidata.org/prop/direct/"
+	DefaultSiteURL        = "https://www.wikidata.org/wiki/"
+	// DefaultAutoAcceptScore and DefaultAutoAcceptMargin: see TEMPLATE.md
+	// for why (an exact name and one agreeing fact on an item of the right
+	// type reach 0.9; a namesake must trail by a clear 0.15).
+	DefaultAutoAcceptScore  = 0.9
+	DefaultAutoAcceptMargin = 0.15
+)
+
+// Template is a job's mapping and matching settings, shared by working
+// groups as one JSON document.
+type Template struct {
+	Version    int               `json:"version"`
+	Wikibase   Wikibase          `json:"wikibase"`
+	Languages  []string          `json:"languages"`
+	Type       *TypeConstraint   `json:"type,omitempty"`
+	Columns    map[string]Column `json:"columns"`
+	AutoAccept AutoAccept        `json:"auto_accept"`
+	// Write belongs to the edit-plan code; it is kept verbatim.
+	Write json.RawMessage `json:"write,omitempty"`
+
+	// problems found while parsing that only Validate reports, so a user
+	// sees every problem at once.
+	problems []string
+}
+
+// Wikibase says where the wiki and its query service are.
+type Wikibase struct {
+	SPARQLEndpoint string `json:"sparql_endpoint"`
+	APIURL         string `json:"api_url"`
+	EntityPrefix   string `json:"entity_prefix"`
+	PropertyPrefix string `json:"property_prefix"`
+	SiteURL        string `json:"site_url"`
+}
+
+// TypeConstraint is the class rows' items should be instances of; unless
+// Exact, instances of subclasses count too.
+type TypeConstraint struct {
+	QID   string `json:"qid"`
+	Exact bool   `json:"exact"`
+}
+
+// Column is what one dataset column means: a name (Role "label") or the
+// value of a property of the given kind.
+type Column struct {
+	Role     string `json:"role,omitempty"`
+	Property string `json:"property,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+}
+
+// AutoAccept are the thresholds for accepting a match without review.
+type AutoAccept struct {
+	Score  float64 `json:"score"`
+	Margin float64 `json:"margin"`
+}
+
+// rawTemplate reads numbers loosely so that a non-number is reported by
+// Validate with the other problems instead of failing the parse.
+type rawTemplate struct {
+	Version    json.RawMessage   `json:"version"`
+	Wikibase   Wikibase          `json:"wikibase"`
+	Languages  []string          `json:"languages"`
+	Type       *TypeConstraint   `json:"type"`
+	Columns    map[string]Column `json:"columns"`
+	AutoAccept struct {
+		Score  json.RawMessage `json:"score"`
+		Margin json.RawMessage `json:"margin"`
+	} `json:"auto_accept"`
+	Write json.RawMessage `json:"write"`
+}
+
+// ParseTemplate reads a template and fills in the defaults (Wikidata's
+// URLs and prefixes, English, the default thresholds). It fails only on
+// JSON that is not a template at all; Validate checks the content.
+func ParseTemplate(data []byte) (*Template, error) {
+	var raw rawTemplate
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, jobs.Errorf(jobs.EINVALID, "the template has data after its JSON object")
+	}
+	t := &Template{Wikibase: raw.Wikibase, Type: raw.Type, Columns: raw.Columns, Write: raw.Write}
+	if len(bytes.TrimSpace(t.Write)) == 0 || string(bytes.TrimSpace(t.Write)) == "null" {
+		t.Write = nil
+	}
+	t.Version = 1
+	if len(raw.Version) > 0 && string(raw.Version) != "null" {
+		if err := json.Unmarshal(raw.Version, &t.Version); err != nil {
+			t.problems = append(t.problems, fmt.Sprintf("version %s is not a number", raw.Version))
+		}
+	}
+	wb := &t.Wikibase
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{
+		{&wb.SPARQLEndpoint, DefaultSPARQLEndpoint}, {&wb.APIURL, DefaultAPIURL},
+		{&wb.EntityPrefix, DefaultEntityPrefix}, {&wb.PropertyPrefix, DefaultPropertyPrefix}, {&wb.SiteURL, DefaultSiteURL},
+	} {
+		*f.v = strings.TrimSpace(*f.v)
+		if *f.v == "" {
+			*f.v = f.def
+		}
+	}
+	seen := map[string]bool{}
+	for _, l := range raw.Languages {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if l == "" || seen[l] {
+			continue
+		}
+		seen[l] = true
+		t.Languages = append(t.Languages, l)
+	}
+	if len(t.Languages) == 0 {
+		t.Languages = []string{"en"}
+	}
+	if t.Type != nil {
+		t.Type.QID = strings.ToUpper(strings.TrimSpace(t.Type.QID))
+		if t.Type.QID == "" {
+			t.Type = nil
+		}
+	}
+	if t.Columns == nil {
+		t.Columns = map[string]Column{}
+	}
+	for name, c := range t.Columns {
+		c.Role = strings.ToLower(strings.TrimSpace(c.Role))
+		c.Property = strings.ToUpper(strings.TrimSpace(c.Property))
+		c.Kind = strings.ToLower(strings.TrimSpace(c.Kind))
+		t.Columns[name] = c
+	}
+	t.AutoAccept = AutoAccept{Score: DefaultAutoAcceptScore, Margin: DefaultAutoAcceptMargin}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		v    *float64
+	}{{"score", raw.AutoAccept.Score, &t.AutoAccept.Score}, {"margin", raw.AutoAccept.Margin, &t.AutoAccept.Margin}} {
+		if len(f.raw) == 0 || string(f.raw) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(f.raw, f.v); err != nil {
+			t.problems = append(t.problems, fmt.Sprintf("auto_accept %s %s is not a number between 0 and 1", f.name, f.raw))
+		}
+	}
+	return t, nil
+}
+
+var (
+	propertyID = regexp.MustCompile(`^P[1-9][0-9]{0,11}$`)
+	itemID     = regexp.MustCompile(`^Q[1-9][0-9]{0,11}$`)
+	// languageCode accepts Wikimedia's codes: "en", "sv", "zh-hans", "be-tarask".
+	languageCode = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{2,8})*$`)
+)
+
+// Validate checks the template against the dataset's columns (nil skips
+// that check) and reports every problem at once as one EINVALID error.
+func (t *Template) Validate(columns []string) error {
+	problems := slices.Clone(t.problems)
+	if t.Version != 1 {
+		problems = append(problems, fmt.Sprintf("version %d is not supported (want 1)", t.Version))
+	}
+	for _, f := range []struct{ name, v string }{
+		{"sparql_endpoint", t.Wikibase.SPARQLEndpoint}, {"api_url", t.Wikibase.APIURL},
+		{"entity_prefix", t.Wikibase.EntityPrefix}, {"property_prefix", t.Wikibase.PropertyPrefix}, {"site_url", t.Wikibase.SiteURL},
+	} {
+		if !httpURL(f.v) {
+			problems = append(problems, fmt.Sprintf("wikibase %s %q is not an http(s) URL", f.name, f.v))
+		}
+	}
+	for _, l := range t.Languages {
+		if !languageCode.MatchString(l) {
+			problems = append(problems, fmt.Sprintf("language %q is not a language code like en, sv or zh-hans", l))
+		}
+	}
+	if t.Type != nil && !itemID.MatchString(t.Type.QID) {
+		problems = append(problems, fmt.Sprintf("type %q is not an item id like Q5", t.Type.QID))
+	}
+	inDataset := map[string]bool{}
+	for _, c := range columns {
+		inDataset[c] = true
+	}
+	names := make([]string, 0, len(t.Columns))
+	for n := range t.Columns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	finder := false
+	for _, n := range names {
+		c := t.Columns[n]
+		if columns != nil && !inDataset[n] {
+			problems = append(problems, fmt.Sprintf("column %q is not in the dataset", n))
+		}
+		switch {
+		case c.Role == RoleLabel:
+			finder = true
+			if c.Property != "" {
+				problems = append(problems, fmt.Sprintf("column %q: a label column maps to no property (got %q)", n, c.Property))
+			}
+		case c.Role != "":
+			problems = append(problems, fmt.Sprintf("column %q: unknown role %q (want label, or a property and kind)", n, c.Role))
+		case c.Property == "":
+			problems = append(problems, fmt.Sprintf("column %q: neither a label nor a property", n))
+		default:
+			if !propertyID.MatchString(c.Property) {
+				problems = append(problems, fmt.Sprintf("column %q: %q is not a property id like P569", n, c.Property))
+			}
+			if !slices.Contains(kinds, c.Kind) {
+				problems = append(problems, fmt.Sprintf("column %q: unknown kind %q (want %s)", n, c.Kind, strings.Join(kinds, ", ")))
+			}
+			if c.Kind == KindExternalID {
+				finder = true
+			}
+		}
+	}
+	if !finder {
+		problems = append(problems, "no label column and no identifier (external-id) column: rows could not be found")
+	}
+	if s := t.AutoAccept.Score; s < 0 || s > 1 {
+		problems = append(problems, fmt.Sprintf("auto_accept score %g is outside 0..1", s))
+	}
+	if m := t.AutoAccept.Margin; m < 0 || m > 1 {
+		problems = append(problems, fmt.Sprintf("auto_accept margin %g is outside 0..1", m))
+	}
+	if len(problems) > 0 {
+		return jobs.Errorf(jobs.EINVALID, "%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false
+	}
+	_, err = sparql.IRI(s)
+	return err == nil
+}
+
+// CheckTemplate parses and validates a template against the dataset's
+// columns and returns it normalised (defaults filled, ids upper-cased),
+// in a stable form: the same template always gives the same bytes.
+func CheckTemplate(data []byte, columns []string) ([]byte, error) {
+	t, err := ParseTemplate(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Validate(columns); err != nil {
+		return nil, err
+	}
+	return t.Marshal()
+}
+
+// Marshal renders the template as indented JSON (map keys sorted).
+func (t *Template) Marshal() ([]byte, error) {
+	out, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode the template: %w", err)
+	}
+	return out, nil
+}
+
+// labelColumns are the columns holding names, sorted.
+func (t *Template) labelColumns() []string {
+	var out []string
+	for n, c := range t.Columns {
+		if c.Role == RoleLabel {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// propertyColumns are the columns mapped to properties, sorted.
+func (t *Template) propertyColumns() []string {
+	var out []string
+	for n, c := range t.Columns {
+		if c.Role == "" && c.Property != "" {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// searchLanguages are the template's languages plus "mul", which Wikidata
+// uses for names written the same in every language.
+func (t *Template) searchLanguages() []string {
+	out := slices.Clone(t.Languages)
+	if !slices.Contains(out, "mul") {
+		out = append(out, "mul")
+	}
+	return out
+}
