@@ -1,0 +1,138 @@
+package match
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// foldLetters are letters that Unicode does not decompose into a base
+// letter and a mark, spelled the way they are written without diacritics.
+var foldLetters = strings.NewReplacer(
+	"ø", "o", "Ø", "o", "ł", "l", "Ł", "l", "đ", "d", "Đ", "d", "ð", "d", "Ð", "d",
+	"æ", "ae", "Æ", "ae", "œ", "oe", "Œ", "oe", "þ", "th", "Þ", "th", "ı", "i",
+)
+
+var caseFold = cases.Fold()
+
+// NameKey reduces a name to the form names are compared in: decomposed
+// (NFKD) with the marks stripped, case-folded, punctuation turned into
+// spaces, apostrophes dropped, whitespace collapsed. "René  Magritte" and
+// "rene magritte" have the same key.
+func NameKey(s string) string {
+	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)))
+	folded, _, err := transform.String(t, s)
+	if err != nil {
+		folded = s
+	}
+	folded = caseFold.String(foldLetters.Replace(folded))
+	var b strings.Builder
+	space := false
+	for _, r := range folded {
+		switch {
+		case r == '\'' || r == '’' || r == 'ʼ':
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		default:
+			space = true
+		}
+	}
+	return b.String()
+}
+
+var (
+	parenthetical = regexp.MustCompile(`\s*[(\[][^()\[\]]*[)\]]`)
+	spaces        = regexp.MustCompile(`\s+`)
+)
+
+// particles stay lower case in a Title Case variant ("Hilma af Klint").
+var particles = map[string]bool{
+	"af": true, "av": true, "von": true, "van": true, "der": true, "den": true, "de": true, "del": true,
+	"della": true, "di": true, "da": true, "du": true, "la": true, "le": true, "y": true, "of": true, "zu": true, "ter": true, "ten": true,
+}
+
+// maxVariants bounds the literals one name becomes, which bounds the
+// label queries' size.
+const maxVariants = 6
+
+// NameVariants are the spellings a name is looked up under as exact labels:
+// the name tidied (NFC, whitespace collapsed), without parenthetical
+// qualifiers ("Carl Larsson (painter)"), "Surname, Given" turned round, and
+// case variants (Title Case with lower-case particles, plain Title Case)
+// when the name is all lower or all upper case. Order is stable, the tidy
+// name first; no duplicates.
+func NameVariants(s string) []string {
+	base := tidy(s)
+	if base == "" {
+		return nil
+	}
+	var out []string
+	add := func(v string) {
+		v = tidy(v)
+		if v == "" || len(out) >= maxVariants {
+			return
+		}
+		for _, o := range out {
+			if o == v {
+				return
+			}
+		}
+		out = append(out, v)
+	}
+	forms := []string{base}
+	if p := tidy(parenthetical.ReplaceAllString(base, "")); p != base {
+		forms = append(forms, p)
+	}
+	for _, f := range forms {
+		if surname, given, ok := strings.Cut(f, ","); ok && strings.Count(f, ",") == 1 && !strings.ContainsAny(f, "()[]") && strings.TrimSpace(given) != "" && strings.TrimSpace(surname) != "" {
+			forms = append(forms, strings.TrimSpace(given)+" "+strings.TrimSpace(surname))
+		}
+	}
+	for _, f := range forms {
+		add(f)
+	}
+	for _, f := range forms {
+		if f == strings.ToLower(f) || f == strings.ToUpper(f) {
+			add(titleCase(f, true))
+			add(titleCase(f, false))
+		}
+	}
+	return out
+}
+
+func tidy(s string) string {
+	s = norm.NFC.String(strings.ToValidUTF8(s, ""))
+	return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+}
+
+// titleCase upper-cases the first letter of each word (and of each part of
+// a hyphenated word), lower-casing the rest; with keepParticles, name
+// particles other than the first word stay lower case.
+func titleCase(s string, keepParticles bool) string {
+	words := strings.Split(strings.ToLower(s), " ")
+	for i, w := range words {
+		if keepParticles && i > 0 && particles[w] {
+			continue
+		}
+		parts := strings.Split(w, "-")
+		for j, p := range parts {
+			r := []rune(p)
+			if len(r) > 0 {
+				r[0] = unicode.ToUpper(r[0])
+			}
+			parts[j] = string(r)
+		}
+		words[i] = strings.Join(parts, "-")
+	}
+	return strings.Join(words, " ")
+}
