@@ -50,7 +50,7 @@ type Fake struct {
 	mu       sync.Mutex
 	requests map[string]*pending // request token -> state
 	access   map[string]access   // access token -> state
-	nonces   map[string]bool
+	verifier *Verifier
 
 	// Misbehaviours for tests.
 	Deny            bool          // authorize redirects without a verifier
@@ -78,7 +78,8 @@ func New(opts Options) *Fake {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Fake{opts: opts, requests: map[string]*pending{}, access: map[string]access{}, nonces: map[string]bool{}}
+	return &Fake{opts: opts, requests: map[string]*pending{}, access: map[string]access{},
+		verifier: &Verifier{ConsumerKey: opts.ConsumerKey, ConsumerSecret: opts.ConsumerSecret, Now: opts.Now}}
 }
 
 func randomHex(n int) string {
@@ -111,46 +112,12 @@ func mwError(w http.ResponseWriter, status int, code, msg string) {
 	fmt.Fprintf(w, `{"error":%q,"message":%q}`, code, msg)
 }
 
-// check verifies the signature, consumer, timestamp and nonce of a request;
-// tokenSecret is looked up from the oauth_token by the caller's lookup.
+// check verifies a request for this consumer.
 func (f *Fake) check(r *http.Request, lookup func(token string) (secret string, ok bool)) (map[string]string, bool, string) {
-	p, err := authParams(r)
+	p, err := f.verifier.Verify(r, lookup)
 	if err != nil {
 		return nil, false, err.Error()
 	}
-	if p["oauth_consumer_key"] != f.opts.ConsumerKey {
-		return nil, false, "unknown consumer"
-	}
-	if p["oauth_signature_method"] != "HMAC-SHA1" || p["oauth_version"] != "1.0" && p["oauth_version"] != "" {
-		return nil, false, "unsupported signature method"
-	}
-	ts, err := strconv.ParseInt(p["oauth_timestamp"], 10, 64)
-	if err != nil || f.opts.Now().Sub(time.Unix(ts, 0)).Abs() > 5*time.Minute {
-		return nil, false, "timestamp out of range"
-	}
-	tokenSecret := ""
-	if tok := p["oauth_token"]; tok != "" {
-		s, ok := lookup(tok)
-		if !ok {
-			return nil, false, "unknown token"
-		}
-		tokenSecret = s
-	}
-	base, err := SignatureBaseString(r)
-	if err != nil {
-		return nil, false, err.Error()
-	}
-	want := sign(base, f.opts.ConsumerSecret, tokenSecret)
-	if !hmac.Equal([]byte(want), []byte(p["oauth_signature"])) {
-		return nil, false, "invalid signature"
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := p["oauth_nonce"] + "|" + p["oauth_timestamp"]
-	if p["oauth_nonce"] == "" || f.nonces[key] {
-		return nil, false, "nonce already used"
-	}
-	f.nonces[key] = true
 	return p, true, ""
 }
 
