@@ -1,0 +1,116 @@
+package match
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+
+	"partnerhub/jobs"
+	"partnerhub/sparql"
+	"partnerhub/sparql/sparqltest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+const smallGraph = `
+@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix schema: <http://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+wd:Q5 rdfs:label "human"@en .
+wd:Q1 rdfs:label "Hilma af Klint"@sv, "Hilma af Klint"@en ; schema:description "Swedish painter"@en ;
+  wdt:P31 wd:Q5 ; wdt:P569 "1862-10-26T00:00:00Z"^^xsd:dateTime ; wdt:P245 "500115493" ; wdt:P27 wd:Q34 .
+wd:Q34 rdfs:label "Sweden"@en .
+wd:Q2 rdfs:label "Carl Larsson"@sv ; wdt:P31 wd:Q5 ; wdt:P569 "1853-05-28T00:00:00Z"^^xsd:dateTime ; wdt:P245 "500009362" .
+wd:Q3 rdfs:label "Carl Larsson"@en ; skos:altLabel "Carl Larsson (footballer)"@en ; wdt:P31 wd:Q5 ; wdt:P569 "1901-01-01T00:00:00Z"^^xsd:dateTime .
+wd:Q4 rdfs:label "Hilma af Klint"@sv ; schema:description "ship"@en ; wdt:P31 wd:Q11446 .
+wd:Q11446 rdfs:label "ship"@en .
+`
+
+func smallTemplate(t *testing.T) *Template {
+	t.Helper()
+	tpl, err := ParseTemplate([]byte(`{"languages":["en","sv"],"type":{"qid":"Q5"},"columns":{
+		"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"},
+		"born":{"property":"P569","kind":"time"},"country":{"property":"P27","kind":"item"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tpl.Validate(nil); err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func newTestClient(t *testing.T, endpoint string) *sparql.Client {
+	t.Helper()
+	c, err := sparql.NewClient(sparql.Config{Endpoint: endpoint, Logger: quiet, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestMatchBatchSmallGraph(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, smallGraph)
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, smallTemplate(t), quiet)
+	rows := []Row{
+		{Num: 1, Values: map[string]string{"name": "Klint, Hilma af", "born": "1862", "country": "Sweden"}},
+		{Num: 2, Values: map[string]string{"name": "Carl Larsson", "born": "1853"}},
+		{Num: 3, Values: map[string]string{"name": "Carl Larsson"}},
+		{Num: 4, Values: map[string]string{"name": "Nobody Atall", "born": "1900"}},
+		{Num: 5, Values: map[string]string{"ulan": "500115493"}},
+		{Num: 6, Values: map[string]string{"name": "Carl Larsson", "ulan": "500115493"}},
+	}
+	got, err := e.MatchBatch(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		status jobs.MatchStatus
+		qid    string
+	}{
+		{jobs.MatchMatched, "Q1"}, {jobs.MatchMatched, "Q2"}, {jobs.MatchReview, ""}, {jobs.MatchNone, ""},
+		{jobs.MatchMatched, "Q1"}, {jobs.MatchReview, ""},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Row != rows[i].Num || g.Status != w.status || (w.qid != "" && g.QID != w.qid) {
+			t.Errorf("row %d: got %s %s %.3f %+v, want %s %s", rows[i].Num, g.Status, g.QID, g.Score, g.Candidates, w.status, w.qid)
+		}
+	}
+	for _, c := range got[0].Candidates {
+		t.Logf("row 1: %s %.3f %q types=%v facts=%v", c.QID, c.Score, c.Evidence, c.Types, c.Facts)
+	}
+	if c := got[0].Candidates[0]; c.Facts["P569"][0] != "1862-10-26" || c.Facts["P27"][0] != "Q34" || c.Types[0] != "Q5" || c.Description != "Swedish painter" {
+		t.Errorf("summary %+v", c)
+	}
+	// Three lookups at most: identifiers, labels, facts.
+	if n := e.Requests(); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+	again, err := e.MatchBatch(context.Background(), rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, again) {
+		t.Error("the same batch gave different results")
+	}
+}
+
+func TestMatchBatchMalformedAnswer(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, smallGraph)
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, smallTemplate(t), quiet)
+	srv.InjectMalformed(t, 1)
+	_, err := e.MatchBatch(context.Background(), []Row{{Num: 1, Values: map[string]string{"name": "Carl Larsson"}}})
+	if !errors.Is(err, sparql.ErrMalformedResponse) || !strings.Contains(err.Error(), "look up labels") {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -1,0 +1,102 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"partnerhub/jobs"
+	"partnerhub/sparql"
+)
+
+// MatcherConfig tunes a Matcher.
+type MatcherConfig struct {
+	UserAgent     string // sent to every endpoint (Wikimedia's User-Agent policy)
+	MaxConcurrent int    // parallel queries per endpoint, shared by all jobs
+	// Searcher, if set, builds the search fallback for a wiki's API URL;
+	// nil means no fallback.
+	Searcher func(apiURL string) Searcher
+	Logger   *slog.Logger
+}
+
+// Matcher reconciles batches of job rows; it implements the worker's
+// jobs/tasks.Matcher. It keeps one SPARQL client per endpoint URL, so the
+// endpoint's concurrency limit holds across jobs and batches.
+type Matcher struct {
+	cfg       MatcherConfig
+	mu        sync.Mutex
+	clients   map[string]*sparql.Client
+	searchers map[string]Searcher
+}
+
+// NewMatcher builds a Matcher.
+func NewMatcher(cfg MatcherConfig) *Matcher {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Matcher{cfg: cfg, clients: map[string]*sparql.Client{}, searchers: map[string]Searcher{}}
+}
+
+// MatchRows matches one batch of a job's rows with the job's template and
+// says how many requests (queries and searches) it cost.
+func (m *Matcher) MatchRows(ctx context.Context, job *jobs.Job, columns []string, rows []jobs.Row) ([]jobs.RowMatch, int, error) {
+	if len(job.Template) == 0 {
+		return nil, 0, jobs.Errorf(jobs.EINVALID, "the job has no template: map the columns first")
+	}
+	t, err := ParseTemplate(job.Template)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := t.Validate(columns); err != nil {
+		return nil, 0, err
+	}
+	client, searcher, err := m.endpoint(t)
+	if err != nil {
+		return nil, 0, err
+	}
+	e := NewEngine(client, searcher, t, m.cfg.Logger.With("job_id", job.ID))
+	in := make([]Row, len(rows))
+	for i, r := range rows {
+		values := make(map[string]string, len(columns))
+		for c, name := range columns {
+			if c < len(r.Cells) {
+				values[name] = r.Cells[c]
+			}
+		}
+		in[i] = Row{Num: r.Num, Values: values}
+	}
+	results, err := e.MatchBatch(ctx, in)
+	requests := int(e.Requests())
+	if err != nil {
+		return nil, requests, err
+	}
+	for i := range results {
+		results[i].JobID = job.ID
+	}
+	return results, requests, nil
+}
+
+func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	url := t.Wikibase.SPARQLEndpoint
+	c, ok := m.clients[url]
+	if !ok {
+		var err error
+		c, err = sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: m.cfg.UserAgent, MaxConcurrent: m.cfg.MaxConcurrent, Logger: m.cfg.Logger})
+		if err != nil {
+			return nil, nil, fmt.Errorf("set up the query service client: %w", err)
+		}
+		m.clients[url] = c
+	}
+	if m.cfg.Searcher == nil {
+		return c, nil, nil
+	}
+	s, ok := m.searchers[t.Wikibase.APIURL]
+	if !ok {
+		s = m.cfg.Searcher(t.Wikibase.APIURL)
+		m.searchers[t.Wikibase.APIURL] = s
+	}
+	return c, s, nil
+}

@@ -1,0 +1,408 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/adrg/strutil"
+	"github.com/adrg/strutil/metrics"
+
+	"partnerhub/jobs"
+)
+
+// Weights of the evidence. A score is a sum clamped to 0..1; they are set so
+// that an exact name on an item of the right type with one agreeing fact
+// reaches 0.9 (the default auto-accept score), a name alone does not, and
+// any conflict pulls a candidate well below.
+const (
+	weightName        = 0.6  // an exact name; similar names earn less
+	bonusIdentifier   = 0.4  // an identifier matches
+	penaltyIdentifier = 0.3  // the item has another value for the identifier
+	bonusType         = 0.15 // instance of the template's class
+	bonusNoType       = 0.1  // no type asked for: neither for nor against
+	penaltyType       = 0.4  // not an instance of the class
+	bonusFact         = 0.15 // per agreeing fact...
+	maxFactBonus      = 0.3  // ...up to this much
+	penaltyConflict   = 0.35 // a date, quantity or identifier that disagrees
+	penaltyDiffers    = 0.1  // an item, string or URL that differs (often a variant, not an error)
+	// nameFloor is the similarity at or below which a name earns nothing.
+	nameFloor = 0.6
+	// identifierNameMin: an identifier match whose item's names are less
+	// similar than this to the row's names is suspicious (a wrong identifier).
+	identifierNameMin = 0.8
+)
+
+var jaroWinkler = metrics.NewJaroWinkler()
+
+// candidate is a scored item for one row.
+type candidate struct {
+	jobs.CandidateSummary
+	conflict bool // some evidence speaks against the item: never auto-accepted
+}
+
+// decide scores a row's candidates and concludes.
+func (e *Engine) decide(num int64, in rowInput, qids []string, facts map[string]*itemFacts) jobs.RowMatch {
+	m := jobs.RowMatch{Row: num, Status: jobs.MatchNone}
+	var cs []candidate
+	for _, q := range qids {
+		cs = append(cs, e.score(in, q, facts[q]))
+	}
+	sort.SliceStable(cs, func(a, b int) bool {
+		if cs[a].Score != cs[b].Score {
+			return cs[a].Score > cs[b].Score
+		}
+		return qidLess(cs[a].QID, cs[b].QID)
+	})
+	if len(cs) == 0 {
+		return m
+	}
+	best := cs[0]
+	m.Status, m.QID, m.Label, m.Score = jobs.MatchReview, best.QID, best.Label, best.Score
+	margin := best.Score
+	if len(cs) > 1 {
+		margin = best.Score - cs[1].Score
+	}
+	// A tiny epsilon: scores are rounded to 3 decimals.
+	if best.Score >= e.t.AutoAccept.Score-1e-9 && margin >= e.t.AutoAccept.Margin-1e-9 && !best.conflict {
+		m.Status = jobs.MatchMatched
+	}
+	for i, c := range cs {
+		if i == maxCandidates {
+			break
+		}
+		m.Candidates = append(m.Candidates, c.CandidateSummary)
+	}
+	return m
+}
+
+func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
+	if f == nil {
+		f = &itemFacts{}
+	}
+	c := candidate{CandidateSummary: jobs.CandidateSummary{
+		QID:         qid,
+		Label:       e.pick(f.Labels),
+		Description: e.pick(f.Descriptions),
+		Types:       f.Types,
+		Facts:       e.summaryFacts(f),
+	}}
+	ev := func(format string, args ...any) { c.Evidence = append(c.Evidence, fmt.Sprintf(format, args...)) }
+	score := 0.0
+
+	// Names.
+	sim := -1.0
+	if len(in.names) > 0 {
+		var best langText
+		var bestAlias bool
+		for _, pool := range []struct {
+			texts []langText
+			alias bool
+		}{{f.Labels, false}, {f.Aliases, true}} {
+			for _, l := range pool.texts {
+				if s := nameSimilarity(in.variants, l.Text); s > sim {
+					sim, best, bestAlias = s, l, pool.alias
+				}
+			}
+		}
+		what := "label"
+		if bestAlias {
+			what = "alias"
+		}
+		switch {
+		case sim < 0:
+			sim = 0
+			ev("no label in the languages")
+		case containsString(in.variants, best.Text):
+			ev("%s %q@%s equals name", what, best.Text, best.Lang)
+		case sim == 1:
+			ev("%s %q@%s equals name %q ignoring case, accents and word order", what, best.Text, best.Lang, in.names[0])
+		default:
+			ev("%s %q@%s resembles name %q (%.2f)", what, best.Text, best.Lang, in.names[0], sim)
+		}
+		score += weightName * math.Max(0, (sim-nameFloor)/(1-nameFloor))
+	} else {
+		// No name to compare: neither for nor against.
+		score += weightName * 0.75
+	}
+
+	// Identifiers.
+	for _, id := range in.ids {
+		have := f.Values[id.Property]
+		switch {
+		case containsString(have, id.Value):
+			score += bonusIdentifier
+			ev("identifier %s = %s matches", id.Property, id.Value)
+			if sim >= 0 && len(in.names) > 0 && sim < identifierNameMin {
+				c.conflict = true
+				ev("names differ although identifier %s matches (check the identifier)", id.Property)
+			}
+		case len(have) > 0:
+			score -= penaltyIdentifier
+			c.conflict = true
+			ev("identifier %s = %s ≠ %s (conflict)", id.Property, id.Value, strings.Join(have, ", "))
+		}
+	}
+
+	// Type.
+	if t := e.t.Type; t != nil {
+		if f.TypeOK {
+			score += bonusType
+			if t.Exact {
+				ev("instance of %s", t.QID)
+			} else {
+				ev("instance of %s or a subclass", t.QID)
+			}
+		} else {
+			score -= penaltyType
+			c.conflict = true
+			ev("not an instance of %s", t.QID)
+		}
+	} else {
+		score += bonusNoType
+	}
+
+	// Other mapped properties.
+	factBonus := 0.0
+	for _, fact := range in.facts {
+		verdict, text := compareFact(fact, f.Values[fact.Property], f.ValueLabels[fact.Property])
+		switch verdict {
+		case agrees:
+			factBonus += bonusFact
+		case conflicts:
+			score -= penaltyConflict
+			c.conflict = true
+		case differs:
+			score -= penaltyDiffers
+		}
+		if text != "" {
+			ev("%s", text)
+		}
+	}
+	score += math.Min(factBonus, maxFactBonus)
+	c.Score = math.Round(math.Max(0, math.Min(1, score))*1000) / 1000
+	return c
+}
+
+// nameSimilarity is the best Jaro-Winkler similarity between the row's
+// spellings and a label, compared as name keys and as sorted words (so
+// "Klint Hilma af" meets "Hilma af Klint").
+func nameSimilarity(variants []string, label string) float64 {
+	lk := NameKey(label)
+	if lk == "" {
+		return 0
+	}
+	ls := sortedWords(lk)
+	best := 0.0
+	for _, v := range variants {
+		vk := NameKey(v)
+		if vk == "" {
+			continue
+		}
+		if vk == lk || sortedWords(vk) == ls {
+			return 1
+		}
+		best = math.Max(best, strutil.Similarity(vk, lk, jaroWinkler))
+	}
+	return best
+}
+
+func sortedWords(s string) string {
+	w := strings.Fields(s)
+	sort.Strings(w)
+	return strings.Join(w, " ")
+}
+
+// pick chooses the text in the first of the template's languages that has
+// one, then mul, then any.
+func (e *Engine) pick(texts []langText) string {
+	for _, l := range e.t.searchLanguages() {
+		for _, t := range texts {
+			if t.Lang == l {
+				return t.Text
+			}
+		}
+	}
+	if len(texts) > 0 {
+		return texts[0].Text
+	}
+	return ""
+}
+
+// summaryFacts are the mapped properties' values for the review screen:
+// dates as YYYY-MM-DD, items as QIDs.
+func (e *Engine) summaryFacts(f *itemFacts) map[string][]string {
+	out := map[string][]string{}
+	for _, col := range e.t.propertyColumns() {
+		c := e.t.Columns[col]
+		var vs []string
+		for _, v := range f.Values[c.Property] {
+			if c.Kind == KindTime {
+				if d, ok := parseDate(v); ok {
+					d.precision = 3
+					v = d.String()
+				}
+			}
+			vs = append(vs, v)
+		}
+		if len(vs) > 0 {
+			out[c.Property] = sortedUnique(vs)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+type verdict int
+
+const (
+	unknown verdict = iota
+	agrees
+	conflicts
+	differs
+)
+
+// compareFact compares a row's value of a property with the item's.
+func compareFact(fact idFact, have, valueLabels []string) (verdict, string) {
+	if len(have) == 0 {
+		return unknown, ""
+	}
+	switch fact.Kind {
+	case KindTime:
+		want, ok := parseDate(fact.Value)
+		if !ok {
+			return unknown, fmt.Sprintf("%s %q is not a date", fact.Column, fact.Value)
+		}
+		var seen []string
+		for _, h := range have {
+			d, ok := parseDate(h)
+			if !ok {
+				continue
+			}
+			if want.agrees(d) {
+				return agrees, fmt.Sprintf("%s %s agrees", fact.Column, want.String())
+			}
+			seen = append(seen, d.at(want.precision))
+		}
+		if len(seen) == 0 {
+			return unknown, ""
+		}
+		return conflicts, fmt.Sprintf("%s %s ≠ %s (conflict)", fact.Column, want.String(), strings.Join(sortedUnique(seen), ", "))
+	case KindQuantity:
+		want, err := strconv.ParseFloat(strings.ReplaceAll(fact.Value, ",", ""), 64)
+		if err != nil {
+			return unknown, fmt.Sprintf("%s %q is not a number", fact.Column, fact.Value)
+		}
+		for _, h := range have {
+			if got, err := strconv.ParseFloat(h, 64); err == nil && math.Abs(got-want) <= 0.005*math.Max(math.Abs(want), 1e-9) {
+				return agrees, fmt.Sprintf("%s %s agrees", fact.Column, fact.Value)
+			}
+		}
+		return conflicts, fmt.Sprintf("%s %s ≠ %s (conflict)", fact.Column, fact.Value, strings.Join(have, ", "))
+	case KindItem:
+		v := strings.ToUpper(fact.Value)
+		if containsString(have, v) {
+			return agrees, fmt.Sprintf("%s %s agrees", fact.Column, v)
+		}
+		k := NameKey(fact.Value)
+		for _, l := range valueLabels {
+			if NameKey(l) == k {
+				return agrees, fmt.Sprintf("%s %q agrees", fact.Column, fact.Value)
+			}
+		}
+		return differs, fmt.Sprintf("%s %q differs from %s", fact.Column, fact.Value, strings.Join(have, ", "))
+	case KindURL:
+		w := normaliseURL(fact.Value)
+		for _, h := range have {
+			if normaliseURL(h) == w {
+				return agrees, fmt.Sprintf("%s agrees", fact.Column)
+			}
+		}
+		return differs, fmt.Sprintf("%s %s differs", fact.Column, fact.Value)
+	default:
+		k := NameKey(fact.Value)
+		for _, h := range have {
+			if NameKey(h) == k {
+				return agrees, fmt.Sprintf("%s %q agrees", fact.Column, fact.Value)
+			}
+		}
+		return differs, fmt.Sprintf("%s %q differs", fact.Column, fact.Value)
+	}
+}
+
+// date is a calendar date at year, month or day precision.
+type date struct {
+	year, month, day int
+	precision        int // 1 year, 2 month, 3 day
+}
+
+var dateRE = regexp.MustCompile(`^([+-]?\d{1,6})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:T[0-9:.]+Z?)?$`)
+
+// parseDate reads "1862", "1862-10", "1862-10-26" and Wikibase's
+// "1862-10-26T00:00:00Z". Wikibase stores a year-precision date as
+// January 1st, so "-01-01" in a full timestamp counts as a year only.
+func parseDate(s string) (date, bool) {
+	m := dateRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return date{}, false
+	}
+	d := date{precision: 1}
+	d.year, _ = strconv.Atoi(strings.TrimPrefix(m[1], "+"))
+	if m[2] != "" {
+		d.month, _ = strconv.Atoi(m[2])
+		d.precision = 2
+		if d.month < 1 || d.month > 12 {
+			return date{}, false
+		}
+	}
+	if m[3] != "" {
+		d.day, _ = strconv.Atoi(m[3])
+		d.precision = 3
+		if d.day < 1 || d.day > 31 {
+			return date{}, false
+		}
+	}
+	if strings.Contains(s, "T") && d.month == 1 && d.day == 1 {
+		d.precision = 1
+	}
+	return d, true
+}
+
+// agrees compares at the coarser of the two precisions.
+func (d date) agrees(o date) bool {
+	p := min(d.precision, o.precision)
+	return d.year == o.year && (p < 2 || d.month == o.month) && (p < 3 || d.day == o.day)
+}
+
+func (d date) at(p int) string {
+	return date{d.year, d.month, d.day, min(p, d.precision)}.String()
+}
+
+func (d date) String() string {
+	y := fmt.Sprintf("%04d", d.year)
+	if d.year < 0 {
+		y = fmt.Sprintf("-%04d", -d.year)
+	}
+	switch d.precision {
+	case 1:
+		return y
+	case 2:
+		return fmt.Sprintf("%s-%02d", y, d.month)
+	}
+	return fmt.Sprintf("%s-%02d-%02d", y, d.month, d.day)
+}
+
+func normaliseURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" {
+		return strings.ToLower(strings.TrimRight(strings.TrimSpace(s), "/"))
+	}
+	host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+	return host + strings.TrimRight(u.EscapedPath(), "/") + "?" + u.RawQuery
+}
