@@ -5,13 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
+	"partnerhub/jobs/vault"
 )
 
 // WikiLogin is the OAuth 1.0a dance with the wiki, as the web side needs it.
@@ -42,9 +42,7 @@ type TokenSealer interface {
 var ErrLoginDenied = errors.New("authorization denied")
 
 // TokenAAD is the additional data sealed tokens of a user are bound to.
-func TokenAAD(userID int64, part string) []byte {
-	return []byte("partnerhub oauth " + part + " user " + strconv.FormatInt(userID, 10))
-}
+func TokenAAD(userID int64, part string) []byte { return vault.TokenAAD(userID, part) }
 
 func (s *Server) loginPage(c *gin.Context) {
 	if currentUser(c) != nil {

@@ -120,3 +120,9 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	}
 	return k, nil
 }
+
+// TokenAAD is the additional data a user's sealed OAuth token (part "token"
+// or "secret") is bound to, so it opens only for that user's row.
+func TokenAAD(userID int64, part string) []byte {
+	return []byte(fmt.Sprintf("partnerhub oauth %s user %d", part, userID))
+}
