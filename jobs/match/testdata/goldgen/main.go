@@ -73,7 +73,7 @@ func handMade() {
 		row{name: "Anna Berg", born: "1850", expected: a1.qid},
 		row{name: "Anna Berg", born: "1920-11-12", expected: a2.qid},
 		row{name: "Berg, Anna", born: "1920", died: "1999", expected: a2.qid},
-		row{name: "Anna Berg", expected: a1.qid}, // ambiguous: must go to review
+		row{name: "Anna Berg", expected: a1.qid},           // ambiguous: must go to review
 		row{name: "Anna Berg", born: "1877", expected: ""}, // a third Anna Berg, not in the graph
 	)
 	// A namesake in the graph, the row's person not.
@@ -179,8 +179,8 @@ func generated() {
 		by := 1700 + rnd.IntN(250)
 		p := person{
 			qid: fmt.Sprintf("Q%d", 1000+i), labels: lab(name), description: "Nordic artist",
-			born: fmt.Sprintf("%d-%02d-%02d", by, 1+rnd.IntN(12), 1+rnd.IntN(28)),
-			died: fmt.Sprintf("%d-%02d-%02d", by+30+rnd.IntN(60), 1+rnd.IntN(12), 1+rnd.IntN(28)),
+			born:    fmt.Sprintf("%d-%02d-%02d", by, 1+rnd.IntN(12), 1+rnd.IntN(28)),
+			died:    fmt.Sprintf("%d-%02d-%02d", by+30+rnd.IntN(60), 1+rnd.IntN(12), 1+rnd.IntN(28)),
 			country: countries[rnd.IntN(len(countries))],
 		}
 		if i%3 != 0 {
