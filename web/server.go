@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/export"
 	"partnerhub/jobs/store"
 )
 
@@ -62,8 +63,9 @@ type Deps struct {
 	TemplateCheck TemplateCheck // nil: only JSON syntax is checked
 	ItemCheck     ItemCheck     // nil: typed QIDs are checked for form only
 	Plans         PlanRunner
-	Login         WikiLogin   // nil in local mode
-	Sealer        TokenSealer // required with Login
+	ItemFacts     func(job *jobs.Job) (export.ItemFacts, error) // nil: exports carry no wiki columns
+	Login         WikiLogin                                     // nil in local mode
+	Sealer        TokenSealer                                   // required with Login
 	Logger        *slog.Logger
 }
 
@@ -78,6 +80,7 @@ type Server struct {
 	templateCheck TemplateCheck
 	itemCheck     ItemCheck
 	plans         PlanRunner
+	itemFacts     func(job *jobs.Job) (export.ItemFacts, error)
 	login         WikiLogin
 	sealer        TokenSealer
 	logger        *slog.Logger
@@ -107,7 +110,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Login != nil && d.Sealer == nil {
 		return nil, fmt.Errorf("web: a WikiLogin needs a TokenSealer")
 	}
-	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans,
+	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, itemFacts: d.ItemFacts,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 

@@ -95,9 +95,14 @@ func (s *Server) streamEnriched(c *gin.Context, j *jobs.Job) {
 		s.fail(c, err)
 		return
 	}
-	// The wiki columns need an ItemFacts; until main wires the SPARQL one
-	// into the server, exports hold the partner's columns and the results.
+	// The wiki columns come from the job's query service, when wired.
 	var facts export.ItemFacts
+	if s.itemFacts != nil && (len(langs) > 0 || len(props) > 0) {
+		if facts, err = s.itemFacts(j); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	name := strings.TrimSuffix(strings.TrimSuffix(ds.FileName, ".csv"), ".tsv")
 	c.Header("Content-Type", format.ContentType())
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, url.PathEscape(name+"-enriched."+string(format))))

@@ -25,6 +25,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/dataset"
+	"partnerhub/jobs/match"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/tasks"
 	"partnerhub/jobs/vault"
@@ -230,7 +231,8 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 	if withWorker {
 		w := tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
-		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer}, a.logger)
+		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
+			Matcher: match.NewMatcher(match.MatcherConfig{UserAgent: a.cfg.UserAgent, MaxConcurrent: 3, Logger: a.logger})}, a.logger)
 		g.Go(func() error { return w.Run(ctx) })
 	}
 	if withWeb {
@@ -260,6 +262,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		}
 	}
 	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger)
+	eps := &endpoints{userAgent: a.cfg.UserAgent}
 	srv, err := web.New(web.Config{
 		Version:        version,
 		DataDir:        a.cfg.DataDir,
@@ -268,15 +271,18 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		TrustedProxies: a.cfg.TrustedProxies,
 		CSRFKey:        subkey(a.key, "csrf"),
 	}, web.Deps{
-		Store:  a.store,
-		Queue:  a.queue,
-		Runner: runner,
-		Plans:  runner,
-		Redis:  a.redis,
-		Auth:   auth,
-		Login:  login,
-		Sealer: tokens,
-		Logger: a.logger,
+		Store:         a.store,
+		Queue:         a.queue,
+		Runner:        runner,
+		Plans:         runner,
+		TemplateCheck: match.CheckTemplate,
+		ItemCheck:     eps.itemCheck,
+		ItemFacts:     eps.itemFacts,
+		Redis:         a.redis,
+		Auth:          auth,
+		Login:         login,
+		Sealer:        tokens,
+		Logger:        a.logger,
 	})
 	if err != nil {
 		return nil, err

@@ -25,8 +25,9 @@ type Group struct {
 // Wiki computes changes against the wiki's current data.
 type Wiki interface {
 	// Changes reads the groups' items (at most 50 per call) and returns, for
-	// each group in order, what it would change and the revision it was
-	// computed on. New items (QID "") need no reading.
+	// each group in order, what it would change (carrying the group's
+	// skipped values) and the revision it was computed on. New items
+	// (QID "") need no reading.
 	Changes(ctx context.Context, t *Template, groups []Group, retrieved time.Time) ([]Change, []int64, error)
 }
 
@@ -196,7 +197,6 @@ func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow) {
 }
 
 func itemFromChange(no int64, g Group, ch *Change, rev int64) jobs.PlanItem {
-	ch.Skipped = append(ch.Skipped, g.Skipped...)
 	diff, _ := encodeChange(ch)
 	return jobs.PlanItem{
 		No: no, QID: g.QID, Rows: g.Rows, BaseRevID: rev, Diff: diff,

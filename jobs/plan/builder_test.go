@@ -11,7 +11,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/plan"
-	"partnerhub/jobs/store"
+	"partnerhub/jobs/plan/plantest"
 	"partnerhub/jobs/store/storetest"
 )
 
@@ -29,7 +29,7 @@ func (w *fakeWiki) Changes(_ context.Context, t *plan.Template, groups []plan.Gr
 	var out []plan.Change
 	var revs []int64
 	for _, g := range groups {
-		ch := plan.Change{New: g.QID == "", Planned: g.Planned, Labels: g.Labels}
+		ch := plan.Change{New: g.QID == "", Planned: g.Planned, Labels: g.Labels, Skipped: g.Skipped}
 		for _, pv := range g.Planned {
 			have, ok := w.existing[g.QID][pv.Property]
 			switch {
@@ -47,58 +47,9 @@ func (w *fakeWiki) Changes(_ context.Context, t *plan.Template, groups []plan.Gr
 	return out, revs, nil
 }
 
-const tmpl = `{"type":{"qid":"Q5"},"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}},
- "write":{"stated_in":"Q1000","labels":{"column":"name","languages":["en"]},"new_items":{"enabled":%v}}}`
-
-func seed(t *testing.T, st *store.Store, newItems bool) *jobs.EditPlan {
-	t.Helper()
-	ctx := context.Background()
-	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "1", Username: "Alice"})
-	j, _ := st.CreateJob(ctx, u.ID, "Plan", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(fmt.Sprintf(tmpl, newItems)))
-	ds, _ := st.CreateDataset(ctx, j.ID, "p.csv", "/none", 1)
-	ds.Columns = []string{"name", "born", "ulan"}
-	_ = st.StartImport(ctx, ds)
-	rows := []jobs.Row{
-		{Num: 1, Cells: []string{"Hilma af Klint", "1862-10-26", "500115493"}},
-		{Num: 2, Cells: []string{"Carl Larsson", "18x3", "500011045"}}, // bad date
-		{Num: 3, Cells: []string{"Hilma af Klint", "1862", ""}},        // same item as row 1
-		{Num: 4, Cells: []string{"Unknown Painter", "1900", ""}},       // not on the wiki
-		{Num: 5, Cells: []string{"Rejected", "1800", ""}},
-	}
-	var more []jobs.RowMatch
-	for i := 6; i <= 120; i++ { // enough items for three reads
-		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("P", i), "1900", ""}})
-		more = append(more, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", 5000+i), Score: 1})
-	}
-	_ = st.AppendRows(ctx, ds.ID, rows, int64(len(rows)))
-	ds.RowCount = int64(len(rows))
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, ds.RowCount, len(rows))
-	results := append([]jobs.RowMatch{
-		{Row: 1, Status: jobs.MatchMatched, QID: "Q231092", Score: 0.99},
-		{Row: 2, Status: jobs.MatchReview, QID: "Q187310", Score: 0.7},
-		{Row: 3, Status: jobs.MatchReview, QID: "Q1", Score: 0.5},
-		{Row: 4, Status: jobs.MatchNone},
-		{Row: 5, Status: jobs.MatchMatched, QID: "Q5", Score: 0.95},
-	}, more...)
-	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = st.Decide(ctx, j.ID, 2, jobs.DecisionAccept, "Q187310", u.ID, 0)
-	_, _ = st.Decide(ctx, j.ID, 3, jobs.DecisionAccept, "Q231092", u.ID, 0)
-	_, _ = st.Decide(ctx, j.ID, 4, jobs.DecisionNew, "", u.ID, 0)
-	_, _ = st.Decide(ctx, j.ID, 5, jobs.DecisionReject, "", u.ID, 0)
-	p, err := st.CreatePlan(ctx, j.ID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestBuildGroupsRowsByItem(t *testing.T) {
 	st := storetest.SQLite(t)
-	p := seed(t, st, false)
+	p := plantest.Seed(t, st, false)
 	w := &fakeWiki{existing: map[string]map[string]string{"Q231092": {"P569": "1862-10-26"}, "Q187310": {"P245": "500000000"}}}
 	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return w, nil }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := b.Build(context.Background(), p); err != nil {
@@ -137,7 +88,7 @@ func TestBuildGroupsRowsByItem(t *testing.T) {
 
 func TestBuildNewItemsWhenOn(t *testing.T) {
 	st := storetest.SQLite(t)
-	p := seed(t, st, true)
+	p := plantest.Seed(t, st, true)
 	w := &fakeWiki{}
 	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return w, nil }, nil)
 	if err := b.Build(context.Background(), p); err != nil {
@@ -161,7 +112,7 @@ func TestBuildNewItemsWhenOn(t *testing.T) {
 
 func TestBuildFailsClearlyWithoutWriteSettings(t *testing.T) {
 	st := storetest.SQLite(t)
-	p := seed(t, st, false)
+	p := plantest.Seed(t, st, false)
 	ctx := context.Background()
 	_ = st.SetJobTemplate(ctx, p.JobID, []byte(`{"columns":{}}`))
 	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return &fakeWiki{}, nil }, nil)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/export"
+	"partnerhub/jobs/match"
+	"partnerhub/sparql"
+	"partnerhub/wikidata/wdqs"
+)
+
+// endpoints keeps one SPARQL client per query service for the web side
+// (typed-QID checks, export columns), so each endpoint's concurrency limit
+// holds across requests.
+type endpoints struct {
+	userAgent string
+	mu        sync.Mutex
+	clients   map[string]*sparql.Client
+}
+
+func (e *endpoints) client(url string) (*sparql.Client, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.clients[url]; ok {
+		return c, nil
+	}
+	c, err := sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: e.userAgent, MaxConcurrent: 2})
+	if err != nil {
+		return nil, err
+	}
+	if e.clients == nil {
+		e.clients = map[string]*sparql.Client{}
+	}
+	e.clients[url] = c
+	return c, nil
+}
+
+// items reads item data from the job's query service.
+func (e *endpoints) items(job *jobs.Job) (wdqs.Items, *match.Template, error) {
+	t, err := match.ParseTemplate(job.Template)
+	if err != nil {
+		return wdqs.Items{}, nil, err
+	}
+	c, err := e.client(t.Wikibase.SPARQLEndpoint)
+	if err != nil {
+		return wdqs.Items{}, nil, err
+	}
+	return wdqs.Items{Q: c, EntityPrefix: t.Wikibase.EntityPrefix, PropertyPrefix: t.Wikibase.PropertyPrefix}, t, nil
+}
+
+// itemCheck confirms a typed QID exists on the job's Wikibase.
+func (e *endpoints) itemCheck(ctx context.Context, job *jobs.Job, qid string) (string, error) {
+	it, t, err := e.items(job)
+	if err != nil {
+		return "", err
+	}
+	label, ok, err := it.Exists(ctx, qid, t.Languages)
+	if err != nil {
+		return "", jobs.Errorf(jobs.EINVALID, "Could not check %s on the query service (%v); try again.", qid, err)
+	}
+	if !ok {
+		return "", jobs.Errorf(jobs.EINVALID, "%s does not exist on %s.", qid, t.Wikibase.SiteURL)
+	}
+	return label, nil
+}
+
+// itemFacts gives exports the job's query service.
+func (e *endpoints) itemFacts(job *jobs.Job) (export.ItemFacts, error) {
+	it, _, err := e.items(job)
+	if err != nil {
+		return nil, fmt.Errorf("the job's template: %w", err)
+	}
+	return it, nil
+}
