@@ -1,0 +1,80 @@
+package match
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"partnerhub/jobs"
+	"partnerhub/sparql/sparqltest"
+)
+
+func TestMatcherMatchRows(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, smallGraph)
+	tpl := `{"wikibase":{"sparql_endpoint":"` + srv.Endpoint() + `"},"languages":["sv"],"type":{"qid":"Q5"},
+		"columns":{"Namn":{"role":"label"},"Född":{"property":"P569","kind":"time"}}}`
+	m := NewMatcher(MatcherConfig{UserAgent: "partnerhub-test/0 (test)", MaxConcurrent: 2, Logger: quiet})
+	job := &jobs.Job{ID: 42, Template: json.RawMessage(tpl)}
+	cols := []string{"Id", "Namn", "Född"}
+	rows := []jobs.Row{{Num: 11, Cells: []string{"a", "Carl Larsson", "1853"}}, {Num: 12, Cells: []string{"b", "Nobody"}}}
+	got, requests, err := m.MatchRows(context.Background(), job, cols, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].JobID != 42 || got[0].Row != 11 || got[0].Status != jobs.MatchMatched || got[0].QID != "Q2" || got[1].Status != jobs.MatchNone {
+		t.Fatalf("results %+v", got)
+	}
+	if requests != 2 || srv.Requests() != 2 {
+		t.Errorf("requests %d (server saw %d), want 2: labels and facts", requests, srv.Requests())
+	}
+	if _, _, err := m.MatchRows(context.Background(), job, []string{"Id"}, rows); jobs.ErrorCode(err) != jobs.EINVALID {
+		t.Errorf("a template naming missing columns: %v", err)
+	}
+	// One client per endpoint, however many jobs use it.
+	if _, _, err := m.MatchRows(context.Background(), &jobs.Job{ID: 43, Template: job.Template}, cols, rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.clients) != 1 {
+		t.Errorf("%d clients for one endpoint", len(m.clients))
+	}
+}
+
+func TestRunCSV(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, smallGraph)
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, smallTemplate(t), quiet)
+	in := "name;born;note;ulan;country\nHilma af Klint;1862;x;;\nCarl Larsson;;\"a;b\";;\nNobody;;;;\n"
+	var out, progress bytes.Buffer
+	sum, err := RunCSV(context.Background(), strings.NewReader(in), &out, e, CSVOptions{BatchSize: 2, Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows != 3 || sum.Matched != 1 || sum.Review != 1 || sum.None != 1 || sum.Requests != 3 {
+		t.Errorf("summary %+v", sum)
+	}
+	r := csv.NewReader(&out)
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ",") != "name,born,note,ulan,country,match_qid,match_label,match_score,match_status,match_evidence" {
+		t.Errorf("header %q", recs[0])
+	}
+	if got := recs[1]; got[0] != "Hilma af Klint" || got[5] != "Q1" || got[7] != "0.900" || got[8] != "matched" || !strings.Contains(got[9], "born 1862 agrees") {
+		t.Errorf("row 1 %q", got)
+	}
+	if got := recs[2]; got[2] != "a;b" || got[8] != "review" || got[5] == "" {
+		t.Errorf("row 2 %q", got)
+	}
+	if got := recs[3]; got[8] != "none" || got[5] != "" || got[7] != "" {
+		t.Errorf("row 3 %q", got)
+	}
+	if lines := strings.Count(progress.String(), "\n"); lines != 2 {
+		t.Errorf("progress %q", progress.String())
+	}
+}
