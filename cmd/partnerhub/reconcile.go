@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"partnerhub/jobs/dataset"
+	"partnerhub/jobs/match"
+	"partnerhub/sparql"
+)
+
+func init() {
+	commands = append(commands, command{"reconcile", "reconcile a CSV file against a Wikibase, without the web server or Redis", runReconcile})
+}
+
+// runReconcile is the command-line reconciliation: the same engine as the
+// workers, reading a CSV and writing it back with match columns.
+func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var input, tmplPath, output, endpoint, userAgent string
+	var batch int
+	err := flags("reconcile", "Reconcile a partner CSV against a Wikibase with a job template", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&input, "input", "", "partner CSV or TSV file (header row required)")
+		fs.StringVar(&tmplPath, "template", "", "job template JSON (see jobs/match/TEMPLATE.md)")
+		fs.StringVar(&output, "output", "", "where to write the CSV with match columns (\"-\" for standard output)")
+		fs.StringVar(&endpoint, "endpoint", "", "SPARQL endpoint, overriding the template's")
+		fs.StringVar(&userAgent, "user-agent", getenv("PARTNERHUB_USER_AGENT"), "User-Agent sent to the endpoint")
+		fs.IntVar(&batch, "batch", 200, "rows per batch")
+	})
+	if err != nil {
+		return err
+	}
+	if input == "" || tmplPath == "" || output == "" {
+		return errors.New("reconcile needs --input, --template and --output (see --help)")
+	}
+	raw, err := os.ReadFile(tmplPath)
+	if err != nil {
+		return fmt.Errorf("read the template: %w", err)
+	}
+	t, err := match.ParseTemplate(raw)
+	if err != nil {
+		return fmt.Errorf("template %s: %w", tmplPath, err)
+	}
+	if endpoint != "" {
+		t.Wikibase.SPARQLEndpoint = endpoint
+	}
+	in, err := os.Open(input)
+	if err != nil {
+		return fmt.Errorf("open the input: %w", err)
+	}
+	defer in.Close()
+	// Check the template against the file's columns before any query.
+	head, err := dataset.NewReader(in, dataset.Options{FileName: input})
+	if err != nil {
+		return fmt.Errorf("%s: %w", input, err)
+	}
+	if err := t.Validate(head.Header()); err != nil {
+		return fmt.Errorf("template %s does not fit %s: %w", tmplPath, filepath.Base(input), err)
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	client, err := sparql.NewClient(sparql.Config{Endpoint: t.Wikibase.SPARQLEndpoint, UserAgent: userAgent, Logger: logger})
+	if err != nil {
+		return err
+	}
+	out := stdout
+	if output != "-" {
+		f, err := os.Create(output)
+		if err != nil {
+			return fmt.Errorf("create the output: %w", err)
+		}
+		defer f.Close()
+		out = f
+	}
+	engine := match.NewEngine(client, nil, t, logger)
+	sum, err := match.RunCSV(ctx, in, out, engine, match.CSVOptions{BatchSize: batch, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "done: %d rows in %s: %d matched, %d to review, %d without candidate; %d requests to %s\n",
+		sum.Rows, sum.Elapsed.Round(1e6), sum.Matched, sum.Review, sum.None, sum.Requests, t.Wikibase.SPARQLEndpoint)
+	return nil
+}
