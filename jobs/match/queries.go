@@ -56,7 +56,9 @@ func (e *Engine) labelQuery(lits []langText) (string, error) {
 	}
 	return e.prefixes() + "SELECT ?text ?item WHERE {\n" +
 		sparql.ValuesBlock([]string{"text"}, rows) +
-		"\n  VALUES ?labelProp { rdfs:label skos:altLabel }\n  ?item ?labelProp ?text .\n}", nil
+		// Two plain patterns, not "?item ?p ?text" with ?p from VALUES: engines
+		// (Oxigraph measurably, by a factor of 400) plan the latter as a scan.
+		"\n  { ?item rdfs:label ?text } UNION { ?item skos:altLabel ?text }\n}", nil
 }
 
 // factQuery fetches what scoring needs of each item, one (item, key, value)
