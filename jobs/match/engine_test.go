@@ -67,6 +67,7 @@ func TestMatchBatchSmallGraph(t *testing.T) {
 		{Num: 4, Values: map[string]string{"name": "Nobody Atall", "born": "1900"}},
 		{Num: 5, Values: map[string]string{"ulan": "500115493"}},
 		{Num: 6, Values: map[string]string{"name": "Carl Larsson", "ulan": "500115493"}},
+		{Num: 7, Values: map[string]string{"name": "x\" } UNION { ?item ?p ?o } #\\", "ulan": "\"\n>", "born": "'); DROP"}},
 	}
 	got, err := e.MatchBatch(context.Background(), rows)
 	if err != nil {
@@ -77,7 +78,7 @@ func TestMatchBatchSmallGraph(t *testing.T) {
 		qid    string
 	}{
 		{jobs.MatchMatched, "Q1"}, {jobs.MatchMatched, "Q2"}, {jobs.MatchReview, ""}, {jobs.MatchNone, ""},
-		{jobs.MatchMatched, "Q1"}, {jobs.MatchReview, ""},
+		{jobs.MatchMatched, "Q1"}, {jobs.MatchReview, ""}, {jobs.MatchNone, ""},
 	}
 	for i, w := range want {
 		g := got[i]
