@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,8 +28,8 @@ type Config struct {
 	MaxRetries int           // for reads; default 5
 	MaxWait    time.Duration // longest single wait; default 2 min
 	Timeout    time.Duration // per request; default 60 s
-	Tags       []string      // change tags for edits (must be registered on the wiki)
-	HTTPClient *http.Client  // default: a client of its own
+	Tag        string        // change tag added to every edit (must be registered on the wiki); "" for none
+	HTTPClient *http.Client  // its transport is used, never changed; default: a clone of the default transport
 	Logger     *slog.Logger
 }
 
@@ -36,7 +38,8 @@ type Credentials struct {
 	ConsumerKey, ConsumerSecret, Token, TokenSecret string
 }
 
-// Client calls one Wikibase API, anonymously or as one user.
+// Client calls one Wikibase API, anonymously or as one user. It is safe for
+// concurrent use.
 type Client struct {
 	cfg    Config
 	http   *http.Client
@@ -71,12 +74,19 @@ func NewClient(cfg Config, creds *Credentials) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	base := cfg.HTTPClient
-	if base == nil {
-		base = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	if cfg.UserAgent == "" {
+		// Wikimedia refuses requests without a descriptive User-Agent.
+		return nil, errors.New("a User-Agent naming the tool and a contact is required (Wikimedia's User-Agent policy)")
+	}
+	base := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
+		base = &http.Client{Transport: cfg.HTTPClient.Transport}
 	}
 	c := &Client{cfg: cfg, http: &http.Client{Transport: base.Transport, Timeout: cfg.Timeout}}
 	if creds != nil {
+		if creds.ConsumerKey == "" || creds.Token == "" {
+			return nil, errors.New("OAuth credentials need a consumer key and an access token")
+		}
 		// The signing transport wraps the base client found in the context.
 		ctx := context.WithValue(context.Background(), oauth1.HTTPClient, base)
 		c.http = oauth1.NewConfig(creds.ConsumerKey, creds.ConsumerSecret).Client(ctx, oauth1.NewToken(creds.Token, creds.TokenSecret))
@@ -113,12 +123,10 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, out
 	if err != nil {
 		return err
 	}
-	if c.cfg.UserAgent != "" {
-		req.Header.Set("User-Agent", c.cfg.UserAgent)
-	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &transportError{err: err}
+		return &transportError{err: err, notSent: notSent(err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -139,7 +147,17 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, out
 	return nil
 }
 
-type transportError struct{ err error }
+type transportError struct {
+	err     error
+	notSent bool // the connection was never made: a write cannot have been applied
+}
+
+// notSent says whether err happened before any byte of the request left.
+func notSent(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns)
+}
 
 func (e *transportError) Error() string { return "request to the wiki failed: " + e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
@@ -230,8 +248,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// GetEntities reads entities in batches of 50 ids. Ids the wiki does not
-// know come back with Missing set.
+// GetEntities reads entities (info, labels, descriptions, aliases, claims:
+// what DiffItem needs) in requests of at most 50 ids, the API's limit. Ids
+// the wiki does not know come back with Missing set, not as an error; a
+// redirected id comes back under the id asked for, holding the target.
 func (c *Client) GetEntities(ctx context.Context, ids []string) (map[string]*Entity, error) {
 	out := map[string]*Entity{}
 	for len(ids) > 0 {
@@ -241,11 +261,14 @@ func (c *Client) GetEntities(ctx context.Context, ids []string) (map[string]*Ent
 		var r struct {
 			Entities map[string]*Entity `json:"entities"`
 		}
-		err := c.read(ctx, url.Values{"action": {"wbgetentities"}, "ids": {strings.Join(batch, "|")}, "props": {"info|labels|descriptions|claims"}}, &r)
+		err := c.read(ctx, url.Values{"action": {"wbgetentities"}, "ids": {strings.Join(batch, "|")}, "props": {"info|labels|descriptions|aliases|claims"}}, &r)
 		if err != nil {
 			return nil, fmt.Errorf("read items %s…: %w", batch[0], err)
 		}
 		for id, e := range r.Entities {
+			if e == nil {
+				continue
+			}
 			if e.ID == "" {
 				e.ID = id
 			}
@@ -273,33 +296,58 @@ func (c *Client) SearchEntities(ctx context.Context, search, language string, li
 	return r.Search, err
 }
 
-// UserInfo is who the credentials belong to.
+// UserInfo is who the credentials belong to, and what the wiki lets them do.
 type UserInfo struct {
-	ID      int64    `json:"id"`
-	Name    string   `json:"name"`
-	Anon    bool     `json:"anon"`
-	Blocked bool     `json:"-"`
-	BlockID int64    `json:"blockid"`
-	Groups  []string `json:"groups"`
-	Rights  []string `json:"rights"`
+	ID          int64    `json:"id"`
+	Name        string   `json:"name"`
+	Anon        bool     `json:"anon"`
+	Blocked     bool     `json:"-"`
+	BlockID     int64    `json:"blockid"`
+	BlockedBy   string   `json:"blockedby"`
+	BlockReason string   `json:"blockreason"`
+	BlockExpiry string   `json:"blockexpiry"`
+	Groups      []string `json:"groups"`
+	Rights      []string `json:"rights"`
+	// RateLimits is the user's limits per action and class, e.g.
+	// RateLimits["edit"]["user"] = {Hits: 90, Seconds: 60}.
+	RateLimits map[string]map[string]RateLimit `json:"ratelimits"`
 }
 
-// UserInfo asks who the credentials belong to and whether they are blocked.
+// RateLimit is a number of hits allowed per period.
+type RateLimit struct {
+	Hits    int `json:"hits"`
+	Seconds int `json:"seconds"`
+}
+
+// HasRight says whether the user holds a right (e.g. "edit", "createpage").
+func (u *UserInfo) HasRight(right string) bool {
+	for _, r := range u.Rights {
+		if r == right {
+			return true
+		}
+	}
+	return false
+}
+
+// UserInfo asks who the credentials belong to, whether they are blocked and
+// their rate limits; it is how to check that a user's token still works.
 func (c *Client) UserInfo(ctx context.Context) (*UserInfo, error) {
 	var r struct {
 		Query struct {
 			UserInfo UserInfo `json:"userinfo"`
 		} `json:"query"`
 	}
-	if err := c.read(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}, "uiprop": {"blockinfo|groups|rights"}}, &r); err != nil {
-		return nil, err
+	params := url.Values{"action": {"query"}, "meta": {"userinfo"}, "uiprop": {"blockinfo|groups|rights|ratelimits"}}
+	if err := c.read(ctx, params, &r); err != nil {
+		return nil, fmt.Errorf("ask the wiki who the user is: %w", err)
 	}
 	u := r.Query.UserInfo
 	u.Blocked = u.BlockID != 0
 	return &u, nil
 }
 
-// CSRFToken fetches (once, then cached) the token writes need.
+// CSRFToken returns the token writes need, fetched on first use and cached
+// until the wiki calls it bad.
 func (c *Client) CSRFToken(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	tok := c.token
@@ -318,6 +366,8 @@ func (c *Client) CSRFToken(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("get an edit token: %w", err)
 	}
 	if r.Query.Tokens.CSRF == "" || r.Query.Tokens.CSRF == "+\\" {
+		// "+\\" is the token of anonymous users: the wiki did not take the
+		// request as the user's.
 		return "", &APIError{Code: "assertuserfailed", Info: "the wiki gave an anonymous edit token: the authorization is not valid"}
 	}
 	c.mu.Lock()
@@ -326,36 +376,70 @@ func (c *Client) CSRFToken(ctx context.Context) (string, error) {
 	return r.Query.Tokens.CSRF, nil
 }
 
-// EditRequest is one wbeditentity call.
-type EditRequest struct {
-	ID        string // the item to edit, or "" with New
-	New       string // "item" to create one
-	Data      json.RawMessage
-	BaseRevID int64
-	Summary   string
+func (c *Client) dropToken(bad string) {
+	c.mu.Lock()
+	if c.token == bad {
+		c.token = ""
+	}
+	c.mu.Unlock()
 }
 
-// EditResult is what an edit made.
+// EditRequest is one wbeditentity call: ID to edit an entity, or New
+// ("item") to create one.
+type EditRequest struct {
+	ID        string
+	New       string
+	Data      json.RawMessage // from EditPayload or NewItemPayload
+	BaseRevID int64           // the revision the edit was computed from; 0 for none
+	Summary   string
+	Tags      []string // added to Config.Tag
+	Bot       bool     // mark as a bot edit (needs the bot right); Partnerhub's edits are the user's, so false
+}
+
+// EditResult is what an edit made: the entity after the edit, and its new
+// revision id.
 type EditResult struct {
 	ID        string
 	LastRevID int64
+	NoChange  bool    // the wiki saw nothing to change; LastRevID is the current one
+	Entity    *Entity // as the wiki answers it (claims with their new ids)
 }
 
-// EditEntity sends one wbeditentity. Writes are never retried blindly: an
-// answer lost after sending returns an error wrapping ErrOutcomeUnknown; an
-// API error (maxlag, ratelimited, editconflict...) means nothing was applied
-// and comes back as *APIError with RetryAfter, for the caller's pacer to
-// decide. Only a stale token (badtoken) is renewed and sent again, once.
+// EditEntity sends one wbeditentity as the user.
+//
+// Writes are never retried inside the client, except once after badtoken
+// (a refused request, nothing applied) with a fresh token. Every other
+// failure goes back to the caller, whose pacer and bookkeeping decide:
+//
+//   - an answer that says nothing was applied (maxlag, ratelimited,
+//     failed-save, editconflict, HTTP 429, readonly, blocked...) comes back
+//     as *APIError, with RetryAfter when the wiki gave one (HTTP 429 is
+//     turned into code "ratelimited"); use IsMaxlag, IsRateLimited,
+//     IsEditConflict and IsFatalForUser to tell them apart;
+//   - a request that may have been applied (a time-out or dropped
+//     connection after sending, HTTP 5xx, an answer that cannot be read)
+//     comes back wrapping ErrOutcomeUnknown: re-read the item (its
+//     lastrevid and the user's revisions) before sending again.
 func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, error) {
 	if !c.signed {
 		return nil, errors.New("edits need the user's credentials")
 	}
+	if (req.ID == "") == (req.New == "") {
+		return nil, errors.New("an edit names either the entity to edit or the type of a new one")
+	}
+	what := req.ID
+	if what == "" {
+		what = "a new " + req.New
+	}
 	for attempt := 0; ; attempt++ {
 		tok, err := c.CSRFToken(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("edit %s: %w", what, err)
 		}
-		params := url.Values{"action": {"wbeditentity"}, "data": {string(req.Data)}, "assert": {"user"}, "summary": {req.Summary}, "token": {tok}}
+		params := url.Values{"action": {"wbeditentity"}, "data": {string(req.Data)}, "assert": {"user"}, "token": {tok}}
+		if req.Summary != "" {
+			params.Set("summary", req.Summary)
+		}
 		if req.New != "" {
 			params.Set("new", req.New)
 		} else {
@@ -364,21 +448,21 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 				params.Set("baserevid", strconv.FormatInt(req.BaseRevID, 10))
 			}
 		}
-		if len(c.cfg.Tags) > 0 {
-			params.Set("tags", strings.Join(c.cfg.Tags, "|"))
+		if tags := c.tags(req.Tags); tags != "" {
+			params.Set("tags", tags)
+		}
+		if req.Bot {
+			params.Set("bot", "1")
 		}
 		var r struct {
-			Entity struct {
-				ID        string `json:"id"`
-				LastRevID int64  `json:"lastrevid"`
-			} `json:"entity"`
-			Success int `json:"success"`
+			Entity   *Entity `json:"entity"`
+			Success  int     `json:"success"`
+			NoChange bool    `json:"nochange"`
 		}
 		err = c.call(ctx, http.MethodPost, params, &r)
 		if codeOf(err) == "badtoken" && attempt == 0 {
-			c.mu.Lock()
-			c.token = ""
-			c.mu.Unlock()
+			c.cfg.Logger.Info("edit token refused; fetching a new one", "entity", what)
+			c.dropToken(tok)
 			continue
 		}
 		var (
@@ -387,20 +471,38 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 		)
 		switch {
 		case err == nil:
-			if r.Entity.ID == "" || r.Entity.LastRevID == 0 {
-				return nil, fmt.Errorf("%w: the answer names no revision", ErrOutcomeUnknown)
+			if r.Entity == nil || r.Entity.ID == "" || r.Entity.LastRevID == 0 {
+				return nil, fmt.Errorf("edit %s: %w: the answer names no revision", what, ErrOutcomeUnknown)
 			}
-			return &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID}, nil
+			return &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID, NoChange: r.NoChange, Entity: r.Entity}, nil
+		case errors.As(err, &te) && te.notSent:
+			return nil, fmt.Errorf("edit %s (not sent): %w", what, err)
 		case errors.As(err, &te), ctx.Err() != nil:
-			return nil, fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
+			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrOutcomeUnknown, err)
 		case errors.As(err, &he):
 			if he.status == http.StatusTooManyRequests {
-				return nil, &APIError{Code: "ratelimited", Info: "HTTP 429 Too Many Requests", RetryAfter: he.retryAfter, HTTPStatus: 429}
+				return nil, fmt.Errorf("edit %s: %w", what, &APIError{Code: "ratelimited", Info: "HTTP 429 Too Many Requests", RetryAfter: he.retryAfter, HTTPStatus: he.status})
 			}
-			return nil, fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
+			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrOutcomeUnknown, err)
+		case codeOf(err) == "":
+			// Not an API error, e.g. an answer that is not JSON.
+			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrOutcomeUnknown, err)
 		}
-		return nil, err
+		return nil, fmt.Errorf("edit %s: %w", what, err)
 	}
+}
+
+func (c *Client) tags(extra []string) string {
+	var all []string
+	if c.cfg.Tag != "" {
+		all = append(all, c.cfg.Tag)
+	}
+	for _, t := range extra {
+		if t != "" && !slices.Contains(all, t) {
+			all = append(all, t)
+		}
+	}
+	return strings.Join(all, "|")
 }
 
 // Revision is one revision of a page.

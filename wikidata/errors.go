@@ -10,23 +10,29 @@ import (
 	"time"
 )
 
-// APIError is an error answer of the Action API (which arrives with HTTP 200).
+// APIError is an error answer of the Action API (which arrives with HTTP
+// 200), or an HTTP 429 turned into code "ratelimited".
 type APIError struct {
 	Code       string
 	Info       string
-	RetryAfter time.Duration
+	RetryAfter time.Duration // from the Retry-After header; 0 if none
 	HTTPStatus int
+	// Messages are the names of the messages behind the error: the codes
+	// of all errors in errorformat=plaintext, or error.messages[].name in
+	// the legacy format (Wikibase's failed-save carries the real reason,
+	// such as actionthrottledtext, there).
+	Messages []string
 }
 
 func (e *APIError) Error() string {
 	if e.Info == "" {
-		return e.Code
+		return "the wiki answered " + e.Code
 	}
-	return e.Code + ": " + e.Info
+	return "the wiki answered " + e.Code + ": " + e.Info
 }
 
 // ErrOutcomeUnknown means a write was sent but its answer was lost (a
-// timeout, a dropped connection, a server error): it may or may not have
+// time-out, a dropped connection, a server error): it may or may not have
 // been applied, so it must not be sent again before looking.
 var ErrOutcomeUnknown = errors.New("the wiki's answer to an edit was lost: it may or may not have been applied")
 
@@ -36,13 +42,15 @@ var ErrOutcomeUnknown = errors.New("the wiki's answer to an edit was lost: it ma
 func parseAPIError(body []byte, h http.Header, status int) *APIError {
 	var r struct {
 		Error *struct {
-			Code string `json:"code"`
-			Info string `json:"info"`
+			Code     string `json:"code"`
+			Info     string `json:"info"`
+			Messages []struct {
+				Name string `json:"name"`
+			} `json:"messages"`
 		} `json:"error"`
 		Errors []struct {
 			Code string `json:"code"`
 			Text string `json:"text"`
-			HTML string `json:"html"`
 		} `json:"errors"`
 	}
 	if json.Unmarshal(body, &r) != nil {
@@ -50,14 +58,19 @@ func parseAPIError(body []byte, h http.Header, status int) *APIError {
 	}
 	var e *APIError
 	switch {
-	case r.Error != nil:
+	case r.Error != nil && r.Error.Code != "":
 		e = &APIError{Code: r.Error.Code, Info: r.Error.Info}
+		for _, m := range r.Error.Messages {
+			e.Messages = append(e.Messages, m.Name)
+		}
 	case len(r.Errors) > 0:
 		var texts []string
+		e = &APIError{Code: r.Errors[0].Code}
 		for _, x := range r.Errors {
 			texts = append(texts, x.Text)
+			e.Messages = append(e.Messages, x.Code)
 		}
-		e = &APIError{Code: r.Errors[0].Code, Info: strings.Join(texts, " ")}
+		e.Info = strings.Join(texts, " ")
 	default:
 		return nil
 	}
@@ -92,7 +105,9 @@ func codeOf(err error) string {
 func IsMaxlag(err error) bool { return codeOf(err) == "maxlag" }
 
 // IsRateLimited says the user made too many edits too fast: "ratelimited",
-// or a "failed-save" whose message is the throttle's (actionthrottledtext).
+// HTTP 429, or a "failed-save" whose messages include actionthrottledtext.
+// Wait (RetryAfter, or the pacer's own pause) and send again: nothing was
+// applied.
 func IsRateLimited(err error) bool {
 	var e *APIError
 	if !errors.As(err, &e) {
@@ -101,23 +116,35 @@ func IsRateLimited(err error) bool {
 	if e.Code == "ratelimited" || e.Code == "actionthrottled" || e.HTTPStatus == http.StatusTooManyRequests {
 		return true
 	}
-	info := strings.ToLower(e.Info)
-	return e.Code == "failed-save" && (strings.Contains(info, "actionthrottled") || strings.Contains(info, "throttle") ||
-		strings.Contains(info, "rate limit") || strings.Contains(info, "too many times"))
+	if e.Code != "failed-save" {
+		return false
+	}
+	for _, m := range e.Messages {
+		if m == "actionthrottledtext" || m == "actionthrottled" {
+			return true
+		}
+	}
+	// Some answers carry the message name only in the text.
+	return strings.Contains(e.Info, "actionthrottledtext")
 }
 
 // IsEditConflict says the item changed since the base revision.
 func IsEditConflict(err error) bool { return codeOf(err) == "editconflict" }
 
+// fatalCodes are refusals that waiting will not cure soon: the wiki is
+// read-only, or the user cannot edit (blocked, no right, token revoked or
+// invalid, logged out). Refusals of one item (protectedpage, an abuse
+// filter's disallowed) are not here: other items may still be edited.
+var fatalCodes = map[string]bool{
+	"readonly": true, "blocked": true, "autoblocked": true, "globalblocking-blockedtext": true,
+	"permissiondenied": true, "writeapidenied": true,
+	"assertuserfailed": true, "assertbotfailed": true, "assertnameduserfailed": true, "notloggedin": true,
+	"abusefilter-blocked": true,
+}
+
 // IsFatalForUser says the wiki refuses this user's edits (or all edits) for
-// now: pause and tell the user rather than retry.
+// now: stop the user's write-back and tell them, rather than retry.
 func IsFatalForUser(err error) bool {
-	switch c := codeOf(err); {
-	case c == "readonly", c == "blocked", c == "autoblocked", c == "permissiondenied", c == "assertuserfailed",
-		c == "assertbotfailed", c == "protectedpage", c == "globalblocking-blockedtext", c == "abusefilter-disallowed":
-		return true
-	case strings.HasPrefix(c, "mwoauth-"):
-		return true
-	}
-	return false
+	c := codeOf(err)
+	return fatalCodes[c] || strings.HasPrefix(c, "mwoauth-")
 }

@@ -1,0 +1,660 @@
+// Package wikibasetest is an in-memory Wikibase Action API (api.php) for
+// tests and for the end-to-end test's standalone fake wiki. It answers what
+// Partnerhub uses as the real one does: wbgetentities (with "missing"),
+// wbsearchentities (folding case and diacritics), wbeditentity (validated
+// and applied: statement GUIDs, revision ids, baserevid conflicts, new
+// items, CSRF tokens), meta=tokens, meta=userinfo, prop=revisions and
+// list=usercontribs. It checks each request's OAuth 1.0a signature itself,
+// answers errors in the real shapes (HTTP 200, both error formats,
+// Retry-After on maxlag), records every write request and edit, and lets
+// tests inject faults.
+package wikibasetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"partnerhub/wikidata"
+)
+
+// APIPath is where the fake answers, as on Wikimedia wikis.
+const APIPath = "/w/api.php"
+
+// Account is a user of the fake wiki with an OAuth access token.
+type Account struct {
+	Name, Token, Secret string
+	Blocked             bool
+	Rights              []string // default: edit, createpage
+}
+
+// Options configure a fake wiki.
+type Options struct {
+	ConsumerKey, ConsumerSecret string
+	Accounts                    []Account
+	// Entities seed the wiki; each keeps its lastrevid if it has one.
+	Entities []*wikidata.Entity
+	// PropertyTypes, if set, gives the datatype of each property; edits
+	// using other properties fail as on the real wiki. Nil: any property,
+	// checked against the datatype its snak states.
+	PropertyTypes map[string]string
+	// AllowedTags, if set, lists the change tags edits may carry.
+	AllowedTags []string
+	// NextItem is the number of the first item created (default 900001).
+	NextItem int64
+	Now      func() time.Time
+}
+
+// FaultKind says how a request misbehaves.
+type FaultKind int
+
+// Faults a test can inject.
+const (
+	Maxlag              FaultKind = iota + 1 // API error maxlag with Retry-After
+	RateLimited                              // API error ratelimited
+	FailedSaveThrottled                      // failed-save carrying actionthrottledtext
+	BadToken                                 // badtoken
+	EditConflict                             // editconflict
+	ReadOnly                                 // readonly
+	Blocked                                  // blocked
+	HTTP429                                  // HTTP 429 with Retry-After
+	HTTP500                                  // HTTP 500, nothing done
+	Slow                                     // wait Delay, then answer normally
+	ApplyThenFail                            // apply the edit, then answer HTTP 503
+	ApplyThenDrop                            // apply the edit, then close the connection unanswered
+)
+
+// Fault is an injected misbehaviour for the next Count requests (default 1)
+// of Action ("" = any action).
+type Fault struct {
+	Action     string
+	Kind       FaultKind
+	Count      int
+	RetryAfter int // seconds, for Maxlag (default 1), RateLimited, HTTP429
+	Delay      time.Duration
+}
+
+// Edit is an edit the fake applied.
+type Edit struct {
+	ID      string
+	RevID   int64
+	User    string
+	Summary string
+	Tags    []string
+	Created bool
+	Time    time.Time
+}
+
+// WriteRequest is a wbeditentity request as received, whatever became of
+// it (applied, refused, faulted).
+type WriteRequest struct {
+	ID        string // "" for new=item
+	New       string
+	BaseRevID string
+	User      string
+	Data      string
+	Summary   string
+}
+
+// Wiki is the fake's state and its http.Handler.
+type Wiki struct {
+	opts     Options
+	verifier *verifier
+
+	mu       sync.Mutex
+	entities map[string]*wikidata.Entity
+	accounts map[string]Account // by access token
+	tokens   map[string]string  // csrf token -> user name
+	edits    []Edit
+	writes   []WriteRequest
+	faults   []Fault
+	nextRev  int64
+	nextQ    int64
+	requests int
+}
+
+// NewWiki builds the fake's handler.
+func NewWiki(opts Options) *Wiki {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NextItem <= 0 {
+		opts.NextItem = 900001
+	}
+	w := &Wiki{
+		opts:     opts,
+		verifier: &verifier{consumerKey: opts.ConsumerKey, consumerSecret: opts.ConsumerSecret, now: opts.Now, nonces: map[string]time.Time{}},
+		entities: map[string]*wikidata.Entity{}, accounts: map[string]Account{}, tokens: map[string]string{},
+		nextRev: 1000, nextQ: opts.NextItem,
+	}
+	for _, a := range opts.Accounts {
+		if a.Rights == nil {
+			a.Rights = []string{"read", "edit", "createpage"}
+		}
+		w.accounts[a.Token] = a
+	}
+	for _, e := range opts.Entities {
+		w.AddEntity(e)
+	}
+	return w
+}
+
+// Handler is the fake as a plain http.Handler (answering at APIPath), for
+// serving it in a process of its own.
+func Handler(opts Options) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(APIPath, NewWiki(opts))
+	return mux
+}
+
+// Server is a fake wiki being served.
+type Server struct {
+	*Wiki
+	url   string
+	close func()
+}
+
+// New serves a fake wiki for the test, closed when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	w := NewWiki(opts)
+	mux := http.NewServeMux()
+	mux.Handle(APIPath, w)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return &Server{Wiki: w, url: ts.URL + APIPath, close: ts.Close}
+}
+
+// NewServer serves a fake wiki on ln until Close, outside tests.
+func NewServer(opts Options, ln net.Listener) *Server {
+	w := NewWiki(opts)
+	mux := http.NewServeMux()
+	mux.Handle(APIPath, w)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &Server{Wiki: w, url: "http://" + ln.Addr().String() + APIPath, close: func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}}
+}
+
+// URL is the api.php URL to give the client.
+func (s *Server) URL() string { return s.url }
+
+// Close stops serving.
+func (s *Server) Close() { s.close() }
+
+// AddEntity stores a copy of an entity (e.g. a fixture), giving it a
+// revision id if it has none.
+func (w *Wiki) AddEntity(e *wikidata.Entity) {
+	c := clone(e)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c.LastRevID == 0 {
+		w.nextRev++
+		c.LastRevID = w.nextRev
+	}
+	w.nextRev = max(w.nextRev, c.LastRevID)
+	if c.Type == "" {
+		c.Type = "item"
+	}
+	c.Missing = false
+	w.entities[c.ID] = c
+}
+
+// AddEntityJSON stores an entity given as Wikibase JSON.
+func (w *Wiki) AddEntityJSON(b []byte) error {
+	var e wikidata.Entity
+	if err := json.Unmarshal(b, &e); err != nil {
+		return fmt.Errorf("read entity JSON: %w", err)
+	}
+	if e.ID == "" {
+		return errors.New("entity JSON without an id")
+	}
+	w.AddEntity(&e)
+	return nil
+}
+
+// Entity returns a copy of an entity's current state, or nil.
+func (w *Wiki) Entity(id string) *wikidata.Entity {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e, ok := w.entities[id]
+	if !ok {
+		return nil
+	}
+	return clone(e)
+}
+
+// Edits lists the applied edits in order.
+func (w *Wiki) Edits() []Edit {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]Edit(nil), w.edits...)
+}
+
+// WriteRequests lists every wbeditentity request received, in order.
+func (w *Wiki) WriteRequests() []WriteRequest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]WriteRequest(nil), w.writes...)
+}
+
+// WriteRequestsFor counts the write requests naming entity id.
+func (w *Wiki) WriteRequestsFor(id string) int {
+	n := 0
+	for _, r := range w.WriteRequests() {
+		if r.ID == id {
+			n++
+		}
+	}
+	return n
+}
+
+// Requests counts all requests received (signed or not).
+func (w *Wiki) Requests() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.requests
+}
+
+// Inject queues a fault.
+func (w *Wiki) Inject(f Fault) {
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.faults = append(w.faults, f)
+}
+
+func (w *Wiki) takeFault(action string) *Fault {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range w.faults {
+		f := &w.faults[i]
+		if f.Action == "" || f.Action == action {
+			out := *f
+			if f.Count--; f.Count == 0 {
+				w.faults = append(w.faults[:i], w.faults[i+1:]...)
+			}
+			return &out
+		}
+	}
+	return nil
+}
+
+func clone(e *wikidata.Entity) *wikidata.Entity {
+	b, err := json.Marshal(e)
+	if err != nil {
+		panic(err) // an Entity always marshals
+	}
+	var c wikidata.Entity
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic(err)
+	}
+	c.Missing = e.Missing
+	return &c
+}
+
+// apiError answers in the real shape for the request's errorformat, with
+// HTTP 200 as the real API does. messages are extra message names
+// (Wikibase's failed-save carries the real reason there).
+func apiError(rw http.ResponseWriter, r *http.Request, code, text string, retryAfter int, messages ...string) {
+	if retryAfter > 0 {
+		rw.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	rw.Header().Set("MediaWiki-API-Error", code)
+	module := r.FormValue("action")
+	var body map[string]any
+	if r.FormValue("errorformat") == "plaintext" {
+		errs := []any{map[string]any{"code": code, "text": text, "module": module}}
+		for _, m := range messages {
+			errs = append(errs, map[string]any{"code": m, "text": text, "module": module})
+		}
+		body = map[string]any{"errors": errs}
+	} else {
+		e := map[string]any{"code": code, "info": text}
+		if len(messages) > 0 {
+			var ms []any
+			for _, m := range append([]string{"wikibase-api-" + code}, messages...) {
+				ms = append(ms, map[string]any{"name": m, "parameters": []any{}})
+			}
+			e["messages"] = ms
+		}
+		body = map[string]any{"error": e}
+	}
+	body["docref"] = "See " + APIPath + " for API usage."
+	body["servedby"] = "wikibasetest"
+	writeJSON(rw, body)
+}
+
+func writeJSON(rw http.ResponseWriter, v any) {
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(rw).Encode(v)
+}
+
+// ServeHTTP answers api.php.
+func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.mu.Lock()
+	w.requests++
+	w.mu.Unlock()
+	if err := r.ParseForm(); err != nil {
+		http.Error(rw, "bad request body", http.StatusBadRequest)
+		return
+	}
+	user := ""
+	if r.Header.Get("Authorization") != "" {
+		tok, err := w.verifier.verify(r, func(tok string) (string, bool) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			a, ok := w.accounts[tok]
+			return a.Secret, ok
+		})
+		if err != nil {
+			apiError(rw, r, "mwoauth-invalid-authorization", "The authorization headers in your request are not valid: "+err.Error(), 0)
+			return
+		}
+		w.mu.Lock()
+		user = w.accounts[tok].Name
+		w.mu.Unlock()
+	}
+	action := r.FormValue("action")
+	if action == "wbeditentity" {
+		w.mu.Lock()
+		w.writes = append(w.writes, WriteRequest{ID: r.FormValue("id"), New: r.FormValue("new"), BaseRevID: r.FormValue("baserevid"),
+			User: user, Data: r.FormValue("data"), Summary: r.FormValue("summary")})
+		w.mu.Unlock()
+	}
+	if f := w.takeFault(action); f != nil && w.misbehave(rw, r, f, user) {
+		return
+	}
+	switch action {
+	case "wbgetentities":
+		w.getEntities(rw, r)
+	case "wbsearchentities":
+		w.search(rw, r)
+	case "wbeditentity":
+		w.edit(rw, r, user)
+	case "query":
+		w.query(rw, r, user)
+	default:
+		apiError(rw, r, "badvalue", fmt.Sprintf("Unrecognized value for parameter \"action\": %s.", action), 0)
+	}
+}
+
+// misbehave answers an injected fault; false means go on with the request.
+func (w *Wiki) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, user string) bool {
+	switch f.Kind {
+	case Maxlag:
+		rw.Header().Set("X-Database-Lag", "6")
+		apiError(rw, r, "maxlag", "Waiting for 10.64.48.35: 6.2 seconds lagged.", max(f.RetryAfter, 1))
+	case RateLimited:
+		apiError(rw, r, "ratelimited", "As an anti-abuse measure, you are limited from performing this action too many times in a short space of time, and you have exceeded this limit. Please try again in a few minutes.", f.RetryAfter)
+	case FailedSaveThrottled:
+		apiError(rw, r, "failed-save", "The save has failed. As an anti-abuse measure, you are limited from performing this action too many times in a short space of time, and you have exceeded this limit.", f.RetryAfter, "actionthrottledtext")
+	case BadToken:
+		apiError(rw, r, "badtoken", "Invalid CSRF token.", 0)
+	case EditConflict:
+		apiError(rw, r, "editconflict", "Edit conflict: the entity was modified since the base revision.", 0)
+	case ReadOnly:
+		apiError(rw, r, "readonly", "The wiki is currently in read-only mode.", 0)
+	case Blocked:
+		apiError(rw, r, "blocked", "You have been blocked from editing.", 0)
+	case HTTP429:
+		if f.RetryAfter > 0 {
+			rw.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		}
+		http.Error(rw, "Too many requests", http.StatusTooManyRequests)
+	case HTTP500:
+		http.Error(rw, "Internal Server Error", http.StatusInternalServerError)
+	case Slow:
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+		}
+		return false
+	case ApplyThenFail, ApplyThenDrop:
+		if r.FormValue("action") == "wbeditentity" {
+			w.edit(nil, r, user)
+		}
+		if f.Kind == ApplyThenFail {
+			http.Error(rw, "upstream connect error or disconnect/reset before headers", http.StatusServiceUnavailable)
+			return true
+		}
+		if hj, ok := rw.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return true
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection unanswered
+	default:
+		return false
+	}
+	return true
+}
+
+var idRE = regexp.MustCompile(`^[QPL][1-9][0-9]{0,11}$`)
+
+func (w *Wiki) getEntities(rw http.ResponseWriter, r *http.Request) {
+	ids := strings.Split(r.FormValue("ids"), "|")
+	if len(ids) > 50 {
+		apiError(rw, r, "toomanyvalues", "Too many values supplied for parameter \"ids\". The limit is 50.", 0)
+		return
+	}
+	props := map[string]bool{}
+	for _, p := range strings.Split(r.FormValue("props"), "|") {
+		props[p] = true
+	}
+	all := r.FormValue("props") == ""
+	out := map[string]any{}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range ids {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		if !idRE.MatchString(id) {
+			apiError(rw, r, "no-such-entity", fmt.Sprintf("Could not find an entity with the ID %q.", id), 0)
+			return
+		}
+		e, ok := w.entities[id]
+		if !ok {
+			out[id] = map[string]any{"id": id, "missing": ""}
+			continue
+		}
+		c := clone(e)
+		c.Title = id
+		if !all {
+			if !props["info"] {
+				c.LastRevID, c.Title, c.PageID, c.NS, c.Modified = 0, "", 0, 0, ""
+			}
+			if !props["labels"] {
+				c.Labels = nil
+			}
+			if !props["descriptions"] {
+				c.Descriptions = nil
+			}
+			if !props["aliases"] {
+				c.Aliases = nil
+			}
+			if !props["claims"] {
+				c.Claims = nil
+			}
+			if !props["sitelinks"] {
+				c.Sitelinks = nil
+			}
+		}
+		out[id] = c
+	}
+	writeJSON(rw, map[string]any{"entities": out, "success": 1})
+}
+
+// fold lowercases and strips diacritics, as the wiki's search does.
+func fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	return strings.ToLower(strings.Join(strings.Fields(out), " "))
+}
+
+func (w *Wiki) search(rw http.ResponseWriter, r *http.Request) {
+	q := fold(r.FormValue("search"))
+	lang := r.FormValue("language")
+	if lang == "" {
+		apiError(rw, r, "missingparam", "The \"language\" parameter must be set.", 0)
+		return
+	}
+	strict := r.FormValue("strictlanguage") != "" && r.FormValue("strictlanguage") != "false"
+	limit, _ := strconv.Atoi(r.FormValue("limit"))
+	if limit <= 0 {
+		limit = 7
+	}
+	limit = min(limit, 50)
+	type hit struct {
+		rank int // 0 exact label, 1 exact alias, 2 prefix
+		num  int64
+		v    map[string]any
+	}
+	var hits []hit
+	w.mu.Lock()
+	for id, e := range w.entities {
+		if q == "" || (e.Type != "" && e.Type != "item") {
+			continue
+		}
+		best := -1
+		var match map[string]any
+		try := func(l, text, kind string, exactRank int) {
+			if strict && l != lang {
+				return
+			}
+			f := fold(text)
+			rank := -1
+			switch {
+			case f == q:
+				rank = exactRank
+			case strings.HasPrefix(f, q):
+				rank = 2
+			}
+			if rank >= 0 && (best < 0 || rank < best || (rank == best && l == lang)) {
+				best, match = rank, map[string]any{"type": kind, "language": l, "text": text}
+			}
+		}
+		for l, t := range e.Labels {
+			try(l, t.Value, "label", 0)
+		}
+		for l, ts := range e.Aliases {
+			for _, t := range ts {
+				try(l, t.Value, "alias", 1)
+			}
+		}
+		if best < 0 && strings.EqualFold(id, r.FormValue("search")) {
+			best, match = 0, map[string]any{"type": "entityId", "text": id}
+		}
+		if best < 0 {
+			continue
+		}
+		label := e.Labels[lang].Value
+		if label == "" {
+			label = e.Labels["en"].Value
+		}
+		v := map[string]any{"id": id, "title": id, "repository": "wikidata", "concepturi": "http://www.wikidata.org/entity/" + id,
+			"url": "//www.wikidata.org/wiki/" + id, "label": label, "description": e.Descriptions[lang].Value, "match": match}
+		n, _ := strconv.ParseInt(id[1:], 10, 64)
+		hits = append(hits, hit{best, n, v})
+	}
+	w.mu.Unlock()
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].rank != hits[j].rank {
+			return hits[i].rank < hits[j].rank
+		}
+		return hits[i].num < hits[j].num
+	})
+	out := []map[string]any{}
+	for i, h := range hits {
+		if i == limit {
+			break
+		}
+		out = append(out, h.v)
+	}
+	writeJSON(rw, map[string]any{"searchinfo": map[string]any{"search": r.FormValue("search")}, "search": out, "success": 1})
+}
+
+func (w *Wiki) account(user string) (Account, bool) {
+	for _, a := range w.accounts {
+		if a.Name == user {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+func (w *Wiki) query(rw http.ResponseWriter, r *http.Request, user string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case r.FormValue("meta") == "tokens":
+		tok := "+\\"
+		if user != "" {
+			var b [16]byte
+			_, _ = rand.Read(b[:])
+			tok = hex.EncodeToString(b[:]) + "+\\"
+			w.tokens[tok] = user
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tokens": map[string]any{"csrftoken": tok}}})
+	case r.FormValue("meta") == "userinfo":
+		info := map[string]any{"id": 0, "name": "127.0.0.1", "anon": true}
+		if a, ok := w.account(user); ok {
+			info = map[string]any{"id": 1 + len(a.Name), "name": a.Name, "groups": []string{"*", "user", "autoconfirmed"}, "rights": a.Rights,
+				"ratelimits": map[string]any{"edit": map[string]any{"user": map[string]any{"hits": 90, "seconds": 60}}}}
+			if a.Blocked {
+				info["blockid"], info["blockedby"], info["blockreason"], info["blockexpiry"] = 4242, "Admin", "test block", "infinite"
+			}
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"userinfo": info}})
+	case r.FormValue("prop") == "revisions":
+		title := r.FormValue("titles")
+		qid := strings.TrimPrefix(title, "Item:")
+		var revs []map[string]any
+		for i := len(w.edits) - 1; i >= 0; i-- {
+			e := w.edits[i]
+			if e.ID != qid || (r.FormValue("rvuser") != "" && e.User != r.FormValue("rvuser")) {
+				continue
+			}
+			revs = append(revs, map[string]any{"revid": e.RevID, "user": e.User, "comment": e.Summary, "timestamp": e.Time.UTC().Format(time.RFC3339)})
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"pages": []any{map[string]any{"title": title, "revisions": revs}}}})
+	case r.FormValue("list") == "usercontribs":
+		u := r.FormValue("ucuser")
+		out := []map[string]any{}
+		for i := len(w.edits) - 1; i >= 0; i-- {
+			e := w.edits[i]
+			if e.User == u {
+				out = append(out, map[string]any{"revid": e.RevID, "title": e.ID, "comment": e.Summary, "timestamp": e.Time.UTC().Format(time.RFC3339)})
+			}
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"usercontribs": out}})
+	default:
+		apiError(rw, r, "badvalue", "This query is not supported by the fake wiki.", 0)
+	}
+}
