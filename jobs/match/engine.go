@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"partnerhub/jobs"
 	"partnerhub/sparql"
@@ -111,6 +112,7 @@ func (e *Engine) readRow(r Row) rowInput {
 // MatchBatch matches rows, returning one result per row in the same order.
 // The same rows against the same data always give the same results.
 func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, error) {
+	start, before := time.Now(), e.requests.Load()
 	inputs := make([]rowInput, len(rows))
 	cands := make([][]string, len(rows)) // candidate QIDs per row, in the order found
 	addCand := func(i int, qid string) {
@@ -146,9 +148,14 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 		return nil, err
 	}
 	out := make([]jobs.RowMatch, len(rows))
+	counts := map[jobs.MatchStatus]int{}
 	for i, r := range rows {
 		out[i] = e.decide(r.Num, inputs[i], cands[i], facts)
+		counts[out[i].Status]++
 	}
+	e.log.Debug("matched a batch", "rows", len(rows), "candidates", len(all),
+		"matched", counts[jobs.MatchMatched], "review", counts[jobs.MatchReview], "none", counts[jobs.MatchNone],
+		"requests", e.requests.Load()-before, "elapsed", time.Since(start))
 	return out, nil
 }
 

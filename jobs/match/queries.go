@@ -11,7 +11,7 @@ import (
 // of 200 rows still costs a handful of requests.
 const (
 	identifierChunk = 500  // (property, value) pairs per identifier query
-	labelChunk      = 2000 // language-tagged literals per label query
+	labelChunk      = 1500 // language-tagged literals per label query
 	factChunk       = 250  // items per fact query
 )
 
