@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"partnerhub/jobs"
@@ -17,7 +18,11 @@ type MatcherConfig struct {
 	// Searcher, if set, builds the search fallback for a wiki's API URL;
 	// nil means no fallback.
 	Searcher func(apiURL string) Searcher
-	Logger   *slog.Logger
+	// AllowedEndpoints, if set, are the only SPARQL endpoints templates may
+	// name: templates are shared, and the worker should not be pointed at
+	// hosts inside its own network.
+	AllowedEndpoints []string
+	Logger           *slog.Logger
 }
 
 // Matcher reconciles batches of job rows; it implements the worker's
@@ -81,6 +86,9 @@ func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	url := t.Wikibase.SPARQLEndpoint
+	if len(m.cfg.AllowedEndpoints) > 0 && !slices.Contains(m.cfg.AllowedEndpoints, url) {
+		return nil, nil, jobs.Errorf(jobs.EFORBIDDEN, "the SPARQL endpoint %s is not one this Partnerhub may query", url)
+	}
 	c, ok := m.clients[url]
 	if !ok {
 		var err error

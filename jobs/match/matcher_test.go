@@ -41,6 +41,10 @@ func TestMatcherMatchRows(t *testing.T) {
 	if len(m.clients) != 1 {
 		t.Errorf("%d clients for one endpoint", len(m.clients))
 	}
+	limited := NewMatcher(MatcherConfig{AllowedEndpoints: []string{DefaultSPARQLEndpoint}, Logger: quiet})
+	if _, _, err := limited.MatchRows(context.Background(), job, cols, rows); jobs.ErrorCode(err) != jobs.EFORBIDDEN {
+		t.Errorf("an endpoint not allowed: %v", err)
+	}
 }
 
 func TestRunCSV(t *testing.T) {
