@@ -61,18 +61,18 @@ type Batch struct {
 
 // Progress sums a job's reconciliation so far.
 type Progress struct {
-	Rows        int64 // rows in the dataset
-	Done        int64 // rows in finished batches
-	Matched     int64
-	Review      int64
-	None        int64
-	Failed      int64 // rows in failed batches
-	Batches     int64
-	BatchesDone int64
-	Requests    int64 // SPARQL/API requests spent
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	LastDoneAt  time.Time
+	Rows        int64     `json:"rows"`    // rows in the dataset
+	Done        int64     `json:"done"`    // rows in finished batches
+	Matched     int64     `json:"matched"` // auto-accepted
+	Review      int64     `json:"review"`
+	None        int64     `json:"none"`
+	Failed      int64     `json:"failed"` // rows in failed batches
+	Batches     int64     `json:"batches"`
+	BatchesDone int64     `json:"batches_done"`
+	Requests    int64     `json:"requests"` // SPARQL/API requests spent
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	LastDoneAt  time.Time `json:"last_done_at"`
 }
 
 // Percent is how far the job is, 0..100.
