@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/plan"
 )
 
 // Runner starts and steers a job's background reconciliation.
@@ -42,6 +43,11 @@ type mappingForm struct {
 	APIURL      string
 	Kinds       []string
 	RawTemplate string
+	// What an accepted match writes (the template's "write" section).
+	StatedIn     string
+	ReferenceURL string
+	AddLabels    bool
+	NewItems     bool
 }
 
 type mappingColumn struct {
@@ -78,6 +84,14 @@ func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
 			Score  float64 `json:"score"`
 			Margin float64 `json:"margin"`
 		} `json:"auto_accept"`
+		Write *struct {
+			StatedIn     string          `json:"stated_in"`
+			ReferenceURL string          `json:"reference_url"`
+			Labels       json.RawMessage `json:"labels"`
+			NewItems     *struct {
+				Enabled bool `json:"enabled"`
+			} `json:"new_items"`
+		} `json:"write"`
 	}
 	_ = json.Unmarshal(tmpl, &t)
 	f := mappingForm{Kinds: columnKinds, Languages: "en", RawTemplate: string(tmpl)}
@@ -92,6 +106,10 @@ func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
 		f.Margin = strconv.FormatFloat(t.AutoAccept.Margin, 'f', -1, 64)
 	}
 	f.Endpoint, f.APIURL = t.Wikibase.SPARQLEndpoint, t.Wikibase.APIURL
+	if w := t.Write; w != nil {
+		f.StatedIn, f.ReferenceURL, f.AddLabels = w.StatedIn, w.ReferenceURL, len(w.Labels) > 0 && string(w.Labels) != "null"
+		f.NewItems = w.NewItems != nil && w.NewItems.Enabled
+	}
 	for i, name := range ds.Columns {
 		c := mappingColumn{Name: name}
 		if i < len(ds.ColumnStats) {
@@ -168,6 +186,43 @@ func templateFromForm(c *gin.Context, stored []byte, ds *jobs.Dataset) ([]byte, 
 		}
 	}
 	doc["columns"] = cols
+	// The write section: what accepted matches add to the wiki.
+	write, _ := doc["write"].(map[string]any)
+	if write == nil {
+		write = map[string]any{}
+	}
+	if v := strings.ToUpper(strings.TrimSpace(c.PostForm("stated_in"))); v != "" {
+		write["stated_in"] = v
+	} else {
+		delete(write, "stated_in")
+	}
+	if v := strings.TrimSpace(c.PostForm("reference_url")); v != "" {
+		write["reference_url"] = v
+	} else {
+		delete(write, "reference_url")
+	}
+	var labelCol string
+	for i, name := range ds.Columns {
+		if c.PostForm("role_"+strconv.Itoa(i)) == "label" {
+			labelCol = name
+			break
+		}
+	}
+	if c.PostForm("add_labels") == "on" && labelCol != "" {
+		write["labels"] = map[string]any{"column": labelCol, "languages": langs[:min(1, len(langs))]}
+	} else {
+		delete(write, "labels")
+	}
+	if c.PostForm("new_items") == "on" {
+		write["new_items"] = map[string]any{"enabled": true}
+	} else {
+		delete(write, "new_items")
+	}
+	if len(write) > 0 {
+		doc["write"] = write
+	} else {
+		delete(doc, "write")
+	}
 	out, _ := json.MarshalIndent(doc, "", "  ")
 	return out, formFromTemplate(out, ds)
 }
@@ -200,6 +255,10 @@ func (s *Server) saveMapping(c *gin.Context) {
 		raw, form = templateFromForm(c, j.Template, ds)
 	}
 	checked, err := s.checkTemplate(raw, ds.Columns)
+	if err == nil && hasWrite(checked) {
+		// Write settings are checked now, not only when a plan is built.
+		_, err = plan.ParseTemplate(checked, ds.Columns)
+	}
 	if err != nil {
 		s.render(c, http.StatusUnprocessableEntity, "job_mapping.html", page{
 			Flash: &flash{Kind: "error", Text: "The mapping has problems: " + jobs.ErrorMessage(err)},
@@ -289,4 +348,12 @@ func newProgressView(p jobs.Progress) progressView {
 		v.ETA = eta.Round(time.Second).String()
 	}
 	return v
+}
+
+// hasWrite says whether a template has a "write" section.
+func hasWrite(tmpl []byte) bool {
+	var t struct {
+		Write json.RawMessage `json:"write"`
+	}
+	return json.Unmarshal(tmpl, &t) == nil && len(t.Write) > 0 && string(t.Write) != "null"
 }

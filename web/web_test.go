@@ -326,6 +326,7 @@ func TestMappingFormWritesTemplate(t *testing.T) {
 		"role_0":     {"label"},
 		"role_1":     {"property"}, "property_1": {"p569"}, "kind_1": {"time"},
 		"languages": {"en, sv"}, "type_qid": {"q5"}, "auto_accept": {"0.92"},
+		"stated_in": {"q1000"}, "reference_url": {"https://museum.example/p/{name}"}, "add_labels": {"on"},
 	}
 	resp, body := f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
 	if resp.StatusCode != http.StatusSeeOther {
@@ -337,18 +338,33 @@ func TestMappingFormWritesTemplate(t *testing.T) {
 		Type       struct{ QID string }         `json:"type"`
 		Columns    map[string]map[string]string `json:"columns"`
 		AutoAccept struct{ Score float64 }      `json:"auto_accept"`
+		Write      struct {
+			StatedIn string `json:"stated_in"`
+			Labels   struct {
+				Column    string   `json:"column"`
+				Languages []string `json:"languages"`
+			} `json:"labels"`
+		} `json:"write"`
 	}
 	if err := json.Unmarshal(got.Template, &tmpl); err != nil {
 		t.Fatalf("stored template %s: %v", got.Template, err)
 	}
 	if strings.Join(tmpl.Languages, ",") != "en,sv" || tmpl.Type.QID != "Q5" || tmpl.Columns["name"]["role"] != "label" ||
-		tmpl.Columns["born"]["property"] != "P569" || tmpl.Columns["born"]["kind"] != "time" || tmpl.AutoAccept.Score != 0.92 {
+		tmpl.Columns["born"]["property"] != "P569" || tmpl.Columns["born"]["kind"] != "time" || tmpl.AutoAccept.Score != 0.92 ||
+		tmpl.Write.StatedIn != "Q1000" || tmpl.Write.Labels.Column != "name" || strings.Join(tmpl.Write.Labels.Languages, ",") != "en" {
 		t.Fatalf("template %s", got.Template)
 	}
 	// The page shows the saved mapping back.
 	_, body = f.do(t, "alice", "GET", path, nil, "")
-	if !strings.Contains(body, `value="P569"`) || !strings.Contains(body, `value="Q5"`) {
+	if !strings.Contains(body, `value="P569"`) || !strings.Contains(body, `value="Q5"`) || !strings.Contains(body, `value="Q1000"`) {
 		t.Fatal("mapping page does not show the saved template")
+	}
+	// A write section that does not fit the dataset is refused with the reason.
+	form.Set("reference_url", "https://museum.example/p/{nope}")
+	form.Set("csrf_token", f.csrfToken(t, "alice", path))
+	resp, body = f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(body), "column {nope} is not in the dataset") {
+		t.Fatalf("bad reference URL: %d", resp.StatusCode)
 	}
 }
 
