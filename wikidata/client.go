@@ -283,17 +283,34 @@ type SearchHit struct {
 	ID          string `json:"id"`
 	Label       string `json:"label"`
 	Description string `json:"description"`
+	ConceptURI  string `json:"concepturi"`
+	// Match is the label or alias that matched, which may be in another
+	// language than the one asked for.
+	Match struct {
+		Type     string `json:"type"` // label, alias, entityId
+		Language string `json:"language"`
+		Text     string `json:"text"`
+	} `json:"match"`
 }
 
-// SearchEntities searches items by label or alias (folding case and
-// diacritics, as the wiki's search does).
+// SearchEntities searches items by label or alias, as the wiki's search box
+// does (prefix match, folding case and diacritics), in language with
+// fallback to other languages (strictlanguage=false). limit is 1 to 50;
+// 0 means the wiki's default of 7.
 func (c *Client) SearchEntities(ctx context.Context, search, language string, limit int) ([]SearchHit, error) {
+	if limit <= 0 {
+		limit = 7
+	}
+	limit = min(limit, 50)
 	var r struct {
 		Search []SearchHit `json:"search"`
 	}
-	err := c.read(ctx, url.Values{"action": {"wbsearchentities"}, "search": {search}, "language": {language}, "strictlanguage": {"false"},
-		"type": {"item"}, "limit": {strconv.Itoa(limit)}}, &r)
-	return r.Search, err
+	params := url.Values{"action": {"wbsearchentities"}, "search": {search}, "language": {language}, "strictlanguage": {"false"},
+		"type": {"item"}, "limit": {strconv.Itoa(limit)}}
+	if err := c.read(ctx, params, &r); err != nil {
+		return nil, fmt.Errorf("search items for %q: %w", search, err)
+	}
+	return r.Search, nil
 }
 
 // UserInfo is who the credentials belong to, and what the wiki lets them do.

@@ -1,0 +1,42 @@
+package wikibasetest
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestSignatureRFC5849Example checks the verifier against the worked
+// example of RFC 5849 §3.4.1.1 and §3.4.2, independently of any client.
+func TestSignatureRFC5849Example(t *testing.T) {
+	r, err := http.NewRequest(http.MethodPost, "http://example.com/request?b5=%3D%253D&a3=a&c%40=&a2=r%20b", strings.NewReader("c2&a3=2+q"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Authorization", `OAuth realm="Example", oauth_consumer_key="9djdj82h48djs9d2", oauth_token="kkk9d7dh3k39sjv7", oauth_signature_method="HMAC-SHA1", oauth_timestamp="137131201", oauth_nonce="7d8f3e4a", oauth_signature="bYT5CMsGcbgUdFHObYMEfcx6bsw%3D"`)
+	if err := r.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := authorizationParams(r.Header.Get("Authorization"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7"
+	if got := baseString(r, p); got != want {
+		t.Fatalf("base string\n got %s\nwant %s", got, want)
+	}
+	// §1.2's example: the signature of a known base string and secrets.
+	base := "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3Dkllo9940pd9333jh%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1191242096%26oauth_token%3Dnnch734d00sl2jdk%26oauth_version%3D1.0%26size%3Doriginal"
+	if got := signature(base, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00"); got != "tR3+Ty81lMeYAr/Fid0kMTYa/WM=" {
+		t.Fatalf("signature %s", got)
+	}
+}
+
+func TestEncode(t *testing.T) {
+	for in, want := range map[string]string{"abc-._~": "abc-._~", "a b": "a%20b", "+\\": "%2B%5C", "é": "%C3%A9", "|": "%7C"} {
+		if got := encode(in); got != want {
+			t.Errorf("encode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
