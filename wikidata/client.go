@@ -453,6 +453,9 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 		if err != nil {
 			return nil, fmt.Errorf("edit %s: %w", what, err)
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("edit %s (not sent): %w", what, err)
+		}
 		params := url.Values{"action": {"wbeditentity"}, "data": {string(req.Data)}, "assert": {"user"}, "token": {tok}}
 		if req.Summary != "" {
 			params.Set("summary", req.Summary)
