@@ -34,6 +34,9 @@ type config struct {
 	OwnerToken      string
 	OwnerSecret     string
 	UserAgent       string
+	EditsPerMinute  float64
+	EditTag         string
+	EditGroupsTool  string
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -62,6 +65,9 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_OAUTH_ACCESS_TOKEN", "", "owner-only consumer: the access token MediaWiki gave its owner (single-user mode, loopback only)"},
 	{"PARTNERHUB_OAUTH_ACCESS_SECRET", "", "owner-only consumer: the access secret"},
 	{"PARTNERHUB_OAUTH_ISSUER", "", "expected issuer of identify JWTs; default the wiki's scheme and host"},
+	{"PARTNERHUB_EDITS_PER_MINUTE", "90", "most edits a write-back makes per minute (a normal account's limit is 90)"},
+	{"PARTNERHUB_EDIT_TAG", "", "change tag added to every edit; must be registered on the wiki"},
+	{"PARTNERHUB_EDITGROUPS_TOOL", "CB", "tool code in the EditGroups link of edit summaries"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
 
@@ -128,6 +134,12 @@ func loadConfig() (config, error) {
 	c.OAuthKey, c.OAuthSecret = getenv("PARTNERHUB_OAUTH_CONSUMER_KEY"), getenv("PARTNERHUB_OAUTH_CONSUMER_SECRET")
 	c.OAuthWiki, c.OAuthIndexURL, c.OAuthIssuer = getenv("PARTNERHUB_OAUTH_WIKI"), getenv("PARTNERHUB_OAUTH_INDEX_URL"), getenv("PARTNERHUB_OAUTH_ISSUER")
 	c.UserAgent = getenv("PARTNERHUB_USER_AGENT")
+	if v, err := strconv.ParseFloat(getenv("PARTNERHUB_EDITS_PER_MINUTE"), 64); err != nil || v <= 0 {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_EDITS_PER_MINUTE must be a positive number, not %q", getenv("PARTNERHUB_EDITS_PER_MINUTE")))
+	} else {
+		c.EditsPerMinute = v
+	}
+	c.EditTag, c.EditGroupsTool = getenv("PARTNERHUB_EDIT_TAG"), getenv("PARTNERHUB_EDITGROUPS_TOOL")
 	c.OwnerToken, c.OwnerSecret = getenv("PARTNERHUB_OAUTH_ACCESS_TOKEN"), getenv("PARTNERHUB_OAUTH_ACCESS_SECRET")
 	if (c.OwnerToken == "") != (c.OwnerSecret == "") || (c.OwnerToken != "" && c.OAuthKey == "") {
 		errs = append(errs, "an owner-only consumer needs PARTNERHUB_OAUTH_ACCESS_TOKEN, PARTNERHUB_OAUTH_ACCESS_SECRET and the consumer key and secret")

@@ -229,10 +229,15 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if withWorker {
+		plans, err := a.planService()
+		if err != nil {
+			return err
+		}
 		w := tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
-			Matcher: match.NewMatcher(match.MatcherConfig{UserAgent: a.cfg.UserAgent, MaxConcurrent: 3, Logger: a.logger})}, a.logger)
+			Matcher: match.NewMatcher(match.MatcherConfig{UserAgent: a.cfg.UserAgent, MaxConcurrent: 3, Searcher: a.searcher, Logger: a.logger}),
+			Builder: plans, Writer: plans}, a.logger)
 		g.Go(func() error { return w.Run(ctx) })
 	}
 	if withWeb {

@@ -8,7 +8,11 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/export"
 	"partnerhub/jobs/match"
+	"partnerhub/jobs/vault"
+	"partnerhub/jobs/wikiplan"
+	"partnerhub/jobs/writeback"
 	"partnerhub/sparql"
+	"partnerhub/wikidata"
 	"partnerhub/wikidata/wdqs"
 )
 
@@ -74,4 +78,40 @@ func (e *endpoints) itemFacts(job *jobs.Job) (export.ItemFacts, error) {
 		return nil, fmt.Errorf("the job's template: %w", err)
 	}
 	return it, nil
+}
+
+// planService builds and writes edit plans against each job's wiki, with
+// the writer's sealed tokens.
+func (a *app) planService() (*wikiplan.Service, error) {
+	tokens, err := vault.New(subkey(a.key, "oauth tokens"))
+	if err != nil {
+		return nil, err
+	}
+	engine := writeback.New(writeback.Config{EditsPerMinute: a.cfg.EditsPerMinute, Tool: a.cfg.EditGroupsTool}, a.store, wikiplan.Classify, a.logger)
+	return wikiplan.NewService(wikiplan.Config{ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, UserAgent: a.cfg.UserAgent,
+		Tag: a.cfg.EditTag, Logger: a.logger}, a.store, tokens, engine), nil
+}
+
+// searcher is the reconciliation's search fallback: the wiki's own search
+// (wbsearchentities), which folds case and diacritics.
+func (a *app) searcher(apiURL string) match.Searcher {
+	c, err := wikidata.NewClient(wikidata.Config{APIURL: apiURL, UserAgent: a.cfg.UserAgent, Logger: a.logger}, nil)
+	if err != nil {
+		return nil
+	}
+	return wikiSearch{c}
+}
+
+type wikiSearch struct{ c *wikidata.Client }
+
+func (s wikiSearch) Search(ctx context.Context, text, language string, limit int) ([]string, error) {
+	hits, err := s.c.SearchEntities(ctx, text, language, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	return ids, nil
 }

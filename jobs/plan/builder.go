@@ -197,7 +197,7 @@ func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow) {
 }
 
 func itemFromChange(no int64, g Group, ch *Change, rev int64) jobs.PlanItem {
-	diff, _ := encodeChange(ch)
+	diff, _ := EncodeChange(ch)
 	return jobs.PlanItem{
 		No: no, QID: g.QID, Rows: g.Rows, BaseRevID: rev, Diff: diff,
 		Statements: len(ch.Add), References: len(ch.Add) + len(ch.AddRefs), Labels: len(ch.Labels) + len(ch.Descriptions),

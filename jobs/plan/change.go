@@ -152,4 +152,5 @@ func qsValue(pv PlannedValue) string {
 	return qsString(pv.Value)
 }
 
-func encodeChange(c *Change) ([]byte, error) { return json.Marshal(c) }
+// EncodeChange writes a change as a plan item's diff.
+func EncodeChange(c *Change) ([]byte, error) { return json.Marshal(c) }
