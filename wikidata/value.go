@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 )
@@ -313,10 +312,43 @@ func normIRI(c string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(c, "https://"), "http://")
 }
 
+// sameDecimal compares Wikibase decimal strings ("+12.50" and "12.5" are
+// the same). Wikibase amounts have no exponent; anything else is compared
+// as written, rather than parsed with big.Rat, where "1e999999999" would
+// take forever.
 func sameDecimal(a, b string) bool {
-	x, ok1 := new(big.Rat).SetString(strings.TrimPrefix(a, "+"))
-	y, ok2 := new(big.Rat).SetString(strings.TrimPrefix(b, "+"))
-	return ok1 && ok2 && x.Cmp(y) == 0
+	x, ok1 := canonicalDecimal(a)
+	y, ok2 := canonicalDecimal(b)
+	if !ok1 || !ok2 {
+		return a == b
+	}
+	return x == y
+}
+
+func canonicalDecimal(s string) (string, bool) {
+	sign := ""
+	switch {
+	case strings.HasPrefix(s, "-"):
+		sign, s = "-", s[1:]
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if !allDigits(whole) || (frac != "" && !allDigits(frac)) {
+		return "", false
+	}
+	whole = strings.TrimLeft(whole, "0")
+	frac = strings.TrimRight(frac, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	if whole == "0" && frac == "" {
+		sign = "" // -0 is 0
+	}
+	if frac != "" {
+		return sign + whole + "." + frac, true
+	}
+	return sign + whole, true
 }
 
 var daysIn = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
