@@ -475,9 +475,9 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 			params.Set("bot", "1")
 		}
 		var r struct {
-			Entity   *Entity `json:"entity"`
-			Success  int     `json:"success"`
-			NoChange bool    `json:"nochange"`
+			Entity   *Entity         `json:"entity"`
+			Success  int             `json:"success"`
+			NoChange json.RawMessage `json:"nochange"` // "" in format version 1, true in 2
 		}
 		err = c.call(ctx, http.MethodPost, params, &r)
 		if codeOf(err) == "badtoken" && attempt == 0 {
@@ -494,7 +494,7 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 			if r.Entity == nil || r.Entity.ID == "" || r.Entity.LastRevID == 0 {
 				return nil, fmt.Errorf("edit %s: %w: the answer names no revision", what, ErrOutcomeUnknown)
 			}
-			return &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID, NoChange: r.NoChange, Entity: r.Entity}, nil
+			return &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID, NoChange: len(r.NoChange) > 0 && string(r.NoChange) != "false", Entity: r.Entity}, nil
 		case errors.As(err, &te) && te.notSent:
 			return nil, fmt.Errorf("edit %s (not sent): %w", what, err)
 		case errors.As(err, &te), ctx.Err() != nil:

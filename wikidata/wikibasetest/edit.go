@@ -350,7 +350,7 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 	if !created && hashOf(next) == hashOf(cur) {
 		if rw != nil {
 			out := clone(cur)
-			writeJSON(rw, map[string]any{"entity": out, "success": 1, "nochange": ""})
+			writeJSON(rw, map[string]any{"entity": out, "success": 1, "nochange": flag(r)})
 		}
 		return
 	}

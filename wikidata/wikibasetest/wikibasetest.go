@@ -348,6 +348,14 @@ func apiError(rw http.ResponseWriter, r *http.Request, code, text string, retryA
 	writeJSON(rw, body)
 }
 
+// flag is a true boolean as the requested format version writes it.
+func flag(r *http.Request) any {
+	if r.FormValue("formatversion") == "2" {
+		return true
+	}
+	return ""
+}
+
 func writeJSON(rw http.ResponseWriter, v any) {
 	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(rw).Encode(v)
@@ -478,7 +486,7 @@ func (w *Wiki) getEntities(rw http.ResponseWriter, r *http.Request) {
 		}
 		e, ok := w.entities[id]
 		if !ok {
-			out[id] = map[string]any{"id": id, "missing": ""}
+			out[id] = map[string]any{"id": id, "missing": flag(r)}
 			continue
 		}
 		c := clone(e)
