@@ -305,7 +305,9 @@ func (c *Client) SearchEntities(ctx context.Context, search, language string, li
 	var r struct {
 		Search []SearchHit `json:"search"`
 	}
-	params := url.Values{"action": {"wbsearchentities"}, "search": {search}, "language": {language}, "strictlanguage": {"false"},
+	// strictlanguage is left out: the API takes a boolean parameter as
+	// true whenever it is present, whatever its value ("false" included).
+	params := url.Values{"action": {"wbsearchentities"}, "search": {search}, "language": {language},
 		"type": {"item"}, "limit": {strconv.Itoa(limit)}}
 	if err := c.read(ctx, params, &r); err != nil {
 		return nil, fmt.Errorf("search items for %q: %w", search, err)

@@ -41,6 +41,13 @@ func TestStandaloneServer(t *testing.T) {
 	if ents["Q42"].(map[string]any)["labels"] == nil || ents["Q999999"].(map[string]any)["missing"] != "" {
 		t.Fatalf("answer %v", m)
 	}
+	// A boolean parameter is true when present, even as "false".
+	if hits := get(t, s.URL()+"?action=wbsearchentities&search=douglas&language=fr&strictlanguage=false&format=json")["search"].([]any); len(hits) != 0 {
+		t.Fatalf("strict search found %v", hits)
+	}
+	if hits := get(t, s.URL()+"?action=wbsearchentities&search=DOUGLAS&language=fr&format=json")["search"].([]any); len(hits) != 1 {
+		t.Fatalf("search with language fallback found %v", hits)
+	}
 	// An unsigned write is refused in the real shape, with HTTP 200.
 	resp, err := http.PostForm(s.URL(), map[string][]string{"action": {"wbeditentity"}, "id": {"Q42"}, "data": {"{}"}, "assert": {"user"}, "token": {"+\\"}, "errorformat": {"plaintext"}})
 	if err != nil {

@@ -533,7 +533,8 @@ func (w *Wiki) search(rw http.ResponseWriter, r *http.Request) {
 		apiError(rw, r, "missingparam", "The \"language\" parameter must be set.", 0)
 		return
 	}
-	strict := r.FormValue("strictlanguage") != "" && r.FormValue("strictlanguage") != "false"
+	// Like every boolean of the API, present means true, whatever its value.
+	_, strict := r.Form["strictlanguage"]
 	limit, _ := strconv.Atoi(r.FormValue("limit"))
 	if limit <= 0 {
 		limit = 7
