@@ -1,0 +1,176 @@
+package wikiplan_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
+	"partnerhub/jobs/vault"
+	"partnerhub/jobs/wikiplan"
+	"partnerhub/jobs/writeback"
+	"partnerhub/wikidata"
+	"partnerhub/wikidata/wikibasetest"
+)
+
+const ua = "Partnerhub-test/1.0 (https://partnerhub.example/)"
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type env struct {
+	st   *store.Store
+	wiki *wikibasetest.Server
+	svc  *wikiplan.Service
+	plan *jobs.EditPlan
+}
+
+// setupWrite makes an approved, started plan of n items against the fake wiki.
+func setupWrite(t *testing.T, n int, blocked bool) *env {
+	t.Helper()
+	ctx := context.Background()
+	var seed []*wikidata.Entity
+	for i := 1; i <= n; i++ {
+		seed = append(seed, &wikidata.Entity{ID: fmt.Sprint("Q", i), Type: "item"})
+	}
+	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
+		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "wt", Secret: "ws", Blocked: blocked}}, Entities: seed})
+	st := storetest.SQLite(t)
+	tokens, _ := vault.New(make([]byte, vault.KeySize))
+	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
+	ts, _ := tokens.Seal([]byte("wt"), vault.TokenAAD(u.ID, "token"))
+	ss, _ := tokens.Seal([]byte("ws"), vault.TokenAAD(u.ID, "secret"))
+	_ = st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss})
+	j, _ := st.CreateJob(ctx, u.ID, "Write test", "")
+	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"columns":{"ulan":{"property":"P245","kind":"external-id"}},"write":{"stated_in":"Q1000"}}`))
+	ds, _ := st.CreateDataset(ctx, j.ID, "w.csv", "/none", 1)
+	ds.Columns = []string{"ulan"}
+	_ = st.StartImport(ctx, ds)
+	var rows []jobs.Row
+	var res []jobs.RowMatch
+	for i := 1; i <= n; i++ {
+		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint(500000000 + i)}})
+		res = append(res, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", i), Score: 1})
+	}
+	_ = st.AppendRows(ctx, ds.ID, rows, int64(n))
+	ds.RowCount = int64(n)
+	_ = st.FinishImport(ctx, ds, nil)
+	_ = st.StartReconciliation(ctx, j.ID, int64(n), n)
+	_, _ = st.SaveBatchResult(ctx, j.ID, 1, res, 1)
+	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	engine := writeback.New(writeback.Config{EditsPerMinute: 60000, MaxWait: 2 * time.Second}, st, wikiplan.Classify, quiet)
+	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Logger: quiet}, st, tokens, engine)
+	p, _ := st.CreatePlan(ctx, j.ID, u.ID)
+	if err := svc.Build(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
+	if err := st.StartWriting(ctx, p.ID, u.ID, "feedfacecafebeef"); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = st.Plan(ctx, p.ID)
+	return &env{st: st, wiki: wiki, svc: svc, plan: p}
+}
+
+func (e *env) counts(t *testing.T) jobs.PlanCounts {
+	c, err := e.st.PlanCounts(context.Background(), e.plan.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestWriteThroughWikiErrors writes against a wiki that answers maxlag, rate
+// limits, 429, a lost answer and an edit conflict: every item ends written
+// once, with one request per item plus the refused ones.
+func TestWriteThroughWikiErrors(t *testing.T) {
+	e := setupWrite(t, 12, false)
+	for _, f := range []wikibasetest.Fault{
+		{Action: "wbeditentity", Kind: wikibasetest.Maxlag, RetryAfter: 1},
+		{Action: "wbeditentity", Kind: wikibasetest.RateLimited, RetryAfter: 1},
+		{Action: "wbeditentity", Kind: wikibasetest.FailedSaveThrottled, RetryAfter: 1},
+		{Action: "wbeditentity", Kind: wikibasetest.HTTP429, RetryAfter: 1},
+		{Action: "wbeditentity", Kind: wikibasetest.ApplyThenFail},
+		{Action: "wbeditentity", Kind: wikibasetest.HTTP500},
+		{Action: "wbeditentity", Kind: wikibasetest.BadToken},
+		{Action: "wbeditentity", Kind: wikibasetest.EditConflict},
+	} {
+		e.wiki.Inject(f)
+	}
+	start := time.Now()
+	if err := e.svc.Write(context.Background(), e.plan); err != nil {
+		t.Fatal(err)
+	}
+	// A second pass sends what the first put back (the lost 500).
+	if c := e.counts(t); c.Pending > 0 {
+		if err := e.svc.Write(context.Background(), e.plan); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.counts(t)
+	if c.Done != 12 || c.Pending+c.Sending+c.Failed+c.ConflictItems != 0 {
+		t.Fatalf("counts %+v", c)
+	}
+	if took := time.Since(start); took < 4*time.Second {
+		t.Fatalf("Retry-After of four waits not honoured (%s)", took)
+	}
+	per := map[string]int{}
+	for _, ed := range e.wiki.Edits() {
+		per[ed.ID]++
+	}
+	for i := 1; i <= 12; i++ {
+		q := fmt.Sprint("Q", i)
+		if per[q] != 1 || len(e.wiki.Entity(q).Claims["P245"]) != 1 {
+			t.Fatalf("%s: %d edits, %d statements", q, per[q], len(e.wiki.Entity(q).Claims["P245"]))
+		}
+	}
+	if p, _ := e.st.Plan(context.Background(), e.plan.ID); p.Status != jobs.PlanDone {
+		t.Fatalf("plan %s", p.Status)
+	}
+}
+
+func TestWritePausesWhenTheWikiRefusesTheUser(t *testing.T) {
+	for name, setup := range map[string]func(*env){
+		"read-only wiki":  func(e *env) { e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.ReadOnly}) },
+		"blocked on edit": func(e *env) { e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Blocked}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := setupWrite(t, 3, false)
+			setup(e)
+			_ = e.svc.Write(context.Background(), e.plan)
+			p, _ := e.st.Plan(context.Background(), e.plan.ID)
+			if p.Status != jobs.PlanPaused || p.Error == "" {
+				t.Fatalf("plan %s %q", p.Status, p.Error)
+			}
+			if c := e.counts(t); c.Pending != 3 {
+				t.Fatalf("counts %+v", c)
+			}
+		})
+	}
+	t.Run("blocked account", func(t *testing.T) {
+		e := setupWrite(t, 3, true)
+		_ = e.svc.Write(context.Background(), e.plan)
+		p, _ := e.st.Plan(context.Background(), e.plan.ID)
+		if p.Status != jobs.PlanPaused || !strings.Contains(p.Error, "blocked") || len(e.wiki.WriteRequests()) != 0 {
+			t.Fatalf("plan %s %q, %d writes", p.Status, p.Error, len(e.wiki.WriteRequests()))
+		}
+	})
+}
+
+// TestOneRequestPerItem: the write requests equal the items, where writing
+// statement by statement would take one per statement and reference.
+func TestOneRequestPerItem(t *testing.T) {
+	e := setupWrite(t, 30, false)
+	if err := e.svc.Write(context.Background(), e.plan); err != nil {
+		t.Fatal(err)
+	}
+	c := e.counts(t)
+	if got := len(e.wiki.WriteRequests()); got != 30 || c.Statements != 30 {
+		t.Fatalf("%d write requests for %d items and %d statements", got, c.Done, c.Statements)
+	}
+}
