@@ -1,8 +1,9 @@
 package jobs
 
-// Statistics sum what reconciliation and review did for a job, a group or
-// the whole tool. Write-back counters (statements, references, items edited
-// or created, edits over time) join once write-back records its edits.
+import "time"
+
+// Statistics sum what reconciliation, review and write-back did for a job,
+// a group or the whole tool.
 type Statistics struct {
 	Jobs       int64
 	Rows       int64
@@ -13,6 +14,20 @@ type Statistics struct {
 	Linked     int64                  // rows linked to an item: accepted, or matched and not overruled
 	Reviewers  []ReviewerCount        // most active first
 	Reconciled int64                  // rows reconciled (done batches)
+
+	// What write-backs added to the wiki.
+	ItemsEdited     int64
+	ItemsCreated    int64
+	StatementsAdded int64
+	ReferencesAdded int64
+	EditsByDay      []DayCount // days with edits, oldest first
+	EditGroups      []string   // EditGroups batch ids of the write-backs
+}
+
+// DayCount is how many edits were made on a day (UTC).
+type DayCount struct {
+	Day   time.Time
+	Edits int64
 }
 
 // ReviewerCount is how many decisions one reviewer took (undos not counted).

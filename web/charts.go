@@ -70,6 +70,7 @@ type statsView struct {
 	jobs.Statistics
 	Outcome       barChart
 	ReviewerChart barChart
+	EditsChart    barChart
 	ShowReviewers bool // false on pages for partners and the public: counts only
 }
 
@@ -80,6 +81,16 @@ func newStatsView(id string, st jobs.Statistics, showReviewers bool) statsView {
 		[]string{"Matched", "To review", "No candidate", "Linked to an item"},
 		[]int64{st.Matched, st.Review, st.None, st.Linked},
 		[]string{"bar-matched", "bar-review", "bar-none", "bar-linked"})
+	if days := st.EditsByDay; len(days) > 0 {
+		days = days[max(0, len(days)-14):]
+		var labels []string
+		var values []int64
+		for _, d := range days {
+			labels = append(labels, d.Day.Format("2 Jan 2006"))
+			values = append(values, d.Edits)
+		}
+		v.EditsChart = newBarChart(id+"-edits", "Edits to Wikidata by day", "Items edited or created on each day with edits (the last 14 such days, UTC).", labels, values, nil)
+	}
 	if showReviewers && len(st.Reviewers) > 0 {
 		var labels []string
 		var values []int64

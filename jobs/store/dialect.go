@@ -63,6 +63,14 @@ func (d dialect) upsert(conflictCols []string, cols ...string) string {
 	return " ON CONFLICT (" + strings.Join(conflictCols, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
+// dayOf is the UTC day number of a unix-milliseconds column.
+func (d dialect) dayOf(col string) string {
+	if d.name == "mysql" {
+		return "(" + col + " DIV 86400000)"
+	}
+	return "(" + col + " / 86400000)"
+}
+
 // maxParams bounds the placeholders of one multi-row INSERT (SQLite's limit is
 // 32766; MariaDB's 65535), leaving room for safety.
 const maxParams = 30000

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
@@ -84,6 +85,38 @@ func TestPlanLifecycleAndExactlyOnceMarks(t *testing.T) {
 		latest, _ := st.LatestPlan(ctx, j.ID)
 		if latest.ID != p.ID {
 			t.Fatal("latest plan")
+		}
+	})
+}
+
+func TestWriteStatistics(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "1", Username: "Alice"})
+		j, _ := st.CreateJob(ctx, u.ID, "Stats", "")
+		p, _ := st.CreatePlan(ctx, j.ID, u.ID)
+		_ = st.AddPlanItems(ctx, p.ID, []jobs.PlanItem{
+			{No: 1, QID: "Q1", Statements: 2, References: 3, Approved: true},
+			{No: 2, QID: "", Statements: 4, References: 4, Approved: true},
+			{No: 3, QID: "Q3", Statements: 1, References: 1, Approved: true},
+		}, 3)
+		_ = st.SetPlanStatus(ctx, p.ID, jobs.PlanReady, "", jobs.PlanBuilding)
+		_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
+		_ = st.StartWriting(ctx, p.ID, u.ID, "cafe0123")
+		for _, no := range []int64{1, 2} {
+			_, _ = st.MarkItemSending(ctx, p.ID, no)
+			_ = st.SettleItem(ctx, p.ID, no, jobs.ItemDone, 100+no, map[int64]string{2: "Q900"}[no], "")
+		}
+		s, err := st.JobStatistics(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ItemsEdited != 1 || s.ItemsCreated != 1 || s.StatementsAdded != 6 || s.ReferencesAdded != 7 ||
+			len(s.EditsByDay) != 1 || s.EditsByDay[0].Edits != 2 || len(s.EditGroups) != 1 || s.EditGroups[0] != "cafe0123" {
+			t.Fatalf("statistics %+v", s)
+		}
+		if d := s.EditsByDay[0].Day; time.Since(d) > 48*time.Hour || d.Hour() != 0 {
+			t.Fatalf("edit day %v", d)
 		}
 	})
 }

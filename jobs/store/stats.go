@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"partnerhub/jobs"
 )
@@ -76,6 +77,9 @@ func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (job
 		return st, fmt.Errorf("count linked rows: %w", err)
 	}
 	st.Linked = st.Matched - decidedMatches + st.Decisions[jobs.DecisionAccept]
+	if err := s.writeStatistics(ctx, &st, in, args); err != nil {
+		return st, err
+	}
 	rows, err = s.db.QueryContext(ctx, `SELECT l.user_id, u.username, COUNT(*) FROM decision_log l JOIN users u ON u.id = l.user_id
 		WHERE l.job_id`+in+` AND l.kind <> 'undo' GROUP BY l.user_id, u.username ORDER BY COUNT(*) DESC, u.username LIMIT ?`,
 		append(append([]any{}, args...), maxReviewersListed)...)
@@ -91,4 +95,47 @@ func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (job
 		st.Reviewers = append(st.Reviewers, r)
 	}
 	return st, rows.Err()
+}
+
+// writeStatistics adds what the jobs' write-backs did: items edited and
+// created, statements and references added, edits per day, batches.
+func (s *Store) writeStatistics(ctx context.Context, st *jobs.Statistics, in string, args []any) error {
+	plans := `SELECT id FROM edit_plans WHERE job_id` + in
+	var edited, created, stmts, refs sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT SUM(CASE WHEN qid <> '' THEN 1 ELSE 0 END), SUM(CASE WHEN qid = '' THEN 1 ELSE 0 END),
+			SUM(n_statements), SUM(n_references)
+		FROM plan_items WHERE status = 'done' AND plan_id IN (`+plans+`)`, args...).Scan(&edited, &created, &stmts, &refs); err != nil {
+		return fmt.Errorf("sum write-backs: %w", err)
+	}
+	st.ItemsEdited, st.ItemsCreated, st.StatementsAdded, st.ReferencesAdded = edited.Int64, created.Int64, stmts.Int64, refs.Int64
+	rows, err := s.db.QueryContext(ctx, `SELECT `+s.d.dayOf("updated_at")+` AS day, COUNT(*) FROM plan_items
+		WHERE status = 'done' AND plan_id IN (`+plans+`) GROUP BY day ORDER BY day`, args...)
+	if err != nil {
+		return fmt.Errorf("count edits by day: %w", err)
+	}
+	for rows.Next() {
+		var day, n int64
+		if err := rows.Scan(&day, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		st.EditsByDay = append(st.EditsByDay, jobs.DayCount{Day: time.UnixMilli(day * 86400000).UTC(), Edits: n})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT DISTINCT editgroup_id FROM edit_plans WHERE editgroup_id <> '' AND job_id`+in+` ORDER BY editgroup_id`, args...)
+	if err != nil {
+		return fmt.Errorf("list edit groups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			return err
+		}
+		st.EditGroups = append(st.EditGroups, g)
+	}
+	return rows.Err()
 }
