@@ -1,5 +1,7 @@
 module partnerhub
 
+// +heroku install ./cmd/partnerhub
+
 go 1.26.0
 
 require (

@@ -29,6 +29,7 @@ import (
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/tasks"
 	"partnerhub/jobs/vault"
+	"partnerhub/toolforge"
 	"partnerhub/web"
 )
 
@@ -138,6 +139,9 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 
 // open connects the store (migrating it) and, when withQueue, Redis.
 func open(ctx context.Context, stderr io.Writer, withQueue bool) (*app, error) {
+	if err := applyToolforgeDefaults(); err != nil {
+		return nil, err
+	}
 	cfg, err := loadConfig()
 	if err != nil {
 		return nil, err
@@ -371,4 +375,21 @@ func (a *app) expireSessions(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// applyToolforgeDefaults fills, on Toolforge, the variables the operator
+// left unset (ToolsDB DSN, shared Redis, queue name, ...).
+func applyToolforgeDefaults() error {
+	d, err := toolforge.Defaults(os.Getenv, os.ReadFile)
+	if err != nil {
+		return fmt.Errorf("Toolforge: %w", err)
+	}
+	for k, v := range d {
+		if os.Getenv(k) == "" {
+			if err := os.Setenv(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
