@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,6 +34,10 @@ type Config struct {
 	SecureCookies  bool     // set cookies Secure (served over HTTPS, e.g. behind Toolforge's proxy)
 	TrustedProxies []string // addresses whose X-Forwarded-* headers are believed; nil trusts none
 	CSRFKey        []byte   // 32 bytes
+	// LoginOrigin is the wiki's origin (scheme://host) that the login form
+	// redirects to; the Content-Security-Policy allows form submissions to
+	// end there.
+	LoginOrigin string
 }
 
 // Queue is the part of the task queue the web side uses.
@@ -87,6 +93,7 @@ type Server struct {
 	pages         *renderer
 	static        fs.FS
 	proxies       []netip.Prefix
+	formOrigins   string // extra form-action sources of the CSP
 }
 
 // New builds the server; Handler returns its router.
@@ -110,7 +117,15 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Login != nil && d.Sealer == nil {
 		return nil, fmt.Errorf("web: a WikiLogin needs a TokenSealer")
 	}
-	return &Server{cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, itemFacts: d.ItemFacts,
+	formOrigins := ""
+	if o := cfg.LoginOrigin; o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || strings.ContainsAny(o, " ;'") {
+			return nil, fmt.Errorf("web: login origin %q is not a URL", o)
+		}
+		formOrigins = " " + u.Scheme + "://" + u.Host
+	}
+	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, itemFacts: d.ItemFacts,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
@@ -120,7 +135,7 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
-	r.Use(s.logRequests, s.recover, securityHeaders)
+	r.Use(s.logRequests, s.recover, s.securityHeaders)
 
 	r.GET("/healthz", s.health)
 	r.GET("/static/*path", s.serveStatic())

@@ -279,6 +279,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		SecureCookies:  a.cfg.SecureCookies,
 		TrustedProxies: a.cfg.TrustedProxies,
 		CSRFKey:        subkey(a.key, "csrf"),
+		LoginOrigin:    loginOrigin(a.cfg),
 	}, web.Deps{
 		Store:         a.store,
 		Queue:         a.queue,
@@ -392,4 +393,16 @@ func applyToolforgeDefaults() error {
 		}
 	}
 	return nil
+}
+
+// loginOrigin is where the login form sends the browser: the wiki of the
+// OAuth consumer (or its index.php's host), if login is configured.
+func loginOrigin(cfg config) string {
+	if cfg.OAuthKey == "" || cfg.OwnerToken != "" {
+		return ""
+	}
+	if cfg.OAuthIndexURL != "" {
+		return cfg.OAuthIndexURL
+	}
+	return cfg.OAuthWiki
 }

@@ -49,7 +49,8 @@
     ev.preventDefault();
     var data = new FormData(form);
     if (ev.submitter && ev.submitter.name) { data.append(ev.submitter.name, ev.submitter.value); }
-    fetch(form.action, { method: "POST", body: new URLSearchParams(data), headers: { "Accept": "application/json" }, credentials: "same-origin" })
+    // getAttribute: form.action would be the button named "action".
+    fetch(form.getAttribute("action"), { method: "POST", body: new URLSearchParams(data), headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (resp) { return resp.json().then(function (body) { return { ok: resp.ok, body: body }; }); })
       .then(function (res) {
         if (!res.ok) { say(row, res.body.error ? res.body.error.message : "Not saved.", true); return; }

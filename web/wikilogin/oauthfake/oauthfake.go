@@ -40,7 +40,11 @@ type Options struct {
 	CanonicalServer             string // the JWT's iss; default "http://" + the request's Host
 	Users                       []User // the first is the default on the authorize page
 	SubAsString                 bool   // send "sub" as a JSON string (MediaWiki may)
-	Now                         func() time.Time
+	// AccessToken, if set, gives the access token and secret issued to a
+	// user (so another fake, such as the Wikibase API, can know them);
+	// default random ones.
+	AccessToken func(u User) (token, secret string)
+	Now         func() time.Time
 }
 
 // Fake is the provider. Its exported fields are knobs tests may set.
@@ -223,6 +227,9 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	pr.used = true
 	delete(f.requests, tok)
 	at, as := randomHex(16), randomHex(16)
+	if f.opts.AccessToken != nil {
+		at, as = f.opts.AccessToken(*pr.user)
+	}
 	f.access[at] = access{secret: as, user: *pr.user}
 	w.Header().Set("Content-Type", "text/plain")
 	fmt.Fprintf(w, "oauth_token=%s&oauth_token_secret=%s", at, as)
