@@ -33,6 +33,7 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
+	"partnerhub/web/wikilogin/oauthfake"
 	"partnerhub/wikidata"
 )
 
@@ -117,7 +118,7 @@ type WriteRequest struct {
 // Wiki is the fake's state and its http.Handler.
 type Wiki struct {
 	opts     Options
-	verifier *verifier
+	verifier *oauthfake.Verifier
 
 	mu       sync.Mutex
 	entities map[string]*wikidata.Entity
@@ -141,7 +142,7 @@ func NewWiki(opts Options) *Wiki {
 	}
 	w := &Wiki{
 		opts:     opts,
-		verifier: &verifier{consumerKey: opts.ConsumerKey, consumerSecret: opts.ConsumerSecret, now: opts.Now, nonces: map[string]time.Time{}},
+		verifier: &oauthfake.Verifier{ConsumerKey: opts.ConsumerKey, ConsumerSecret: opts.ConsumerSecret, Now: opts.Now},
 		entities: map[string]*wikidata.Entity{}, accounts: map[string]Account{}, tokens: map[string]string{},
 		nextRev: 1000, nextQ: opts.NextItem,
 	}
@@ -372,12 +373,13 @@ func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	user := ""
 	if r.Header.Get("Authorization") != "" {
-		tok, err := w.verifier.verify(r, func(tok string) (string, bool) {
+		p, err := w.verifier.Verify(r, func(tok string) (string, bool) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			a, ok := w.accounts[tok]
 			return a.Secret, ok
 		})
+		tok := p["oauth_token"]
 		if err != nil {
 			apiError(rw, r, "mwoauth-invalid-authorization", "The authorization headers in your request are not valid: "+err.Error(), 0)
 			return

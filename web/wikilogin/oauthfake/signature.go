@@ -70,7 +70,14 @@ func SignatureBaseString(r *http.Request) (string, error) {
 			params = append(params, pair{encode(k), encode(v)})
 		}
 	}
-	if r.Body != nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	if r.PostForm != nil {
+		// The form was parsed already (its body is read): use it.
+		for k, vs := range r.PostForm {
+			for _, v := range vs {
+				params = append(params, pair{encode(k), encode(v)})
+			}
+		}
+	} else if r.Body != nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return "", err
