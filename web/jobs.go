@@ -56,6 +56,9 @@ func (s *Server) showJob(c *gin.Context) {
 		return
 	}
 	p := page{Data: gin.H{"Job": j, "Dataset": ds, "MaxUpload": humanLimit(s.cfg.MaxUploadBytes), "Progress": newProgressView(prog)}}
+	if plan, err := s.store.LatestPlan(c.Request.Context(), j.ID); err == nil {
+		p.Data.(gin.H)["Plan"] = plan
+	}
 	if (ds != nil && (ds.Status == jobs.DatasetUploaded || ds.Status == jobs.DatasetImporting)) || j.Status == jobs.JobReconciling {
 		p.Refresh = 5
 	}
