@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/store"
+	"partnerhub/sparql/sparqltest"
+)
+
+// TestReconciliationSurvivesKill kills the process (SIGKILL) while a job's
+// batches are being reconciled against a real SPARQL engine, starts it
+// again, and expects every row reconciled exactly once.
+func TestReconciliationSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	const rows = 20000 // 100 batches
+	oxi := sparqltest.Start(t)
+	var ttl strings.Builder
+	ttl.WriteString("@prefix wd: <http://www.wikidata.org/entity/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n@prefix wdt: <http://www.wikidata.org/prop/direct/> .\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&ttl, "wd:Q%d rdfs:label \"Person %d\"@en ; wdt:P245 \"%d\" .\n", i, i, 500000000+i)
+	}
+	oxi.Load(t, ttl.String())
+	bin := buildBinary(t)
+	dataDir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "", dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+	j, _ := st.CreateJob(ctx, u.ID, "Kill during reconciliation", "")
+	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"sparql_endpoint":"`+oxi.Endpoint()+`"},"columns":{"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"}}}`))
+	ds, _ := st.CreateDataset(ctx, j.ID, "k.csv", "/none", 1)
+	ds.Columns = []string{"name", "ulan"}
+	_ = st.StartImport(ctx, ds)
+	var data []jobs.Row
+	for i := 1; i <= rows; i++ {
+		data = append(data, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("Person ", i), fmt.Sprint(500000000 + i)}})
+	}
+	_ = st.AppendRows(ctx, ds.ID, data, rows)
+	ds.RowCount = rows
+	_ = st.FinishImport(ctx, ds, nil)
+	if err := st.StartReconciliation(ctx, j.ID, rows, 200); err != nil {
+		t.Fatal(err)
+	}
+
+	first := start(t, bin, dataDir, freeAddr(t))
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		p, _ := st.JobProgress(ctx, j.ID)
+		if p.BatchesDone >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no batch finished:\n%s", first.log.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	_ = first.cmd.Process.Signal(syscall.SIGKILL)
+	_ = first.cmd.Wait()
+	mid, _ := st.JobProgress(ctx, j.ID)
+	if mid.BatchesDone == mid.Batches {
+		t.Fatal("reconciliation finished before the kill")
+	}
+
+	second := start(t, bin, dataDir, freeAddr(t))
+	deadline = time.Now().Add(120 * time.Second)
+	for {
+		jj, _ := st.Job(ctx, j.ID)
+		if jj.Status == jobs.JobReconciled {
+			break
+		}
+		if time.Now().After(deadline) {
+			p, _ := st.JobProgress(ctx, j.ID)
+			t.Fatalf("not reconciled after restart (%+v):\n%s", p, second.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p, _ := st.JobProgress(ctx, j.ID)
+	ms, _ := st.RowMatches(ctx, j.ID, 0, rows+10)
+	if p.Done != rows || len(ms) != rows || p.Matched != rows {
+		t.Fatalf("after restart: %+v, %d results", p, len(ms))
+	}
+	t.Logf("killed with %d of %d batches done", mid.BatchesDone, mid.Batches)
+}
