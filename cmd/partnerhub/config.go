@@ -37,6 +37,7 @@ type config struct {
 	EditsPerMinute  float64
 	EditTag         string
 	EditGroupsTool  string
+	SPARQLEndpoints []string
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -68,6 +69,7 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_EDITS_PER_MINUTE", "90", "most edits a write-back makes per minute (a normal account's limit is 90)"},
 	{"PARTNERHUB_EDIT_TAG", "", "change tag added to every edit; must be registered on the wiki"},
 	{"PARTNERHUB_EDITGROUPS_TOOL", "CB", "tool code in the EditGroups link of edit summaries"},
+	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
 
@@ -140,6 +142,11 @@ func loadConfig() (config, error) {
 		c.EditsPerMinute = v
 	}
 	c.EditTag, c.EditGroupsTool = getenv("PARTNERHUB_EDIT_TAG"), getenv("PARTNERHUB_EDITGROUPS_TOOL")
+	for _, e := range strings.Split(getenv("PARTNERHUB_SPARQL_ENDPOINTS"), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			c.SPARQLEndpoints = append(c.SPARQLEndpoints, e)
+		}
+	}
 	c.OwnerToken, c.OwnerSecret = getenv("PARTNERHUB_OAUTH_ACCESS_TOKEN"), getenv("PARTNERHUB_OAUTH_ACCESS_SECRET")
 	if (c.OwnerToken == "") != (c.OwnerSecret == "") || (c.OwnerToken != "" && c.OAuthKey == "") {
 		errs = append(errs, "an owner-only consumer needs PARTNERHUB_OAUTH_ACCESS_TOKEN, PARTNERHUB_OAUTH_ACCESS_SECRET and the consumer key and secret")

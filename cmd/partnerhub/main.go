@@ -240,7 +240,8 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 		w := tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
-			Matcher: match.NewMatcher(match.MatcherConfig{UserAgent: a.cfg.UserAgent, MaxConcurrent: 3, Searcher: a.searcher, Logger: a.logger}),
+			Matcher: match.NewMatcher(match.MatcherConfig{UserAgent: a.cfg.UserAgent, MaxConcurrent: 3, Searcher: a.searcher,
+				AllowedEndpoints: a.cfg.SPARQLEndpoints, Logger: a.logger}),
 			Builder: plans, Writer: plans}, a.logger)
 		g.Go(func() error { return w.Run(ctx) })
 	}
@@ -271,7 +272,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		}
 	}
 	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger)
-	eps := &endpoints{userAgent: a.cfg.UserAgent}
+	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints}
 	srv, err := web.New(web.Config{
 		Version:        version,
 		DataDir:        a.cfg.DataDir,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"partnerhub/jobs"
@@ -21,11 +22,15 @@ import (
 // holds across requests.
 type endpoints struct {
 	userAgent string
+	allowed   []string // empty: any endpoint
 	mu        sync.Mutex
 	clients   map[string]*sparql.Client
 }
 
 func (e *endpoints) client(url string) (*sparql.Client, error) {
+	if len(e.allowed) > 0 && !slices.Contains(e.allowed, url) {
+		return nil, jobs.Errorf(jobs.EINVALID, "The SPARQL endpoint %s is not one this installation allows.", url)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if c, ok := e.clients[url]; ok {
