@@ -99,6 +99,23 @@ func TestBrowserJourney(t *testing.T) {
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			// Accessibility basics on every page we look at: each form field
+			// has a label, the page has one h1 and a main landmark.
+			unlabelled, err := chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:not([type=hidden]),select,textarea')]
+				.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.outerHTML.slice(0, 120))`)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			if len(unlabelled) > 0 && !strings.HasPrefix(name, "failed") {
+				return chromedp.Void{}, fmt.Errorf("page %s has form fields without a label: %v", name, unlabelled)
+			}
+			landmarks, err := chromedp.Evaluate[int](`document.querySelectorAll('h1').length * 10 + document.querySelectorAll('main').length`)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			if landmarks != 11 && !strings.HasPrefix(name, "failed") {
+				return chromedp.Void{}, fmt.Errorf("page %s needs exactly one h1 and one main (got code %d)", name, landmarks)
+			}
 			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
 			if err != nil {
 				return chromedp.Void{}, err
