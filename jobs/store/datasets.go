@@ -12,7 +12,7 @@ import (
 
 const datasetCols = `id, job_id, file_name, stored_path, size_bytes, encoding, delimiter, has_bom, columns_json, column_stats_json, row_count, status, error, created_at, updated_at, imported_at`
 
-func scanDataset(sc interface{ Scan(...any) error }) (*jobs.Dataset, error) {
+func scanDataset(sc scanner) (*jobs.Dataset, error) {
 	var (
 		d                          jobs.Dataset
 		delim, cols, stats, status string
@@ -89,20 +89,7 @@ func (s *Store) DatasetsWithStatus(ctx context.Context, states ...jobs.DatasetSt
 	for i, st := range states {
 		args[i] = string(st)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+datasetCols+` FROM datasets WHERE status IN (?`+strings.Repeat(", ?", len(states)-1)+`) ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list datasets: %w", err)
-	}
-	defer rows.Close()
-	var out []*jobs.Dataset
-	for rows.Next() {
-		d, err := scanDataset(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanDataset, "datasets", `SELECT `+datasetCols+` FROM datasets WHERE status IN (?`+strings.Repeat(", ?", len(states)-1)+`) ORDER BY id`, args...)
 }
 
 // StartImport records what sniffing found and marks the dataset importing.

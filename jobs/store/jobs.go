@@ -10,7 +10,7 @@ import (
 
 const jobCols = `j.id, j.owner_id, u.username, j.group_id, j.title, j.description, j.status, j.error, j.template_json, j.created_at, j.updated_at`
 
-func scanJob(sc interface{ Scan(...any) error }) (*jobs.Job, error) {
+func scanJob(sc scanner) (*jobs.Job, error) {
 	var (
 		j                jobs.Job
 		status, tmpl     string
@@ -56,21 +56,8 @@ func (s *Store) Job(ctx context.Context, id int64) (*jobs.Job, error) {
 
 // JobsOwnedBy lists a user's jobs, newest first.
 func (s *Store) JobsOwnedBy(ctx context.Context, ownerID int64, limit int) ([]*jobs.Job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM jobs j JOIN users u ON u.id = j.owner_id
+	return queryAll(ctx, s.db, scanJob, "jobs", `SELECT `+jobCols+` FROM jobs j JOIN users u ON u.id = j.owner_id
 		WHERE j.owner_id = ? ORDER BY j.id DESC LIMIT ?`, ownerID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list jobs: %w", err)
-	}
-	defer rows.Close()
-	var out []*jobs.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
 }
 
 // SetJobStatus records where the job stands (and why, for failures).

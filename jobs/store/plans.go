@@ -45,7 +45,7 @@ func (s *Store) CreatePlan(ctx context.Context, jobID, userID int64) (*jobs.Edit
 
 const planCols = `id, job_id, status, created_by, created_at, updated_at, approved_by, approved_at, started_at, writer_id, editgroup_id, error, rows_done`
 
-func scanPlan(sc interface{ Scan(...any) error }) (*jobs.EditPlan, error) {
+func scanPlan(sc scanner) (*jobs.EditPlan, error) {
 	var (
 		p                          jobs.EditPlan
 		status                     string
@@ -80,20 +80,7 @@ func (s *Store) LatestPlan(ctx context.Context, jobID int64) (*jobs.EditPlan, er
 
 // PlansWithStatus lists plans in a state (for the recovery sweep).
 func (s *Store) PlansWithStatus(ctx context.Context, status jobs.PlanStatus) ([]*jobs.EditPlan, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+planCols+` FROM edit_plans WHERE status = ? ORDER BY id`, status)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*jobs.EditPlan
-	for rows.Next() {
-		p, err := scanPlan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanPlan, "plans", `SELECT `+planCols+` FROM edit_plans WHERE status = ? ORDER BY id`, status)
 }
 
 // AddPlanItems stores built items (replaying a batch after a crash replaces
@@ -217,7 +204,7 @@ func (s *Store) StartWriting(ctx context.Context, planID, writerID int64, editGr
 
 const itemCols = `plan_id, item_no, qid, rows_json, base_rev_id, diff_json, n_statements, n_references, n_labels, n_conflicts, approved, status, attempts, rev_id, new_qid, error, sent_at, updated_at`
 
-func scanItem(sc interface{ Scan(...any) error }) (*jobs.PlanItem, error) {
+func scanItem(sc scanner) (*jobs.PlanItem, error) {
 	var (
 		it                     jobs.PlanItem
 		rowsJSON, diff, status string
@@ -254,20 +241,7 @@ func (s *Store) PlanItems(ctx context.Context, planID int64, status jobs.ItemSta
 	}
 	q += ` ORDER BY item_no LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list plan items: %w", err)
-	}
-	defer rows.Close()
-	var out []*jobs.PlanItem
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanItem, "plan items", q, args...)
 }
 
 // PlanCounts sums a plan's items.

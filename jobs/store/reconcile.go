@@ -62,7 +62,7 @@ func (s *Store) StartReconciliation(ctx context.Context, jobID, rows int64, batc
 
 const batchCols = `job_id, batch_no, first_row, last_row, status, attempts, error, n_matched, n_review, n_none, requests`
 
-func scanBatch(sc interface{ Scan(...any) error }) (*jobs.Batch, error) {
+func scanBatch(sc scanner) (*jobs.Batch, error) {
 	var (
 		b      jobs.Batch
 		status string
@@ -85,20 +85,7 @@ func (s *Store) Batch(ctx context.Context, jobID, no int64) (*jobs.Batch, error)
 
 // BatchesWithStatus lists up to limit of a job's batches in a state, in order.
 func (s *Store) BatchesWithStatus(ctx context.Context, jobID int64, status jobs.BatchStatus, limit int) ([]*jobs.Batch, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+batchCols+` FROM reconcile_batches WHERE job_id = ? AND status = ? ORDER BY batch_no LIMIT ?`, jobID, status, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list batches: %w", err)
-	}
-	defer rows.Close()
-	var out []*jobs.Batch
-	for rows.Next() {
-		b, err := scanBatch(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanBatch, "batches", `SELECT `+batchCols+` FROM reconcile_batches WHERE job_id = ? AND status = ? ORDER BY batch_no LIMIT ?`, jobID, status, limit)
 }
 
 // SaveBatchResult stores the results of a pending batch and marks it done,
