@@ -80,7 +80,7 @@ func (s *Server) planPage(c *gin.Context) {
 		}
 		data["Items"], data["Counts"], data["SiteURL"], data["Status"] = list, counts, view.SiteURL, string(status)
 		if p.EditGroupID != "" {
-			data["EditGroups"] = "https://editgroups.toolforge.org/b/CB/" + p.EditGroupID + "/"
+			data["EditGroups"] = editGroupsURL(s.cfg.EditGroupsTool, p.EditGroupID)
 		}
 		settled := counts.Done + counts.Nothing + counts.Failed + counts.ConflictItems
 		data["Settled"] = settled

@@ -43,8 +43,9 @@ type renderer struct {
 	version string
 }
 
-func newRenderer(static fs.FS, version string) (*renderer, error) {
+func newRenderer(static fs.FS, version, editGroupsTool string) (*renderer, error) {
 	funcs := template.FuncMap{
+		"editgroups": func(id string) string { return editGroupsURL(editGroupsTool, id) },
 		"static": func(name string) string {
 			return "/static/" + name + "?v=" + url.QueryEscape(version)
 		},
@@ -199,4 +200,9 @@ func agreement(rowValue string, itemValues []string) string {
 		}
 	}
 	return "conflict"
+}
+
+// editGroupsURL is the page of an edit batch on EditGroups.
+func editGroupsURL(tool, id string) string {
+	return "https://editgroups.toolforge.org/b/" + url.PathEscape(tool) + "/" + url.PathEscape(id) + "/"
 }

@@ -38,6 +38,8 @@ type Config struct {
 	// redirects to; the Content-Security-Policy allows form submissions to
 	// end there.
 	LoginOrigin string
+	// EditGroupsTool is the tool code of EditGroups batch links (default "CB").
+	EditGroupsTool string
 }
 
 // Queue is the part of the task queue the web side uses.
@@ -106,7 +108,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := newRenderer(static, cfg.Version)
+	if cfg.EditGroupsTool == "" {
+		cfg.EditGroupsTool = "CB"
+	}
+	pages, err := newRenderer(static, cfg.Version, cfg.EditGroupsTool)
 	if err != nil {
 		return nil, err
 	}

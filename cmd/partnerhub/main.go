@@ -281,6 +281,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		TrustedProxies: a.cfg.TrustedProxies,
 		CSRFKey:        subkey(a.key, "csrf"),
 		LoginOrigin:    loginOrigin(a.cfg),
+		EditGroupsTool: a.cfg.EditGroupsTool,
 	}, web.Deps{
 		Store:         a.store,
 		Queue:         a.queue,
