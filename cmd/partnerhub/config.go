@@ -38,6 +38,7 @@ type config struct {
 	EditTag         string
 	EditGroupsTool  string
 	SPARQLEndpoints []string
+	WikiAPIs        []string
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -70,6 +71,7 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_EDIT_TAG", "", "change tag added to every edit; must be registered on the wiki"},
 	{"PARTNERHUB_EDITGROUPS_TOOL", "CB", "tool code in the EditGroups link of edit summaries"},
 	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
+	{"PARTNERHUB_WIKI_APIS", "", "comma-separated Action API URLs job templates may use; empty: any (set it on a public installation)"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
 
@@ -119,13 +121,7 @@ func loadConfig() (config, error) {
 	c.LogFormat = getenv("PARTNERHUB_LOG_FORMAT")
 	c.LogLevel = getenv("PARTNERHUB_LOG_LEVEL")
 	c.SecureCookies = boolVar("PARTNERHUB_SECURE_COOKIES")
-	if p := getenv("PARTNERHUB_TRUSTED_PROXIES"); p != "" {
-		for _, s := range strings.Split(p, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				c.TrustedProxies = append(c.TrustedProxies, s)
-			}
-		}
-	}
+	c.TrustedProxies = list(getenv("PARTNERHUB_TRUSTED_PROXIES"))
 	c.Concurrency = int(intVar("PARTNERHUB_WORKER_CONCURRENCY"))
 	d, err := time.ParseDuration(getenv("PARTNERHUB_SHUTDOWN_TIMEOUT"))
 	if err != nil {
@@ -142,11 +138,7 @@ func loadConfig() (config, error) {
 		c.EditsPerMinute = v
 	}
 	c.EditTag, c.EditGroupsTool = getenv("PARTNERHUB_EDIT_TAG"), getenv("PARTNERHUB_EDITGROUPS_TOOL")
-	for _, e := range strings.Split(getenv("PARTNERHUB_SPARQL_ENDPOINTS"), ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			c.SPARQLEndpoints = append(c.SPARQLEndpoints, e)
-		}
-	}
+	c.SPARQLEndpoints, c.WikiAPIs = list(getenv("PARTNERHUB_SPARQL_ENDPOINTS")), list(getenv("PARTNERHUB_WIKI_APIS"))
 	c.OwnerToken, c.OwnerSecret = getenv("PARTNERHUB_OAUTH_ACCESS_TOKEN"), getenv("PARTNERHUB_OAUTH_ACCESS_SECRET")
 	if (c.OwnerToken == "") != (c.OwnerSecret == "") || (c.OwnerToken != "" && c.OAuthKey == "") {
 		errs = append(errs, "an owner-only consumer needs PARTNERHUB_OAUTH_ACCESS_TOKEN, PARTNERHUB_OAUTH_ACCESS_SECRET and the consumer key and secret")
@@ -161,4 +153,15 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return c, nil
+}
+
+// list splits a comma-separated variable.
+func list(v string) []string {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -94,12 +94,15 @@ func (a *app) planService() (*wikiplan.Service, error) {
 	}
 	engine := writeback.New(writeback.Config{EditsPerMinute: a.cfg.EditsPerMinute, Tool: a.cfg.EditGroupsTool}, a.store, wikiplan.Classify, a.logger)
 	return wikiplan.NewService(wikiplan.Config{ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, UserAgent: a.cfg.UserAgent,
-		Tag: a.cfg.EditTag, Logger: a.logger}, a.store, tokens, engine), nil
+		Tag: a.cfg.EditTag, AllowedAPIs: a.cfg.WikiAPIs, Logger: a.logger}, a.store, tokens, engine), nil
 }
 
 // searcher is the reconciliation's search fallback: the wiki's own search
 // (wbsearchentities), which folds case and diacritics.
 func (a *app) searcher(apiURL string) match.Searcher {
+	if len(a.cfg.WikiAPIs) > 0 && !slices.Contains(a.cfg.WikiAPIs, apiURL) {
+		return nil // no search fallback on a wiki the installation does not allow
+	}
 	c, err := wikidata.NewClient(wikidata.Config{APIURL: apiURL, UserAgent: a.cfg.UserAgent, Logger: a.logger}, nil)
 	if err != nil {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,7 +154,18 @@ type Config struct {
 	ConsumerKey, ConsumerSecret string // the OAuth consumer users authorized
 	UserAgent                   string
 	Tag                         string // change tag (registered on the wiki); "" for none
-	Logger                      *slog.Logger
+	// AllowedAPIs, if set, are the only Action APIs templates may use, so a
+	// template cannot point the workers at internal hosts.
+	AllowedAPIs []string
+	Logger      *slog.Logger
+}
+
+// checkAPI refuses an API the installation does not allow.
+func (c Config) checkAPI(api string) error {
+	if len(c.AllowedAPIs) > 0 && !slices.Contains(c.AllowedAPIs, api) {
+		return jobs.Errorf(jobs.EINVALID, "The wiki API %s is not one this installation allows.", api)
+	}
+	return nil
 }
 
 // Service builds and writes plans against the wiki of each job's template;
@@ -173,6 +185,9 @@ func NewService(cfg Config, st *store.Store, tokens *vault.Vault, engine *writeb
 	}
 	s := &Service{cfg: cfg, store: st, tokens: tokens, engine: engine}
 	s.builder = plan.NewBuilder(st, func(t *plan.Template) (plan.Wiki, error) {
+		if err := cfg.checkAPI(t.Wikibase.APIURL); err != nil {
+			return nil, err
+		}
 		c, err := wikidata.NewClient(wikidata.Config{APIURL: t.Wikibase.APIURL, UserAgent: cfg.UserAgent, Logger: cfg.Logger}, nil)
 		if err != nil {
 			return nil, err
@@ -197,6 +212,9 @@ func (s *Service) Write(ctx context.Context, p *jobs.EditPlan) error {
 	}
 	t, err := plan.ParseTemplate(job.Template, ds.Columns)
 	if err != nil {
+		return s.store.SetPlanStatus(ctx, p.ID, jobs.PlanPaused, jobs.ErrorMessage(err), jobs.PlanWriting)
+	}
+	if err := s.cfg.checkAPI(t.Wikibase.APIURL); err != nil {
 		return s.store.SetPlanStatus(ctx, p.ID, jobs.PlanPaused, jobs.ErrorMessage(err), jobs.PlanWriting)
 	}
 	creds, err := s.credentials(ctx, p.WriterID)

@@ -174,3 +174,15 @@ func TestOneRequestPerItem(t *testing.T) {
 		t.Fatalf("%d write requests for %d items and %d statements", got, c.Done, c.Statements)
 	}
 }
+
+func TestWikiOutsideTheAllowListIsRefused(t *testing.T) {
+	e := setupWrite(t, 2, false)
+	tokens, _ := vault.New(make([]byte, vault.KeySize))
+	engine := writeback.New(writeback.Config{EditsPerMinute: 60000}, e.st, wikiplan.Classify, quiet)
+	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, AllowedAPIs: []string{"https://www.wikidata.org/w/api.php"}, Logger: quiet}, e.st, tokens, engine)
+	_ = svc.Write(context.Background(), e.plan)
+	p, _ := e.st.Plan(context.Background(), e.plan.ID)
+	if p.Status != jobs.PlanPaused || !strings.Contains(p.Error, "not one this installation allows") || len(e.wiki.WriteRequests()) != 0 {
+		t.Fatalf("plan %s %q, %d writes", p.Status, p.Error, len(e.wiki.WriteRequests()))
+	}
+}
