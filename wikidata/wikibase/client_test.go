@@ -233,3 +233,18 @@ func TestSearchFoldsDiacritics(t *testing.T) {
 		t.Fatalf("hits = %+v, %v", hits, err)
 	}
 }
+
+func TestWriteTimeoutIsOutcomeUnknown(t *testing.T) {
+	srv, c := setup(t, aliceCreds())
+	ctx := context.Background()
+	if _, err := c.CSRFToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Slow, Delay: 2 * time.Second})
+	ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err := c.EditEntity(ctx, wikibase.EditRequest{New: "item", Data: editData(t)})
+	if !errors.Is(err, wikibase.ErrOutcomeUnknown) || srv.WriteRequests() != 1 {
+		t.Fatalf("err = %v, writes = %d", err, srv.WriteRequests())
+	}
+}
