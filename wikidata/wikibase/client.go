@@ -174,6 +174,9 @@ func (c *Client) read(ctx context.Context, p url.Values) ([]byte, error) {
 // write does one POST. Answers that prove the edit was not applied (API errors, 429) come
 // back as *APIError; anything else that failed after sending wraps ErrOutcomeUnknown.
 func (c *Client) write(ctx context.Context, p url.Values) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing sent yet: definitely not applied
+	}
 	p = c.baseParams(p)
 	if c.signed {
 		p.Set("assert", "user")

@@ -131,6 +131,19 @@ func (f *Fake) AddEntity(e *wikibase.Entity) {
 	f.entities[c.ID] = &c
 }
 
+// AddEntityJSON stores an entity given in the wbgetentities / Special:EntityData JSON format.
+func (f *Fake) AddEntityJSON(b []byte) error {
+	var e wikibase.Entity
+	if err := json.Unmarshal(b, &e); err != nil {
+		return fmt.Errorf("seed entity: %w", err)
+	}
+	if e.ID == "" {
+		return fmt.Errorf("seed entity: no id")
+	}
+	f.AddEntity(&e)
+	return nil
+}
+
 // Entity returns a copy of the stored entity, or nil.
 func (f *Fake) Entity(id string) *wikibase.Entity {
 	f.mu.Lock()
