@@ -88,7 +88,7 @@ func (c *Client) baseParams(p url.Values) url.Values {
 }
 
 // send does one request and classifies the answer; retryable tells whether a read may retry.
-func (c *Client) send(ctx context.Context, method string, p url.Values) (body []byte, err error, retryable bool, sent bool) {
+func (c *Client) send(ctx context.Context, method string, p url.Values) (body []byte, retryable, sent bool, err error) {
 	var req *http.Request
 	if method == http.MethodPost {
 		// The token goes last so a truncated body cannot carry a valid token.
@@ -106,31 +106,31 @@ func (c *Client) send(ctx context.Context, method string, p url.Values) (body []
 		req, err = http.NewRequestWithContext(ctx, method, c.cfg.APIURL+"?"+p.Encode(), nil)
 	}
 	if err != nil {
-		return nil, err, false, false
+		return nil, false, false, err
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err, ctx.Err() == nil, true
+		return nil, ctx.Err() == nil, true, err
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"))
 	if err != nil {
-		return nil, err, ctx.Err() == nil, true
+		return nil, ctx.Err() == nil, true, err
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		return nil, &APIError{Code: "http-" + strconv.Itoa(resp.StatusCode), Info: http.StatusText(resp.StatusCode), RetryAfter: retryAfter, HTTPStatus: resp.StatusCode}, true, true
+		return nil, true, true, &APIError{Code: "http-" + strconv.Itoa(resp.StatusCode), Info: http.StatusText(resp.StatusCode), RetryAfter: retryAfter, HTTPStatus: resp.StatusCode}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &APIError{Code: "http-" + strconv.Itoa(resp.StatusCode), Info: http.StatusText(resp.StatusCode), HTTPStatus: resp.StatusCode}, false, true
+		return nil, false, true, &APIError{Code: "http-" + strconv.Itoa(resp.StatusCode), Info: http.StatusText(resp.StatusCode), HTTPStatus: resp.StatusCode}
 	}
 	if ae := parseAPIError(body); ae != nil {
 		ae.HTTPStatus = resp.StatusCode
 		ae.RetryAfter = retryAfter
-		return nil, ae, ae.Code == "maxlag", true
+		return nil, ae.Code == "maxlag", true, ae
 	}
-	return body, nil, false, true
+	return body, false, true, nil
 }
 
 func parseRetryAfter(h string) time.Duration {
@@ -152,7 +152,7 @@ func (c *Client) read(ctx context.Context, p url.Values) ([]byte, error) {
 	p = c.baseParams(p)
 	backoff := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		body, err, retryable, _ := c.send(ctx, http.MethodGet, p)
+		body, retryable, _, err := c.send(ctx, http.MethodGet, p)
 		if err == nil || !retryable || attempt >= c.cfg.MaxRetries {
 			return body, err
 		}
@@ -181,7 +181,7 @@ func (c *Client) write(ctx context.Context, p url.Values) ([]byte, error) {
 	if c.signed {
 		p.Set("assert", "user")
 	}
-	body, err, _, sent := c.send(ctx, http.MethodPost, p)
+	body, _, sent, err := c.send(ctx, http.MethodPost, p)
 	if err == nil {
 		return body, nil
 	}

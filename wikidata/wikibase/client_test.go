@@ -248,3 +248,21 @@ func TestWriteTimeoutIsOutcomeUnknown(t *testing.T) {
 		t.Fatalf("err = %v, writes = %d", err, srv.WriteRequests())
 	}
 }
+
+func TestEachUserSignsOwnEdits(t *testing.T) {
+	bob := wikibasetest.User{Name: "Bob", ConsumerKey: "ck", ConsumerSecret: "cs", Token: "tb", TokenSecret: "sb"}
+	srv := wikibasetest.New(t, wikibasetest.Options{Users: []wikibasetest.User{alice, bob}})
+	for _, creds := range []*wikibase.Credentials{aliceCreds(), {ConsumerKey: "ck", ConsumerSecret: "cs", Token: "tb", TokenSecret: "sb"}} {
+		c, err := wikibase.NewClient(wikibase.Config{APIURL: srv.URL, UserAgent: "partnerhub-test/1.0"}, creds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.EditEntity(context.Background(), wikibase.EditRequest{New: "item", Data: editData(t)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edits := srv.Edits()
+	if len(edits) != 2 || edits[0].User != "Alice" || edits[1].User != "Bob" || edits[0].EntityID == edits[1].EntityID {
+		t.Errorf("edits = %+v", edits)
+	}
+}
