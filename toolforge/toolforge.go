@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // Hosts of Toolforge's shared services.
@@ -62,7 +64,10 @@ func Defaults(getenv func(string) string, readFile func(string) ([]byte, error))
 		if name == "" {
 			name = "partnerhub"
 		}
-		out["PARTNERHUB_DB_DSN"] = fmt.Sprintf("%s:%s@tcp(%s:3306)/%s__%s", user, pass, ToolsDBHost, user, name)
+		// FormatDSN escapes what a password may hold (@, /, :, ...).
+		dsn := mysql.NewConfig()
+		dsn.User, dsn.Passwd, dsn.Net, dsn.Addr, dsn.DBName = user, pass, "tcp", ToolsDBHost+":3306", user+"__"+name
+		out["PARTNERHUB_DB_DSN"] = dsn.FormatDSN()
 	}
 	if getenv("PARTNERHUB_QUEUE") == "" {
 		secret := getenv("PARTNERHUB_SECRET_KEY")

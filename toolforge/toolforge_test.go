@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -29,8 +31,10 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d["PARTNERHUB_DB_DSN"] != "s12345:p@ss=word@tcp(tools.db.svc.wikimedia.cloud:3306)/s12345__partnerhub" {
-		t.Fatalf("DSN %q", d["PARTNERHUB_DB_DSN"])
+	// The password's "@" and "=" survive the trip through the DSN.
+	cfg, err := mysql.ParseDSN(d["PARTNERHUB_DB_DSN"])
+	if err != nil || cfg.User != "s12345" || cfg.Passwd != "p@ss=word" || cfg.Addr != "tools.db.svc.wikimedia.cloud:3306" || cfg.DBName != "s12345__partnerhub" {
+		t.Fatalf("DSN %q: %+v %v", d["PARTNERHUB_DB_DSN"], cfg, err)
 	}
 	if d["PARTNERHUB_REDIS_ADDR"] != RedisAddr || d["PARTNERHUB_LOG_FORMAT"] != "json" || d["PARTNERHUB_SECURE_COOKIES"] != "true" ||
 		d["PARTNERHUB_DATA_DIR"] != "/data/project/partnerhub/partnerhub-data" || d["PARTNERHUB_TRUSTED_PROXIES"] != ProxyRange {
@@ -42,7 +46,7 @@ func TestDefaults(t *testing.T) {
 	}
 	// Build Service env vars win over the file; an explicit DSN wins over both.
 	d, _ = Defaults(env(map[string]string{"TOOL_DATA_DIR": "/data/project/x", "TOOL_TOOLSDB_USER": "u9", "TOOL_TOOLSDB_PASSWORD": "pw", "PARTNERHUB_SECRET_KEY": "k", "PARTNERHUB_TOOLSDB_NAME": "ph"}), files(nil))
-	if d["PARTNERHUB_DB_DSN"] != "u9:pw@tcp(tools.db.svc.wikimedia.cloud:3306)/u9__ph" {
+	if cfg, err := mysql.ParseDSN(d["PARTNERHUB_DB_DSN"]); err != nil || cfg.User != "u9" || cfg.Passwd != "pw" || cfg.DBName != "u9__ph" {
 		t.Fatalf("env DSN %q", d["PARTNERHUB_DB_DSN"])
 	}
 	d, _ = Defaults(env(map[string]string{"TOOL_DATA_DIR": "/x", "PARTNERHUB_DB_DSN": "given", "PARTNERHUB_SECRET_KEY": "k"}), files(nil))
