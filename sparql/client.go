@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	knakk "github.com/knakk/sparql"
 )
@@ -33,7 +34,7 @@ type Config struct {
 	UserAgent     string        // per the Wikimedia User-Agent policy: tool/version (contact URL)
 	MaxConcurrent int           // parallel queries; default 3 (WDQS allows a few per client)
 	Timeout       time.Duration // per request; default 60 s
-	MaxRetries    int           // for 429/5xx and network errors; default 4
+	MaxRetries    int           // for 429/502/503/504 and network errors; default 4, negative for none
 	MaxBackoff    time.Duration // longest single wait; default 2 min
 	HTTPClient    *http.Client  // default: a client of its own (never http.DefaultClient)
 	Logger        *slog.Logger
@@ -137,7 +138,7 @@ func (c *Client) Ask(ctx context.Context, query string) (bool, error) {
 		Boolean *bool `json:"boolean"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil || r.Boolean == nil {
-		return false, fmt.Errorf("%w from %s: no boolean in the answer to an ASK query", ErrMalformedResponse, c.cfg.Endpoint)
+		return false, c.malformed("no boolean in the answer to an ASK query: %q", snippet(body))
 	}
 	return *r.Boolean, nil
 }
@@ -149,11 +150,11 @@ func (c *Client) parse(body []byte) (*Results, error) {
 		Results *json.RawMessage `json:"results"`
 	}
 	if err := json.Unmarshal(body, &shape); err != nil || shape.Head == nil || shape.Results == nil {
-		return nil, fmt.Errorf("%w from %s: %s", ErrMalformedResponse, c.cfg.Endpoint, snippet(body))
+		return nil, c.malformed("not SPARQL JSON results: %q", snippet(body))
 	}
 	kr, err := knakk.ParseJSON(bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w from %s: %v", ErrMalformedResponse, c.cfg.Endpoint, err)
+		return nil, c.malformed("%v", err)
 	}
 	out := &Results{Vars: kr.Head.Vars, Rows: make([]map[string]Term, 0, len(kr.Results.Bindings))}
 	for _, b := range kr.Results.Bindings {
@@ -164,7 +165,7 @@ func (c *Client) parse(body []byte) (*Results, error) {
 				typ = "literal"
 			}
 			if typ != "uri" && typ != "literal" && typ != "bnode" {
-				return nil, fmt.Errorf("%w from %s: unknown term type %q", ErrMalformedResponse, c.cfg.Endpoint, t.Type)
+				return nil, c.malformed("unknown term type %q", t.Type)
 			}
 			row[name] = Term{Type: typ, Value: t.Value, Lang: t.Lang, Datatype: t.DataType}
 		}
@@ -173,28 +174,38 @@ func (c *Client) parse(body []byte) (*Results, error) {
 	return out, nil
 }
 
+// malformed describes a 200 answer that is not what a SPARQL endpoint sends.
+func (c *Client) malformed(format string, args ...any) error {
+	return fmt.Errorf("%w from %s (status 200): %s", ErrMalformedResponse, c.cfg.Endpoint, fmt.Sprintf(format, args...))
+}
+
 // do sends the query, retrying what may succeed later.
 func (c *Client) do(ctx context.Context, query string) ([]byte, error) {
 	var lastErr error
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
+		// retryAfter is what the endpoint asked for, negative if nothing.
 		body, retryAfter, err := c.once(ctx, query)
 		if err == nil {
 			return body, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 		lastErr = err
 		if !retryable(err) || attempt == c.cfg.MaxRetries {
 			break
 		}
 		wait := retryAfter
-		if wait <= 0 {
-			base := time.Second << attempt
-			wait = base/2 + rand.N(base/2+1)
+		if wait < 0 {
+			wait = backoff(attempt, c.cfg.MaxBackoff)
 		}
 		wait = min(wait, c.cfg.MaxBackoff)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, fmt.Errorf("%w (the endpoint asks to wait %s, longer than the time left)", err, wait.Round(time.Second))
+			// Sleeping until the deadline would only delay the same failure.
+			return nil, fmt.Errorf("%w (retry would wait %s, longer than the time left: %w)", err, wait.Round(time.Millisecond), context.DeadlineExceeded)
 		}
-		c.cfg.Logger.Warn("SPARQL query will be retried", "endpoint", c.cfg.Endpoint, "attempt", attempt+1, "wait", wait, "err", err)
+		c.cfg.Logger.Warn("SPARQL query will be retried", "endpoint", c.cfg.Endpoint, "attempt", attempt+1,
+			"wait", wait, "err", err, "query", truncate(query, 500))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -206,11 +217,25 @@ func (c *Client) do(ctx context.Context, query string) ([]byte, error) {
 	return nil, lastErr
 }
 
+// backoff is the jittered exponential wait before retry attempt+1, used
+// when the endpoint names none: 1 s, 2 s, 4 s ... (each between half and
+// the whole), never above max.
+func backoff(attempt int, max time.Duration) time.Duration {
+	base := max
+	if attempt < 30 && time.Second<<attempt < max {
+		base = time.Second << attempt
+	}
+	return base/2 + rand.N(base/2+1)
+}
+
+// retryable says whether the same query may succeed later. A 500 is not
+// retried: WDQS answers 500 when a query times out, and it would time out
+// again.
 func retryable(err error) bool {
 	var he *HTTPError
 	if errors.As(err, &he) {
 		switch he.Status {
-		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			return true
 		}
 		return false
@@ -226,7 +251,7 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, 0, ctx.Err()
+		return nil, -1, ctx.Err()
 	}
 	defer func() { <-c.sem }()
 
@@ -234,7 +259,7 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.cfg.Endpoint, strings.NewReader(url.Values{"query": {query}}.Encode()))
 	if err != nil {
-		return nil, 0, err
+		return nil, -1, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/sparql-results+json")
@@ -243,44 +268,56 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, 0, ctx.Err()
+			return nil, -1, ctx.Err()
 		}
-		return nil, 0, fmt.Errorf("query %s: %w", c.cfg.Endpoint, err)
+		return nil, -1, fmt.Errorf("query %s: %w", c.cfg.Endpoint, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
 	if err != nil {
-		return nil, 0, fmt.Errorf("read answer of %s: %w", c.cfg.Endpoint, err)
+		return nil, -1, fmt.Errorf("read answer of %s: %w", c.cfg.Endpoint, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		return nil, ra, &HTTPError{Endpoint: c.cfg.Endpoint, Status: resp.StatusCode, Body: snippet(body), RetryAfter: ra}
+		ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		wait := ra
+		if !ok {
+			wait = -1
+		}
+		return nil, wait, &HTTPError{Endpoint: c.cfg.Endpoint, Status: resp.StatusCode, Body: snippet(body), RetryAfter: ra}
 	}
 	return body, 0, nil
 }
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date; ok is
+// false when the header is absent or unreadable, so that the client falls
+// back to its own backoff.
+func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0
+		return 0, false
 	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
+		return time.Duration(min(secs, 1<<32)) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
+		return max(t.Sub(now), 0), true
 	}
-	return 0
+	return 0, false
 }
 
+// snippet is the start of an answer body, enough to show an engine's
+// message without flooding errors and logs.
 func snippet(b []byte) string {
-	const n = 500
-	s := strings.ToValidUTF8(string(b), "?")
-	if len(s) > n {
-		s = s[:n] + "…"
+	return strings.TrimSpace(truncate(strings.ToValidUTF8(string(b), "\uFFFD"), 500))
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return strings.TrimSpace(s)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"partnerhub/sparql"
 	"partnerhub/sparql/sparqltest"
@@ -68,6 +69,69 @@ func TestSelectAgainstRealEngine(t *testing.T) {
 	if !errors.As(err, &he) || he.Status != 400 || c.Requests() != 3 {
 		t.Fatalf("syntax error: %v (requests %d)", err, c.Requests())
 	}
+	// The engine's own message reaches the caller, so a user can fix the query.
+	if he.Body == "" || !strings.Contains(err.Error(), he.Body) || len(he.Body) > 500+len("…") {
+		t.Fatalf("syntax error message %q in %v", he.Body, err)
+	}
+}
+
+func TestStatusesRetriedOrNot(t *testing.T) {
+	for _, tc := range []struct {
+		status  int
+		retried bool
+	}{
+		{429, true}, {502, true}, {503, true}, {504, true},
+		{400, false}, {403, false}, {404, false}, {500, false},
+	} {
+		var n atomic.Int32
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) == 1 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, strings.Repeat("é", 400)) // 800 bytes, cut on a rune boundary
+				return
+			}
+			_, _ = io.WriteString(w, `{"head":{"vars":[]},"results":{"bindings":[]}}`)
+		}))
+		c := newClient(t, ts.URL, sparql.Config{})
+		_, err := c.Select(context.Background(), "SELECT * {}")
+		ts.Close()
+		if tc.retried {
+			if err != nil || c.Requests() != 2 {
+				t.Errorf("%d: %v after %d requests, want success on the retry", tc.status, err, c.Requests())
+			}
+			continue
+		}
+		var he *sparql.HTTPError
+		if !errors.As(err, &he) || he.Status != tc.status || c.Requests() != 1 {
+			t.Errorf("%d: %v after %d requests, want the error at once", tc.status, err, c.Requests())
+			continue
+		}
+		if !utf8.ValidString(he.Body) || len(he.Body) > 503 || !strings.HasPrefix(he.Body, "éé") {
+			t.Errorf("%d: body snippet %q", tc.status, he.Body)
+		}
+	}
+}
+
+func TestRetriesGiveUp(t *testing.T) {
+	var n atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(503) // no Retry-After: jittered backoff, capped by MaxBackoff
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, sparql.Config{MaxRetries: 40, MaxBackoff: 2 * time.Millisecond})
+	var he *sparql.HTTPError
+	if _, err := c.Select(context.Background(), "SELECT * {}"); !errors.As(err, &he) || he.Status != 503 {
+		t.Fatalf("after retries: %v", err)
+	}
+	if n.Load() != 41 {
+		t.Fatalf("%d requests, want 1 + 40 retries", n.Load())
+	}
+	c = newClient(t, ts.URL, sparql.Config{MaxRetries: -1})
+	if _, err := c.Select(context.Background(), "SELECT * {}"); err == nil || c.Requests() != 1 {
+		t.Fatalf("retries disabled: %v after %d requests", err, c.Requests())
+	}
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
@@ -97,8 +161,11 @@ func TestMalformedAnswerIsAClearError(t *testing.T) {
 	c := newClient(t, srv.Endpoint(), sparql.Config{})
 	srv.InjectMalformed(t, 1)
 	_, err := c.Select(context.Background(), `SELECT ?s WHERE { ?s ?p ?o }`)
-	if !errors.Is(err, sparql.ErrMalformedResponse) || !strings.Contains(err.Error(), srv.Endpoint()) {
+	if !errors.Is(err, sparql.ErrMalformedResponse) || !strings.Contains(err.Error(), srv.Endpoint()) || !strings.Contains(err.Error(), "200") {
 		t.Fatalf("malformed: %v", err)
+	}
+	if c.Requests() != 1 {
+		t.Fatalf("a malformed answer was retried: %d requests", c.Requests())
 	}
 	for _, body := range []string{`<html>oops</html>`, `{}`, `{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"weird","value":"v"}}]}}`} {
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, body) }))
@@ -166,8 +233,12 @@ func TestHeadersConcurrencyAndCancellation(t *testing.T) {
 	// A deadline shorter than Retry-After fails fast with the reason.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel2()
-	if _, err := c2.Select(ctx2, "SELECT * {}"); err == nil || !strings.Contains(err.Error(), "longer than the time left") {
+	start = time.Now()
+	if _, err := c2.Select(ctx2, "SELECT * {}"); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "longer than the time left") {
 		t.Fatalf("deadline: %v", err)
+	}
+	if time.Since(start) > time.Second {
+		t.Fatalf("a wait the deadline cannot allow took %s to fail", time.Since(start))
 	}
 }
 
