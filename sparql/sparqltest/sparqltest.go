@@ -6,6 +6,7 @@ package sparqltest
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,9 +25,10 @@ import (
 
 // Server is a running test endpoint.
 type Server struct {
-	base string
-	cmd  *exec.Cmd
-	in   io.WriteCloser
+	base     string
+	cmd      *exec.Cmd
+	in       io.WriteCloser
+	stopOnce sync.Once
 }
 
 var (
@@ -154,17 +156,21 @@ func StartProcess(dataFiles ...string) (*Server, error) {
 // Endpoint is the query URL.
 func (s *Server) Endpoint() string { return s.base + "/sparql" }
 
-// Stop ends the server.
+// Stop ends the server; calling it again does nothing.
 func (s *Server) Stop() {
-	_ = s.in.Close()
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
+	s.stopOnce.Do(func() {
+		// Closing stdin asks node to exit; it also exits by itself if this
+		// process dies, so no engine outlives a killed test binary.
+		_ = s.in.Close()
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-done
+		}
+	})
 }
 
 func (s *Server) post(path string, body io.Reader) error {
@@ -202,17 +208,21 @@ func (s *Server) LoadFile(path string) error {
 	return s.post("/load?format="+url.QueryEscape(format), f)
 }
 
-// Requests is how many queries the server has received.
+// Requests is how many queries the server has received, injected failures
+// included; -1 if the server cannot be asked.
 func (s *Server) Requests() int64 {
 	resp, err := http.Get(s.base + "/stats")
 	if err != nil {
 		return -1
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	s2 := strings.TrimSuffix(strings.TrimPrefix(string(b), `{"requests":`), "}")
-	n, _ := strconv.ParseInt(s2, 10, 64)
-	return n
+	var stats struct {
+		Requests int64 `json:"requests"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
+		return -1
+	}
+	return stats.Requests
 }
 
 // InjectFailures makes the next n queries answer with status and, if set,
