@@ -3,7 +3,7 @@ package sparql
 import (
 	"errors"
 	"fmt"
-	"net/url"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strings"
@@ -72,48 +72,146 @@ func TypedLiteral(s, datatypeIRI string) (string, error) {
 	return Literal(s) + "^^" + dt, nil
 }
 
-// IRI wraps iri in angle brackets after checking it has a scheme and none of
-// the characters SPARQL's IRIREF forbids (<>"{}|^`\ and 0x00-0x20); there is
-// no escaping inside an IRIREF, so anything else is refused.
+// IRI wraps iri in angle brackets after checking that it is an absolute IRI
+// as RFC 3987 defines it, which is what engines check: nothing can be
+// escaped inside an IRIREF, so anything else is refused. Beyond ASCII only
+// letters, digits and combining marks are accepted, a stricter rule than the
+// RFC's, so that look-alike symbols and invisible characters stay out of
+// queries (percent-encode them instead).
 func IRI(iri string) (string, error) {
-	if iri == "" || !utf8.ValidString(iri) {
-		return "", fmt.Errorf("%w: empty or not UTF-8 IRI", ErrInvalidTerm)
+	if err := checkIRI(iri); err != nil {
+		return "", fmt.Errorf("%w: IRI %q %s", ErrInvalidTerm, iri, err)
 	}
-	// A whitelist, not a blacklist: RFC 3986's characters, and letters,
-	// digits and marks beyond ASCII (all within RFC 3987's ucschar).
-	for _, r := range iri {
-		ok := r < 0x80 && (('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') || strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r))
-		if r >= 0x80 {
-			ok = unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
-		}
-		if !ok {
-			return "", fmt.Errorf("%w: IRI %q contains %q", ErrInvalidTerm, iri, r)
-		}
-	}
-	if strings.Count(iri, "#") > 1 {
-		return "", fmt.Errorf("%w: IRI %q has more than one fragment", ErrInvalidTerm, iri)
+	return "<" + iri + ">", nil
+}
+
+// checkIRI follows RFC 3987's IRI rule:
+//
+//	IRI = scheme ":" ihier-part [ "?" iquery ] [ "#" ifragment ]
+//
+// It returns what is wrong, phrased to follow the IRI in a message.
+func checkIRI(iri string) error {
+	if !utf8.ValidString(iri) {
+		return errors.New("is not UTF-8")
 	}
 	colon := strings.IndexByte(iri, ':')
 	if colon < 1 || !schemeRE.MatchString(iri[:colon]) {
-		return "", fmt.Errorf("%w: IRI %q has no scheme", ErrInvalidTerm, iri)
+		return errors.New("has no scheme")
 	}
-	// Engines check IRIs against RFC 3987: percent signs must start an
-	// escape, and the authority and path must parse.
-	for i := 0; i < len(iri); i++ {
-		if iri[i] == '%' && (i+2 >= len(iri) || !isHex(iri[i+1]) || !isHex(iri[i+2])) {
-			return "", fmt.Errorf("%w: IRI %q has a %% that starts no %%XX escape", ErrInvalidTerm, iri)
+	rest := iri[colon+1:]
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		if err := checkPart(rest[i+1:], "/?", "fragment"); err != nil {
+			return err
+		}
+		rest = rest[:i]
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		if err := checkPart(rest[i+1:], "/?", "query"); err != nil {
+			return err
+		}
+		rest = rest[:i]
+	}
+	if authority, ok := strings.CutPrefix(rest, "//"); ok {
+		path := ""
+		if i := strings.IndexByte(authority, '/'); i >= 0 {
+			authority, path = authority[:i], authority[i:]
+		}
+		if err := checkAuthority(authority); err != nil {
+			return err
+		}
+		rest = path
+	}
+	return checkPart(rest, "/", "path")
+}
+
+// checkAuthority checks [ iuserinfo "@" ] ihost [ ":" port ].
+func checkAuthority(a string) error {
+	if i := strings.IndexByte(a, '@'); i >= 0 {
+		if err := checkChars(a[:i], ":", "user info"); err != nil {
+			return err
+		}
+		a = a[i+1:]
+	}
+	port := ""
+	if strings.HasPrefix(a, "[") {
+		end := strings.IndexByte(a, ']')
+		if end < 0 || !validIPLiteral(a[1:end]) {
+			return errors.New("has a bracketed host that is no IP address")
+		}
+		a, port = "", a[end+1:]
+		if port != "" && port[0] != ':' {
+			return errors.New("has characters after its bracketed host")
+		}
+	} else if i := strings.IndexByte(a, ':'); i >= 0 {
+		a, port = a[:i], a[i:]
+	}
+	if err := checkChars(a, "", "host"); err != nil {
+		return err
+	}
+	if !allDigits(strings.TrimPrefix(port, ":")) {
+		return errors.New("has a port that is not a number")
+	}
+	return nil
+}
+
+// validIPLiteral accepts what may stand between the brackets of a host:
+// an IPv6 address (without a zone) or an IPvFuture.
+func validIPLiteral(s string) bool {
+	if future, ok := strings.CutPrefix(strings.ToLower(s), "v"); ok {
+		ver, addr, ok := strings.Cut(future, ".")
+		return ok && ver != "" && addr != "" && strings.IndexFunc(ver, func(r rune) bool { return r > 0x7f || !isHex(byte(r)) }) < 0 &&
+			strings.IndexFunc(addr, func(r rune) bool { return !isUnreserved(r) && !isSubDelim(r) && r != ':' }) < 0
+	}
+	ip, err := netip.ParseAddr(s)
+	return err == nil && ip.Is6() && ip.Zone() == ""
+}
+
+// checkPart checks a path, query or fragment: ipchar (iunreserved,
+// pct-encoded, sub-delims, ":" and "@") and the extra characters given.
+func checkPart(s, extra, part string) error {
+	return checkChars(s, ":@"+extra, part)
+}
+
+// checkChars accepts iunreserved, pct-encoded and sub-delims characters and
+// the extra ones given.
+func checkChars(s, extra, part string) error {
+	for i, r := range s {
+		switch {
+		case r == '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return fmt.Errorf("has a %% in its %s that starts no %%XX escape", part)
+			}
+		case isUnreserved(r), isSubDelim(r), strings.ContainsRune(extra, r):
+		default:
+			return fmt.Errorf("has %q in its %s", r, part)
 		}
 	}
-	u, err := url.Parse(iri)
-	if err != nil || (u.Host != "" && u.Port() != "" && !allDigits(u.Port())) {
-		return "", fmt.Errorf("%w: IRI %q does not parse", ErrInvalidTerm, iri)
+	return nil
+}
+
+// isUnreserved is RFC 3987's iunreserved, narrowed beyond ASCII to letters,
+// digits and marks.
+func isUnreserved(r rune) bool {
+	if r < 0x80 {
+		return ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') || strings.ContainsRune("-._~", r)
 	}
-	// Square brackets belong only around an IPv6 host.
-	rest := strings.Replace(iri, "["+strings.TrimSuffix(strings.TrimPrefix(u.Hostname(), "["), "]")+"]", "", 1)
-	if strings.ContainsAny(rest, "[]") {
-		return "", fmt.Errorf("%w: IRI %q has square brackets outside an IPv6 host", ErrInvalidTerm, iri)
+	return isUCSChar(r) && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
+}
+
+func isSubDelim(r rune) bool { return strings.ContainsRune("!$&'()*+,;=", r) }
+
+// isUCSChar is RFC 3987's ucschar: the characters beyond ASCII an IRI may
+// hold raw.
+func isUCSChar(r rune) bool {
+	switch {
+	case 0xA0 <= r && r <= 0xD7FF, 0xF900 <= r && r <= 0xFDCF, 0xFDF0 <= r && r <= 0xFFEF:
+		return true
+	case r >= 0x10000 && r <= 0xEFFFD:
+		// One range per plane, each without its last two code points; plane
+		// 14 starts at E1000.
+		return r&0xFFFF <= 0xFFFD && (r < 0xE0000 || r >= 0xE1000)
 	}
-	return "<" + iri + ">", nil
+	return false
 }
 
 var schemeRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*$`)
