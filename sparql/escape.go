@@ -53,9 +53,13 @@ func Literal(s string) string {
 	return b.String()
 }
 
-var langTag = regexp.MustCompile(`^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$`)
+// langTag is SPARQL's LANGTAG. Wikimedia language codes such as
+// "zh-classical" or "be-x-old" do not all fit BCP 47's stricter rules.
+var langTag = regexp.MustCompile(`^[a-zA-Z]+(-[a-zA-Z0-9]+)*$`)
 
-// LangLiteral quotes s as a language-tagged literal, "s"@lang.
+// LangLiteral quotes s as a language-tagged literal, "s"@lang. The tag must
+// fit SPARQL's grammar, which is all WDQS asks; engines that also check BCP 47
+// (Oxigraph does) refuse some tags it accepts, such as a one-letter "a".
 func LangLiteral(s, lang string) (string, error) {
 	if !langTag.MatchString(lang) {
 		return "", fmt.Errorf("%w: %q is not a language tag", ErrInvalidTerm, lang)
