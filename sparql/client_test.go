@@ -56,17 +56,25 @@ func TestSelectAgainstRealEngine(t *testing.T) {
 	if b := res.Rows[0]["born"]; b.Datatype != "http://www.w3.org/2001/XMLSchema#dateTime" || !strings.HasPrefix(b.Value, "1862-10-26") {
 		t.Fatalf("born %+v", b)
 	}
-	ok, err := c.Ask(context.Background(), `ASK { <http://www.wikidata.org/entity/Q2> ?p ?o }`)
+	born, err := sparql.TypedLiteral("1862-10-26T00:00:00Z", "http://www.w3.org/2001/XMLSchema#dateTime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := c.Ask(context.Background(), `ASK { <http://www.wikidata.org/entity/Q1> <http://www.wikidata.org/prop/direct/P569> `+born+` }`)
+	if err != nil || !ok {
+		t.Fatalf("ask typed literal: %v %v", ok, err)
+	}
+	ok, err = c.Ask(context.Background(), `ASK { <http://www.wikidata.org/entity/Q2> ?p ?o }`)
 	if err != nil || !ok {
 		t.Fatalf("ask: %v %v", ok, err)
 	}
-	if c.Requests() != 2 || srv.Requests() != 2 {
+	if c.Requests() != 3 || srv.Requests() != 3 {
 		t.Fatalf("requests counted %d, server saw %d", c.Requests(), srv.Requests())
 	}
 	// A syntax error is the query's fault: reported, not retried.
 	_, err = c.Select(context.Background(), "SELEC ?x")
 	var he *sparql.HTTPError
-	if !errors.As(err, &he) || he.Status != 400 || c.Requests() != 3 {
+	if !errors.As(err, &he) || he.Status != 400 || c.Requests() != 4 {
 		t.Fatalf("syntax error: %v (requests %d)", err, c.Requests())
 	}
 	// The engine's own message reaches the caller, so a user can fix the query.

@@ -270,6 +270,9 @@ func ValuesBlock(vars []string, rows [][]string) string {
 	return b.String()
 }
 
+// prefixName is SPARQL's PN_PREFIX restricted to ASCII.
+var prefixName = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$`)
+
 // Prefixes renders PREFIX declarations, sorted by name, for engines that
 // predefine none (only WDQS predefines Wikidata's).
 func Prefixes(p map[string]string) string {
@@ -281,7 +284,7 @@ func Prefixes(p map[string]string) string {
 	var b strings.Builder
 	for _, n := range names {
 		iri, err := IRI(p[n])
-		if err != nil || (n != "" && !varName.MatchString(n)) {
+		if err != nil || (n != "" && !prefixName.MatchString(n)) {
 			panic(fmt.Sprintf("sparql: bad prefix %q: %q", n, p[n]))
 		}
 		fmt.Fprintf(&b, "PREFIX %s: %s\n", n, iri)

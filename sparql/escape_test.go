@@ -62,6 +62,19 @@ func TestEscaping(t *testing.T) {
 	if !strings.Contains(v, `("a" "1")`) || !strings.Contains(v, `("b" UNDEF)`) {
 		t.Errorf("ValuesBlock: %s", v)
 	}
+	if p := sparql.Prefixes(map[string]string{"wd": "http://www.wikidata.org/entity/", "": "http://example.org/", "a.b": "urn:x:"}); p != "PREFIX : <http://example.org/>\nPREFIX a.b: <urn:x:>\nPREFIX wd: <http://www.wikidata.org/entity/>\n" {
+		t.Errorf("Prefixes: %q", p)
+	}
+	for _, bad := range []map[string]string{{"_x": "urn:x:"}, {"a.": "urn:x:"}, {"wd": "http://x/>"}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Prefixes(%v) did not panic", bad)
+				}
+			}()
+			sparql.Prefixes(bad)
+		}()
+	}
 	if got := len(sparql.Chunk([]int{1, 2, 3, 4, 5}, 2)); got != 3 {
 		t.Errorf("Chunk: %d chunks", got)
 	}
