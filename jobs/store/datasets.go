@@ -89,7 +89,7 @@ func (s *Store) DatasetsWithStatus(ctx context.Context, states ...jobs.DatasetSt
 	for i, st := range states {
 		args[i] = string(st)
 	}
-	return queryAll(ctx, s.db, scanDataset, "datasets", `SELECT `+datasetCols+` FROM datasets WHERE status IN (?`+strings.Repeat(", ?", len(states)-1)+`) ORDER BY id`, args...)
+	return queryAll(ctx, s.db, scanDataset, "datasets", `SELECT `+datasetCols+` FROM datasets WHERE status IN `+inList(len(states))+` ORDER BY id`, args...)
 }
 
 // StartImport records what sniffing found and marks the dataset importing.

@@ -127,7 +127,7 @@ func (s *Store) SetPlanStatus(ctx context.Context, planID int64, status jobs.Pla
 	for _, f := range from {
 		args = append(args, f)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE edit_plans SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status IN (?`+strings.Repeat(", ?", len(from)-1)+`)`, args...)
+	res, err := s.db.ExecContext(ctx, `UPDATE edit_plans SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status IN `+inList(len(from))+``, args...)
 	if err != nil {
 		return fmt.Errorf("change plan status: %w", err)
 	}

@@ -249,7 +249,7 @@ func (s *Store) TransitionJob(ctx context.Context, jobID int64, to jobs.JobStatu
 	for _, f := range from {
 		args = append(args, f)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = ?, updated_at = ? WHERE id = ? AND status IN (?`+strings.Repeat(", ?", len(from)-1)+`)`, args...)
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = ?, updated_at = ? WHERE id = ? AND status IN `+inList(len(from))+``, args...)
 	if err != nil {
 		return fmt.Errorf("change job status: %w", err)
 	}

@@ -269,3 +269,8 @@ func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, err
 	}
 	return out, rows.Err()
 }
+
+// inList is "(?, ?, ...)" with n placeholders, for a SQL IN clause.
+func inList(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
