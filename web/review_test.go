@@ -136,3 +136,17 @@ func TestReviewPageAndDecisions(t *testing.T) {
 		t.Fatalf("row 3: %v", recs[3])
 	}
 }
+
+// The tool-wide statistics page is reachable from every page's navigation,
+// and marked as the current page when shown.
+func TestNavigationLinksToolStatistics(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	_, body := f.do(t, "alice", "GET", "/jobs", nil, "")
+	if !strings.Contains(body, `<a href="/stats">Statistics</a>`) {
+		t.Fatalf("jobs page has no link to the statistics page:\n%s", body)
+	}
+	resp, body := f.do(t, "alice", "GET", "/stats", nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `<a href="/stats" aria-current="page">Statistics</a>`) {
+		t.Fatalf("statistics page: %d, nav not marked current", resp.StatusCode)
+	}
+}
