@@ -298,21 +298,78 @@ type SearchHit struct {
 // fallback to other languages (strictlanguage=false). limit is 1 to 50;
 // 0 means the wiki's default of 7.
 func (c *Client) SearchEntities(ctx context.Context, search, language string, limit int) ([]SearchHit, error) {
+	var r struct {
+		Search []SearchHit `json:"search"`
+	}
+	if err := c.searchType(ctx, "item", search, language, limit, &r); err != nil {
+		return nil, fmt.Errorf("search items for %q: %w", search, err)
+	}
+	return r.Search, nil
+}
+
+// PropertyHit is one property found by SearchProperties: a search hit
+// with the property's datatype (e.g. "external-id", "time",
+// "wikibase-item"), which wbsearchentities adds for properties.
+type PropertyHit struct {
+	SearchHit
+	Datatype string `json:"datatype"`
+}
+
+// SearchProperties searches properties by label or alias ("date of birth"
+// finds P569), as the wiki's property selector does; a property id
+// ("P569") finds that property. limit is 1 to 50; 0 means 7.
+func (c *Client) SearchProperties(ctx context.Context, search, language string, limit int) ([]PropertyHit, error) {
+	var r struct {
+		Search []PropertyHit `json:"search"`
+	}
+	if err := c.searchType(ctx, "property", search, language, limit, &r); err != nil {
+		return nil, fmt.Errorf("search properties for %q: %w", search, err)
+	}
+	return r.Search, nil
+}
+
+func (c *Client) searchType(ctx context.Context, typ, search, language string, limit int, out any) error {
 	if limit <= 0 {
 		limit = 7
 	}
 	limit = min(limit, 50)
-	var r struct {
-		Search []SearchHit `json:"search"`
-	}
 	// strictlanguage is left out: the API takes a boolean parameter as
 	// true whenever it is present, whatever its value ("false" included).
 	params := url.Values{"action": {"wbsearchentities"}, "search": {search}, "language": {language},
-		"type": {"item"}, "limit": {strconv.Itoa(limit)}}
-	if err := c.read(ctx, params, &r); err != nil {
-		return nil, fmt.Errorf("search items for %q: %w", search, err)
+		"type": {typ}, "limit": {strconv.Itoa(limit)}}
+	return c.read(ctx, params, out)
+}
+
+// GetProperties reads the labels, descriptions and datatypes of properties
+// (at most 50 per request), in the given languages.
+func (c *Client) GetProperties(ctx context.Context, ids, languages []string) (map[string]*Entity, error) {
+	out := map[string]*Entity{}
+	for len(ids) > 0 {
+		n := min(len(ids), 50)
+		batch := ids[:n]
+		ids = ids[n:]
+		var r struct {
+			Entities map[string]*Entity `json:"entities"`
+		}
+		params := url.Values{"action": {"wbgetentities"}, "ids": {strings.Join(batch, "|")}, "props": {"labels|descriptions|datatype"}}
+		if len(languages) > 0 {
+			params.Set("languages", strings.Join(languages, "|"))
+			params.Set("languagefallback", "1")
+		}
+		if err := c.read(ctx, params, &r); err != nil {
+			return nil, fmt.Errorf("read properties %s…: %w", batch[0], err)
+		}
+		for id, e := range r.Entities {
+			if e == nil || e.Missing {
+				continue
+			}
+			if e.ID == "" {
+				e.ID = id
+			}
+			out[id] = e
+		}
 	}
-	return r.Search, nil
+	return out, nil
 }
 
 // UserInfo is who the credentials belong to, and what the wiki lets them do.

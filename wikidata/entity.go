@@ -17,13 +17,15 @@ import (
 // Entity is an item (or other entity) in the Wikibase JSON format, as
 // wbgetentities and Special:EntityData return it.
 type Entity struct {
-	ID           string                 `json:"id"`
-	Type         string                 `json:"type,omitempty"`
-	PageID       int64                  `json:"pageid,omitempty"`
-	NS           int                    `json:"ns,omitempty"`
-	Title        string                 `json:"title,omitempty"`
-	LastRevID    int64                  `json:"lastrevid,omitempty"`
-	Modified     string                 `json:"modified,omitempty"`
+	ID        string `json:"id"`
+	Type      string `json:"type,omitempty"`
+	PageID    int64  `json:"pageid,omitempty"`
+	NS        int    `json:"ns,omitempty"`
+	Title     string `json:"title,omitempty"`
+	LastRevID int64  `json:"lastrevid,omitempty"`
+	Modified  string `json:"modified,omitempty"`
+	// DataType is a property's datatype (e.g. "external-id"); "" for items.
+	DataType     string                 `json:"datatype,omitempty"`
 	Labels       map[string]Term        `json:"labels,omitempty"`
 	Descriptions map[string]Term        `json:"descriptions,omitempty"`
 	Aliases      map[string][]Term      `json:"aliases,omitempty"`

@@ -217,6 +217,9 @@ func (w *Wiki) AddEntity(e *wikidata.Entity) {
 	w.nextRev = max(w.nextRev, c.LastRevID)
 	if c.Type == "" {
 		c.Type = "item"
+		if strings.HasPrefix(c.ID, "P") {
+			c.Type = "property"
+		}
 	}
 	c.Missing = false
 	w.entities[c.ID] = c
@@ -512,10 +515,36 @@ func (w *Wiki) getEntities(rw http.ResponseWriter, r *http.Request) {
 			if !props["sitelinks"] {
 				c.Sitelinks = nil
 			}
+			if !props["datatype"] {
+				c.DataType = ""
+			}
+		}
+		if langs := r.FormValue("languages"); langs != "" {
+			_, fallback := r.Form["languagefallback"]
+			c.Labels, c.Descriptions = inLanguages(c.Labels, langs, fallback), inLanguages(c.Descriptions, langs, fallback)
 		}
 		out[id] = c
 	}
 	writeJSON(rw, map[string]any{"entities": out, "success": 1})
+}
+
+// inLanguages keeps the terms in the languages asked for (a|b|c); with
+// fallback, a missing language gets the English term, as Wikibase's
+// languagefallback does (the term keeps its own language, plus
+// for-language, which Term does not carry).
+func inLanguages(terms map[string]wikidata.Term, langs string, fallback bool) map[string]wikidata.Term {
+	if terms == nil {
+		return nil
+	}
+	out := map[string]wikidata.Term{}
+	for _, l := range strings.Split(langs, "|") {
+		if t, ok := terms[l]; ok {
+			out[l] = t
+		} else if t, ok := terms["en"]; ok && fallback {
+			out[l] = t
+		}
+	}
+	return out
 }
 
 // fold lowercases and strips diacritics, as the wiki's search does.
@@ -542,6 +571,14 @@ func (w *Wiki) search(rw http.ResponseWriter, r *http.Request) {
 		limit = 7
 	}
 	limit = min(limit, 50)
+	typ := r.FormValue("type")
+	if typ == "" {
+		typ = "item"
+	}
+	if typ != "item" && typ != "property" {
+		apiError(rw, r, "badvalue", fmt.Sprintf("Unrecognized value for parameter \"type\": %s.", typ), 0)
+		return
+	}
 	type hit struct {
 		rank int // 0 exact label, 1 exact alias, 2 prefix
 		num  int64
@@ -550,7 +587,7 @@ func (w *Wiki) search(rw http.ResponseWriter, r *http.Request) {
 	var hits []hit
 	w.mu.Lock()
 	for id, e := range w.entities {
-		if q == "" || (e.Type != "" && e.Type != "item") {
+		if q == "" || e.Type != typ {
 			continue
 		}
 		best := -1
@@ -585,12 +622,34 @@ func (w *Wiki) search(rw http.ResponseWriter, r *http.Request) {
 		if best < 0 {
 			continue
 		}
-		label := e.Labels[lang].Value
-		if label == "" {
-			label = e.Labels["en"].Value
+		// Labels and descriptions in language, else in English, as the
+		// wiki's language fallback gives them (display says which).
+		v := map[string]any{"id": id, "title": id, "pageid": e.PageID, "repository": "wikidata",
+			"concepturi": "http://www.wikidata.org/entity/" + id, "url": "//www.wikidata.org/wiki/" + id, "match": match}
+		display := map[string]any{}
+		for _, f := range []struct {
+			key   string
+			terms map[string]wikidata.Term
+		}{{"label", e.Labels}, {"description", e.Descriptions}} {
+			t, ok := f.terms[lang]
+			if !ok {
+				t, ok = f.terms["en"]
+			}
+			if ok {
+				v[f.key] = t.Value
+				display[f.key] = map[string]any{"value": t.Value, "language": t.Language}
+			}
 		}
-		v := map[string]any{"id": id, "title": id, "repository": "wikidata", "concepturi": "http://www.wikidata.org/entity/" + id,
-			"url": "//www.wikidata.org/wiki/" + id, "label": label, "description": e.Descriptions[lang].Value, "match": match}
+		v["display"] = display
+		if match["type"] == "entityId" {
+			v["aliases"] = []string{id}
+		} else if txt, _ := match["text"].(string); txt != v["label"] {
+			v["aliases"] = []string{txt}
+		}
+		if e.Type == "property" {
+			v["title"], v["url"] = "Property:"+id, "//www.wikidata.org/wiki/Property:"+id
+			v["datatype"] = e.DataType
+		}
 		n, _ := strconv.ParseInt(id[1:], 10, 64)
 		hits = append(hits, hit{best, n, v})
 	}
