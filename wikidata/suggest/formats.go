@@ -37,9 +37,9 @@ const retryAfterFailure = time.Minute
 // matched against them to find the properties they could be values of.
 // It is safe for concurrent use.
 type Formats struct {
-	q                        Querier
-	prefixes                 string
-	log                      *slog.Logger
+	q        Querier
+	prefixes string
+	log      *slog.Logger
 
 	mu       sync.Mutex
 	patterns []formatPattern
