@@ -20,6 +20,17 @@ var foldLetters = strings.NewReplacer(
 
 var caseFold = cases.Fold()
 
+// foldCherokee finishes what cases.Fold gets wrong: Unicode folds Cherokee
+// to its capital letters (the script was unicameral first), but
+// x/text's Fold maps U+13F0–13F5 and U+13A0–13EF to the small letters and
+// the small letters back, so a key would never be a fixed point.
+func foldCherokee(r rune) rune {
+	if unicode.Is(unicode.Cherokee, r) {
+		return unicode.ToUpper(r)
+	}
+	return r
+}
+
 // NameKey reduces a name to the form names are compared in: decomposed
 // (NFKD) with the marks stripped, case-folded, punctuation turned into
 // spaces, apostrophes dropped, whitespace collapsed. "René  Magritte" and
@@ -30,7 +41,7 @@ func NameKey(s string) string {
 	if err != nil {
 		folded = s
 	}
-	folded = caseFold.String(foldLetters.Replace(folded))
+	folded = strings.Map(foldCherokee, caseFold.String(foldLetters.Replace(folded)))
 	var b strings.Builder
 	space := false
 	for _, r := range folded {

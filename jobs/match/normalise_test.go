@@ -18,6 +18,9 @@ func TestNameKey(t *testing.T) {
 		{"O'Keeffe, Georgia", "okeeffe georgia"},
 		{"Łukasz Żak", "lukasz zak"},
 		{"ＡＢＣ", "abc"}, // full-width, NFKD
+		{"ᏺ", "Ᏺ"},     // Cherokee folds to its capitals, as Unicode's CaseFolding says
+		{"Ᏺ", "Ᏺ"},
+		{"ꭰꮳ", "ᎠᏣ"},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -51,7 +54,7 @@ func TestNameVariants(t *testing.T) {
 }
 
 func FuzzNameNormaliser(f *testing.F) {
-	for _, s := range []string{"René Magritte", "Klint, Hilma af", "x (y) [z]", "ß", "\xff,", "a,,b", "(((", "ǅ"} {
+	for _, s := range []string{"René Magritte", "Klint, Hilma af", "x (y) [z]", "ß", "\xff,", "a,,b", "(((", "ǅ", "ᏺ", "Ᏺ", "ꭰ"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
