@@ -96,7 +96,7 @@ func SummariseTemplate(body []byte) (TemplateSummary, error) {
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return sum, Errorf(EINVALID, "The template is not a JSON object: %v.", err)
+		return sum, Errorf(EINVALID, "The template is not a JSON object: %s.", SyntaxProblem(body, err))
 	}
 	var cols map[string]struct {
 		Role     string `json:"role"`
@@ -266,5 +266,11 @@ func RenameTemplateColumns(body []byte, renames map[string]string, fileCols []st
 		return nil, err
 	}
 	doc["columns"] = raw
+	var key string
+	if json.Unmarshal(doc["key"], &key) == nil && renames[key] != "" {
+		if doc["key"], err = json.Marshal(renames[key]); err != nil {
+			return nil, err
+		}
+	}
 	return json.MarshalIndent(doc, "", "  ")
 }

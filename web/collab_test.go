@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/match"
 	"partnerhub/jobs/store"
 	"partnerhub/web"
 )
@@ -58,7 +59,7 @@ func newCollabFixture(t *testing.T) *collabFixture {
 	}
 	logs := &lockedBuffer{}
 	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), TemplateCheck: match.CheckTemplate,
 			Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob, "carol": carol}}})
 	if err != nil {
 		t.Fatal(err)
@@ -632,5 +633,62 @@ func TestExpiredShareLinkIs404(t *testing.T) {
 	resp, body := f.post(t, "alice", fmt.Sprintf("/jobs/%d/share", j.ID), url.Values{"expires": {"2001-01-01"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "future") {
 		t.Fatalf("past expiry: %d", resp.StatusCode)
+	}
+}
+
+// TestOneTemplateCheckEverywhere: the library's import, its new versions and
+// a job's mapping refuse the same templates with the same sentences, and
+// store nothing (issue 14).
+func TestOneTemplateCheckEverywhere(t *testing.T) {
+	f := newCollabFixture(t)
+	ctx := context.Background()
+	j := f.importedJobFor(t, f.alice)
+	good := `{"columns":{"name":{"role":"label"}}}`
+	tmpl, err := f.st.SaveTemplate(ctx, &jobs.JobTemplate{OwnerID: f.alice.ID, Visibility: jobs.VisibilityPrivate, Name: "Base"}, []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := fmt.Sprintf("/templates/%d", tmpl.ID)
+	cases := []struct{ name, body, want string }{
+		{"languages 5", `{"languages":5,"columns":{"name":{"role":"label"}}}`, `languages must be a list of texts, like ["en", "sv"], not a number`},
+		{"score high", `{"auto_accept":{"score":"high"},"columns":{"name":{"role":"label"}}}`, "auto_accept.score must be a number, not a text"},
+		{"1e400", `{"auto_accept":{"score":1e400},"columns":{"name":{"role":"label"}}}`, "auto_accept.score: 1e400 is not usable here (want a number)"},
+		{"kind weird", `{"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"weird"}}}`, `column "born": unknown kind "weird"`},
+		{"javascript endpoint", `{"wikibase":{"sparql_endpoint":"javascript:alert(1)"},"columns":{"name":{"role":"label"}}}`, `wikibase sparql_endpoint "javascript:alert(1)" is not an http(s) URL`},
+		{"misspelt endpoint", `{"wikibase":{"endpoint":"https://query.example.org/sparql"},"columns":{"name":{"role":"label"}}}`, "unknown key wikibase.endpoint (check its spelling)"},
+		{"3 MB", `{"columns":{"name":{"role":"label"}},"write":{"summary":"` + strings.Repeat("x", 3<<20) + `"}}`, "256 KB"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Library import.
+			resp, body := f.uploadTemplate(t, "alice", "t.json", []byte(c.body), url.Values{"visibility": {"private"}, "name": {"Bad " + c.name}})
+			if resp.StatusCode < 400 || !strings.Contains(html.UnescapeString(body), c.want) {
+				t.Errorf("import: %d, page lacks %q", resp.StatusCode, c.want)
+			}
+			if strings.Contains(body, "json: ") || strings.Contains(body, "Go struct") {
+				t.Errorf("import shows Go's error text")
+			}
+			// New version.
+			resp, _ = f.post(t, "alice", tp+"/versions", url.Values{"body": {c.body}})
+			if got := f.followFlash(t, "alice", resp); !strings.HasPrefix(got, "error") || !strings.Contains(got, c.want) {
+				t.Errorf("new version: flash %.200q lacks %q", got, c.want)
+			}
+			// The job's mapping.
+			form := url.Values{"use_json": {"on"}, "template_json": {c.body}, "csrf_token": {f.csrfToken(t, "alice", fmt.Sprintf("/jobs/%d/mapping", j.ID))}}
+			resp, body = f.do(t, "alice", "POST", fmt.Sprintf("/jobs/%d/mapping", j.ID), strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+			if resp.StatusCode < 400 || !strings.Contains(html.UnescapeString(body), c.want) {
+				t.Errorf("mapping: %d, page lacks %q", resp.StatusCode, c.want)
+			}
+		})
+	}
+	found, _ := f.st.SearchTemplates(ctx, f.alice.ID, store.TemplateQuery{Text: "Bad"})
+	if len(found) != 0 {
+		t.Errorf("refused templates stored: %d", len(found))
+	}
+	if got, _ := f.st.Template(ctx, tmpl.ID); got.Version != 1 {
+		t.Errorf("refused versions stored: now version %d", got.Version)
+	}
+	if got, _ := f.st.Job(ctx, j.ID); strings.Contains(string(got.Template), "weird") || strings.Contains(string(got.Template), "endpoint\"") {
+		t.Errorf("refused mapping stored: %s", got.Template)
 	}
 }

@@ -261,7 +261,7 @@ func (s *Server) saveMapping(c *gin.Context) {
 	}
 	if err != nil {
 		s.render(c, http.StatusUnprocessableEntity, "job_mapping.html", page{
-			Flash: &flash{Kind: "error", Text: "The mapping has problems: " + jobs.ErrorMessage(err)},
+			Flash: &flash{Kind: "error", Text: jobs.ErrorMessage(err)},
 			Data:  gin.H{"Job": j, "Dataset": ds, "Form": form}})
 		return
 	}
@@ -273,8 +273,13 @@ func (s *Server) saveMapping(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
 }
 
+// checkTemplate is the one check every template passes before it is
+// stored, as a job's mapping or in the library (columns nil).
 func (s *Server) checkTemplate(raw []byte, columns []string) ([]byte, error) {
 	if s.templateCheck == nil {
+		if len(raw) > jobs.MaxTemplateBodySize {
+			return nil, jobs.Errorf(jobs.ETOOLARGE, "Templates can be at most %d KB.", jobs.MaxTemplateBodySize>>10)
+		}
 		if !json.Valid(raw) {
 			return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON")
 		}

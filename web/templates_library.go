@@ -147,6 +147,10 @@ func (s *Server) addTemplateVersion(c *gin.Context) {
 		return
 	}
 	body := []byte(strings.TrimSpace(c.PostForm("body")))
+	if _, err := s.checkTemplate(body, nil); err != nil {
+		s.backToTemplate(c, t, err)
+		return
+	}
 	v, err := s.store.AddTemplateVersion(c.Request.Context(), t.ID, currentUser(c).ID, body, c.PostForm("note"))
 	if err != nil {
 		s.backToTemplate(c, t, err)
@@ -272,6 +276,9 @@ func (s *Server) importTemplate(c *gin.Context) {
 		return
 	}
 	body, name, desc, err := readTemplateFile(raw)
+	if err == nil {
+		_, err = s.checkTemplate(body, nil)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -304,7 +311,7 @@ func (s *Server) importTemplate(c *gin.Context) {
 func readTemplateFile(raw []byte) (body []byte, name, description string, err error) {
 	var f templateFile
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, "", "", jobs.Errorf(jobs.EINVALID, "The file is not valid JSON.")
+		return nil, "", "", jobs.Errorf(jobs.EINVALID, "The file is not valid JSON: %s.", jobs.SyntaxProblem(raw, err))
 	}
 	if f.Format != "" {
 		if f.Format != templateFileFormat || len(f.Template) == 0 {
@@ -357,6 +364,9 @@ func (s *Server) saveJobTemplate(c *gin.Context) {
 		return
 	}
 	vis, gid, err := s.groupChoice(c)
+	if err == nil {
+		_, err = s.checkTemplate(j.Template, nil)
+	}
 	if err == nil {
 		var t *jobs.JobTemplate
 		t, err = s.store.SaveTemplate(c.Request.Context(), &jobs.JobTemplate{OwnerID: currentUser(c).ID, GroupID: gid, Visibility: vis,

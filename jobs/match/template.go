@@ -26,8 +26,14 @@ const (
 
 var kinds = []string{KindExternalID, KindTime, KindItem, KindString, KindQuantity, KindURL}
 
-// RoleLabel marks a column holding a name of the entity.
-const RoleLabel = "label"
+// Roles a column can have instead of a property.
+const (
+	// RoleLabel marks a column holding a name of the entity.
+	RoleLabel = "label"
+	// RoleItem marks a column holding the row's item id (a QID the partner
+	// already has): it becomes the row's candidate, checked on the wiki.
+	RoleItem = "item"
+)
 
 // Defaults filled in by ParseTemplate.
 const (
@@ -46,12 +52,15 @@ const (
 // Template is a job's mapping and matching settings, shared by working
 // groups as one JSON document.
 type Template struct {
-	Version    int               `json:"version"`
-	Wikibase   Wikibase          `json:"wikibase"`
-	Languages  []string          `json:"languages"`
-	Type       *TypeConstraint   `json:"type,omitempty"`
-	Columns    map[string]Column `json:"columns"`
-	AutoAccept AutoAccept        `json:"auto_accept"`
+	Version   int               `json:"version"`
+	Wikibase  Wikibase          `json:"wikibase"`
+	Languages []string          `json:"languages"`
+	Type      *TypeConstraint   `json:"type,omitempty"`
+	Columns   map[string]Column `json:"columns"`
+	// Key is the column identifying rows across versions of the dataset;
+	// empty: the first column whose values are unique and non-empty.
+	Key        string     `json:"key,omitempty"`
+	AutoAccept AutoAccept `json:"auto_accept"`
 	// Write belongs to the edit-plan code; it is kept verbatim.
 	Write json.RawMessage `json:"write,omitempty"`
 
@@ -90,42 +99,20 @@ type AutoAccept struct {
 	Margin float64 `json:"margin"`
 }
 
-// rawTemplate reads numbers loosely so that a non-number is reported by
-// Validate with the other problems instead of failing the parse.
-type rawTemplate struct {
-	Version    json.RawMessage   `json:"version"`
-	Wikibase   Wikibase          `json:"wikibase"`
-	Languages  []string          `json:"languages"`
-	Type       *TypeConstraint   `json:"type"`
-	Columns    map[string]Column `json:"columns"`
-	AutoAccept struct {
-		Score  json.RawMessage `json:"score"`
-		Margin json.RawMessage `json:"margin"`
-	} `json:"auto_accept"`
-	Write json.RawMessage `json:"write"`
-}
-
 // ParseTemplate reads a template and fills in the defaults (Wikidata's
 // URLs and prefixes, English, the default thresholds). It fails only on
-// JSON that is not a template at all; Validate checks the content.
+// data that is not a JSON object; keys it does not know and values of the
+// wrong type are problems that Validate reports with the others, so a user
+// sees every problem at once and a stored template still loads.
 func ParseTemplate(data []byte) (*Template, error) {
-	var raw rawTemplate
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil {
-		return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON: %v", err)
+	t := &Template{Version: 1, AutoAccept: AutoAccept{Score: DefaultAutoAcceptScore, Margin: DefaultAutoAcceptMargin}}
+	problems, err := jobs.DecodeStrict(data, t, "The template")
+	if err != nil {
+		return nil, err
 	}
-	if dec.More() {
-		return nil, jobs.Errorf(jobs.EINVALID, "the template has data after its JSON object")
-	}
-	t := &Template{Wikibase: raw.Wikibase, Type: raw.Type, Columns: raw.Columns, Write: raw.Write}
+	t.problems = problems
 	if len(bytes.TrimSpace(t.Write)) == 0 || string(bytes.TrimSpace(t.Write)) == "null" {
 		t.Write = nil
-	}
-	t.Version = 1
-	if len(raw.Version) > 0 && string(raw.Version) != "null" {
-		if err := json.Unmarshal(raw.Version, &t.Version); err != nil {
-			t.problems = append(t.problems, fmt.Sprintf("version %s is not a number", raw.Version))
-		}
 	}
 	wb := &t.Wikibase
 	for _, f := range []struct {
@@ -141,7 +128,9 @@ func ParseTemplate(data []byte) (*Template, error) {
 		}
 	}
 	seen := map[string]bool{}
-	for _, l := range raw.Languages {
+	languages := t.Languages
+	t.Languages = nil
+	for _, l := range languages {
 		l = strings.ToLower(strings.TrimSpace(l))
 		if l == "" || seen[l] {
 			continue
@@ -166,19 +155,6 @@ func ParseTemplate(data []byte) (*Template, error) {
 		c.Property = strings.ToUpper(strings.TrimSpace(c.Property))
 		c.Kind = strings.ToLower(strings.TrimSpace(c.Kind))
 		t.Columns[name] = c
-	}
-	t.AutoAccept = AutoAccept{Score: DefaultAutoAcceptScore, Margin: DefaultAutoAcceptMargin}
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		v    *float64
-	}{{"score", raw.AutoAccept.Score, &t.AutoAccept.Score}, {"margin", raw.AutoAccept.Margin, &t.AutoAccept.Margin}} {
-		if len(f.raw) == 0 || string(f.raw) == "null" {
-			continue
-		}
-		if err := json.Unmarshal(f.raw, f.v); err != nil {
-			t.problems = append(t.problems, fmt.Sprintf("auto_accept %s %s is not a number between 0 and 1", f.name, f.raw))
-		}
 	}
 	return t, nil
 }
@@ -222,7 +198,11 @@ func (t *Template) Validate(columns []string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if t.Key != "" && columns != nil && !inDataset[t.Key] {
+		problems = append(problems, fmt.Sprintf("key column %q is not in the dataset", t.Key))
+	}
 	finder := false
+	var itemColumns []string
 	for _, n := range names {
 		c := t.Columns[n]
 		if columns != nil && !inDataset[n] {
@@ -234,8 +214,14 @@ func (t *Template) Validate(columns []string) error {
 			if c.Property != "" {
 				problems = append(problems, fmt.Sprintf("column %q: a label column maps to no property (got %q)", n, c.Property))
 			}
+		case c.Role == RoleItem:
+			finder = true
+			itemColumns = append(itemColumns, n)
+			if c.Property != "" || c.Kind != "" {
+				problems = append(problems, fmt.Sprintf("column %q: a Wikidata item column maps to no property or kind", n))
+			}
 		case c.Role != "":
-			problems = append(problems, fmt.Sprintf("column %q: unknown role %q (want label, or a property and kind)", n, c.Role))
+			problems = append(problems, fmt.Sprintf("column %q: unknown role %q (want label, item, or a property and kind)", n, c.Role))
 		case c.Property == "":
 			problems = append(problems, fmt.Sprintf("column %q: neither a label nor a property", n))
 		default:
@@ -250,8 +236,11 @@ func (t *Template) Validate(columns []string) error {
 			}
 		}
 	}
+	if len(itemColumns) > 1 {
+		problems = append(problems, fmt.Sprintf("only one column can hold the rows' Wikidata items (got %s)", strings.Join(itemColumns, ", ")))
+	}
 	if !finder {
-		problems = append(problems, "no label column and no identifier (external-id) column: rows could not be found")
+		problems = append(problems, "no label column, Wikidata item column or identifier (external-id) column: rows could not be found")
 	}
 	if s := t.AutoAccept.Score; s < 0 || s > 1 {
 		problems = append(problems, fmt.Sprintf("auto_accept score %g is outside 0..1", s))
@@ -260,7 +249,7 @@ func (t *Template) Validate(columns []string) error {
 		problems = append(problems, fmt.Sprintf("auto_accept margin %g is outside 0..1", m))
 	}
 	if len(problems) > 0 {
-		return jobs.Errorf(jobs.EINVALID, "%s", strings.Join(problems, "; "))
+		return jobs.Errorf(jobs.EINVALID, "The template has problems: %s.", strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -277,7 +266,12 @@ func httpURL(s string) bool {
 // CheckTemplate parses and validates a template against the dataset's
 // columns and returns it normalised (defaults filled, ids upper-cased),
 // in a stable form: the same template always gives the same bytes.
+// It is the one check every template passes before it is stored: in the
+// library (import, new versions) and as a job's mapping.
 func CheckTemplate(data []byte, columns []string) ([]byte, error) {
+	if len(data) > jobs.MaxTemplateBodySize {
+		return nil, jobs.Errorf(jobs.ETOOLARGE, "The template is %d KB; templates can be at most %d KB.", (len(data)+1023)>>10, jobs.MaxTemplateBodySize>>10)
+	}
 	t, err := ParseTemplate(data)
 	if err != nil {
 		return nil, err

@@ -77,11 +77,34 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"bad language", `{"languages":["en","english!"],"columns":{"name":{"role":"label"}}}`,
 			[]string{`language "english!" is not a language code`}},
 		{"nothing to find by", `{"columns":{"born":{"property":"P569","kind":"time"}}}`,
-			[]string{"no label column and no identifier (external-id) column"}},
+			[]string{"no label column, Wikidata item column or identifier (external-id) column"}},
 		{"endpoint not http", `{"wikibase":{"sparql_endpoint":"ftp://x/sparql"},"columns":{"name":{"role":"label"}}}`,
 			[]string{`wikibase sparql_endpoint "ftp://x/sparql" is not an http(s) URL`}},
 		{"thresholds", `{"auto_accept":{"score":1.5,"margin":"lots"},"columns":{"name":{"role":"label"}}}`,
-			[]string{"auto_accept score 1.5 is outside 0..1", `auto_accept margin "lots" is not a number`}},
+			[]string{"auto_accept score 1.5 is outside 0..1", `auto_accept.margin must be a number, not a text`}},
+		// The cases the template library used to store (issue 14).
+		{"languages a number", `{"languages":5,"columns":{"name":{"role":"label"}}}`,
+			[]string{`languages must be a list of texts, like ["en", "sv"], not a number`}},
+		{"score a word", `{"auto_accept":{"score":"high"},"columns":{"name":{"role":"label"}}}`,
+			[]string{`auto_accept.score must be a number, not a text`}},
+		{"number out of range", `{"auto_accept":{"margin":1e400},"columns":{"name":{"role":"label"}}}`,
+			[]string{`auto_accept.margin: 1e400 is not usable here (want a number)`}},
+		{"weird kind", `{"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"weird"}}}`,
+			[]string{`column "born": unknown kind "weird"`}},
+		{"javascript endpoint", `{"wikibase":{"sparql_endpoint":"javascript:alert(1)"},"columns":{"name":{"role":"label"}}}`,
+			[]string{`wikibase sparql_endpoint "javascript:alert(1)" is not an http(s) URL`}},
+		{"misspelt endpoint", `{"wikibase":{"endpoint":"https://query.example.org/sparql"},"columns":{"name":{"role":"label"}}}`,
+			[]string{`unknown key wikibase.endpoint (check its spelling)`}},
+		{"unknown keys at every level", `{"colums":{},"columns":{"name":{"role":"label","langauge":"en"}},"type":{"qid":"Q5","exactly":true}}`,
+			[]string{`unknown key colums`, `unknown key columns["name"].langauge`, `unknown key type.exactly`}},
+		{"keys are case-sensitive", `{"Columns":{"name":{"role":"label"}},"columns":{"name":{"role":"label"}}}`,
+			[]string{`unknown key Columns`}},
+		{"whole number", `{"version":1.5,"columns":{"name":{"role":"label"}}}`,
+			[]string{`version: 1.5 is not usable here (want a whole number)`}},
+		{"key not in dataset", `{"key":"inv","columns":{"name":{"role":"label"}}}`,
+			[]string{`key column "inv" is not in the dataset`}},
+		{"two item columns", `{"columns":{"name":{"role":"item"},"born":{"role":"item"}}}`,
+			[]string{`only one column can hold the rows' Wikidata items (got born, name)`}},
 		{"all at once", `{"version":2,"languages":["??"],"columns":{"born":{"property":"Px","kind":"date"}}}`,
 			[]string{"version 2 is not supported", `language "??"`, `"PX" is not a property id`, `unknown kind "date"`, "no label column"}},
 	}
@@ -104,10 +127,29 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 }
 
 func TestParseTemplateRejectsNonJSON(t *testing.T) {
-	for _, in := range []string{``, `{`, `[1]`, `{"columns":3}`, `{} {}`} {
-		if _, err := ParseTemplate([]byte(in)); jobs.ErrorCode(err) != jobs.EINVALID {
-			t.Errorf("%q: err %v", in, err)
+	for in, want := range map[string]string{
+		``:                     "The template is not valid JSON: it is empty.",
+		`{`:                    "The template is not valid JSON: it ends before the JSON is complete (a missing } or ]).",
+		`[1]`:                  "The template is not valid JSON: it must be a JSON object { … }, not a list.",
+		`{} {}`:                "The template has more data after its JSON object.",
+		"{\n  \"columns\" {}}": "The template is not valid JSON: line 2, column 13: invalid character '{' after object key.",
+	} {
+		_, err := ParseTemplate([]byte(in))
+		if jobs.ErrorCode(err) != jobs.EINVALID || jobs.ErrorMessage(err) != want {
+			t.Errorf("%q: err %v, want %q", in, err, want)
 		}
+	}
+	// A value of the wrong type is a problem, not a failed parse.
+	if _, err := CheckTemplate([]byte(`{"columns":3}`), nil); err == nil || !strings.Contains(jobs.ErrorMessage(err), "columns must be an object { … }, not a number") {
+		t.Errorf("columns 3: %v", err)
+	}
+}
+
+func TestCheckTemplateOneSizeLimit(t *testing.T) {
+	big := `{"columns":{"name":{"role":"label"}},"write":{"summary":"` + strings.Repeat("x", 3<<20) + `"}}`
+	_, err := CheckTemplate([]byte(big), nil)
+	if jobs.ErrorCode(err) != jobs.ETOOLARGE || !strings.Contains(jobs.ErrorMessage(err), "at most 256 KB") {
+		t.Fatalf("3 MB template: %v", err)
 	}
 }
 
