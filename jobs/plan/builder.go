@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/match"
 	"partnerhub/jobs/store"
 )
 
@@ -183,7 +184,7 @@ func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow) {
 		g.Planned = append(g.Planned, PlannedValue{Row: r.Row, Column: name, Property: c.Property, Kind: c.Kind, Value: v, RefURL: refURL})
 	}
 	if w.Labels != nil {
-		if name := strings.TrimSpace(cell(w.Labels.Column)); name != "" {
+		if name := t.DisplayLabel(cell(w.Labels.Column)); name != "" {
 			for _, l := range w.Labels.Languages {
 				if _, ok := g.Labels[l]; !ok {
 					g.Labels[l] = name
@@ -204,4 +205,32 @@ func itemFromChange(no int64, g Group, ch *Change, rev int64) jobs.PlanItem {
 		Conflicts: len(ch.Conflicts), Approved: true,
 		Status: map[bool]jobs.ItemStatus{true: jobs.ItemNothing, false: jobs.ItemPending}[ch.Empty()],
 	}
+}
+
+// humanClass is Wikidata's "human" (Q5): rows of this type are people,
+// whose catalogue names are written "Surname, Given".
+const humanClass = "Q5"
+
+// DisplayLabel is the label a row's name cell becomes: for people the
+// display form of the name ("BRÄNNSTEN, Olof Hilma" → "Olof Hilma
+// Brännsten"); for anything else the cell tidied, and its case repaired
+// only when it is written wholly in capitals or in lower case, since a
+// title's comma does not separate a surname.
+func (t *Template) DisplayLabel(cell string) string {
+	if t.Type == nil || t.Type.QID == humanClass {
+		return match.DisplayName(cell)
+	}
+	label := strings.Join(strings.Fields(cell), " ")
+	if label == strings.ToUpper(label) || label == strings.ToLower(label) {
+		return match.RepairCase(label)
+	}
+	return label
+}
+
+// SameLabel says whether two labels say the same, as names are compared
+// (accents, case, punctuation and spacing aside): an item whose "mul"
+// label is "Olof Brännsten" needs no English label "Olof Brannsten".
+func SameLabel(a, b string) bool {
+	ka := match.NameKey(a)
+	return ka != "" && ka == match.NameKey(b)
 }

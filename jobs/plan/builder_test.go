@@ -100,7 +100,7 @@ func TestBuildNewItemsWhenOn(t *testing.T) {
 		if it.QID == "" {
 			n++
 			ch, _ := plan.DecodeChange(it.Diff)
-			if !ch.New || ch.Labels["en"] != "Unknown Painter" || fmt.Sprint(it.Rows) != "[4]" {
+			if !ch.New || ch.Labels["en"] != "Olof Hilma Brännsten" || fmt.Sprint(it.Rows) != "[4]" {
 				t.Fatalf("new item %+v %+v", it, ch)
 			}
 		}
@@ -122,5 +122,36 @@ func TestBuildFailsClearlyWithoutWriteSettings(t *testing.T) {
 	got, _ := st.Plan(ctx, p.ID)
 	if got.Status != jobs.PlanFailed || !strings.Contains(got.Error, "stated_in") {
 		t.Fatalf("plan %+v", got)
+	}
+}
+
+func TestDisplayLabel(t *testing.T) {
+	person, untyped, painting := &plan.Template{}, &plan.Template{}, &plan.Template{}
+	person.Type = &struct {
+		QID string `json:"qid"`
+	}{QID: "Q5"}
+	painting.Type = &struct {
+		QID string `json:"qid"`
+	}{QID: "Q3305213"}
+	tests := []struct {
+		t        *plan.Template
+		in, want string
+	}{
+		{person, "Brännsten, Olof Hilma", "Olof Hilma Brännsten"},
+		{person, "BRÄNNSTEN, Olof Hilma", "Olof Hilma Brännsten"},
+		{person, "VAN GOGH, Vincent", "Vincent van Gogh"},
+		{person, "  Hilma   af Klint ", "Hilma af Klint"},
+		{untyped, "BRÄNNSTEN, Olof", "Olof Brännsten"},
+		{painting, "Still Life, Flowers", "Still Life, Flowers"},
+		{painting, "MIDSOMMARDANS", "Midsommardans"},
+		{painting, "  Mona   Lisa ", "Mona Lisa"},
+	}
+	for _, tt := range tests {
+		if got := tt.t.DisplayLabel(tt.in); got != tt.want {
+			t.Errorf("DisplayLabel(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if !plan.SameLabel("Olof Brännsten", "OLOF  BRÄNNSTEN") || plan.SameLabel("Olof Brännsten", "Olof Bränn") || plan.SameLabel("", "") {
+		t.Fatal("SameLabel compares names wrongly")
 	}
 }

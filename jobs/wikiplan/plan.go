@@ -160,8 +160,10 @@ func (wb Wikibase) Changes(ctx context.Context, t *plan.Template, groups []plan.
 			changes[i] = ch
 			continue
 		}
-		d := wikidata.DiffItem(e, planned, g.Labels, g.Descriptions)
+		labels, same := labelsToAdd(e, g.Labels)
+		d := wikidata.DiffItem(e, planned, labels, g.Descriptions)
 		fill(&ch, d)
+		ch.Present = append(ch.Present, same...)
 		if !d.Empty() {
 			data, err := wikidata.EditPayload(d)
 			if err != nil {
@@ -211,4 +213,25 @@ func Recheck(ctx context.Context, wb Wikibase, t *plan.Template, qid string, row
 		return nil, 0, err
 	}
 	return &changes[0], revs[0], nil
+}
+
+// labelsToAdd leaves out the labels the item's "mul" label (names written
+// the same in every language) already says, compared as names are; they are
+// shown as already there. DiffItem leaves out languages that have a label.
+func labelsToAdd(e *wikidata.Entity, labels map[string]string) (map[string]string, []plan.Line) {
+	mul := e.Label("mul")
+	if mul == "" {
+		return labels, nil
+	}
+	out := make(map[string]string, len(labels))
+	var same []plan.Line
+	for l, v := range labels {
+		if plan.SameLabel(mul, v) && e.Label(l) == "" {
+			same = append(same, plan.Line{Property: "label (" + l + ")", Value: v, Note: "the item's mul label " + strconv.Quote(mul) + " says the same"})
+			continue
+		}
+		out[l] = v
+	}
+	sort.Slice(same, func(i, j int) bool { return same[i].Property < same[j].Property })
+	return out, same
 }

@@ -39,6 +39,15 @@ func TestBuildAgainstFakeWikibase(t *testing.T) {
 		for i := 6; i <= 120; i++ {
 			_ = w.AddEntityJSON([]byte(`{"id":"Q` + strconv.Itoa(5000+i) + `","type":"item"}`))
 		}
+		// Row 7's name is the item's mul label (in other case); row 8's is not.
+		for _, js := range []string{
+			`{"id":"Q5007","type":"item","labels":{"mul":{"language":"mul","value":"p7"}}}`,
+			`{"id":"Q5008","type":"item","labels":{"mul":{"language":"mul","value":"Somebody Else"}}}`,
+		} {
+			if err := w.AddEntityJSON([]byte(js)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		client, err := wikidata.NewClient(wikidata.Config{APIURL: srv.URL(), UserAgent: "Partnerhub-test/1.0 (https://partnerhub.example/)", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -80,13 +89,23 @@ func TestBuildAgainstFakeWikibase(t *testing.T) {
 			!strings.Contains(string(one.Data), wikidata.Gregorian) {
 			t.Fatalf("year-precision date: %s", one.Data)
 		}
+		seven, _ := plan.DecodeChange(byQID["Q5007"].Diff)
+		if _, ok := seven.Labels["en"]; ok || strings.Contains(string(seven.Data), `"labels"`) {
+			t.Fatalf("a label the mul label already says is planned: %+v %s", seven, seven.Data)
+		}
+		if len(seven.Present) != 1 || seven.Present[0].Property != "label (en)" {
+			t.Fatalf("the label left out is not shown as already there: %+v", seven.Present)
+		}
+		if eight, _ := plan.DecodeChange(byQID["Q5008"].Diff); eight.Labels["en"] != "P8" {
+			t.Fatalf("a label the mul label does not say is left out: %+v", eight)
+		}
 		_, hasNew := byQID[""]
 		if hasNew != newItems {
 			t.Fatalf("new items on=%v, planned=%v", newItems, hasNew)
 		}
 		if newItems {
 			n, _ := plan.DecodeChange(byQID[""].Diff)
-			if !n.New || !strings.Contains(string(n.Data), `"Q5"`) || n.Labels["en"] != "Unknown Painter" {
+			if !n.New || !strings.Contains(string(n.Data), `"Q5"`) || n.Labels["en"] != "Olof Hilma Brännsten" {
 				t.Fatalf("new item change: %+v %s", n, n.Data)
 			}
 		}
