@@ -30,9 +30,9 @@ func Seed(t testing.TB, st *store.Store, newItems bool) *jobs.EditPlan {
 	_ = st.StartImport(ctx, ds)
 	rows := []jobs.Row{
 		{Num: 1, Cells: []string{"KLINT, Hilma af", "1862-10-26", "500115493"}}, // catalogue form
-		{Num: 2, Cells: []string{"Carl Larsson", "18x3", "500011045"}}, // bad date
-		{Num: 3, Cells: []string{"Hilma af Klint", "1862", ""}},        // same item as row 1
-		{Num: 4, Cells: []string{"BRÄNNSTEN, Olof Hilma", "1900", ""}}, // not on the wiki
+		{Num: 2, Cells: []string{"Carl Larsson", "18x3", "500011045"}},          // bad date
+		{Num: 3, Cells: []string{"Hilma af Klint", "1862", ""}},                 // same item as row 1
+		{Num: 4, Cells: []string{"BRÄNNSTEN, Olof Hilma", "1900", ""}},          // not on the wiki
 		{Num: 5, Cells: []string{"Rejected", "1800", ""}},
 	}
 	var more []jobs.RowMatch
