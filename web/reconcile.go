@@ -13,6 +13,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/plan"
+	"partnerhub/wikidata/suggest"
 )
 
 // Runner starts and steers a job's background reconciliation.
@@ -48,6 +49,13 @@ type mappingForm struct {
 	ReferenceURL string
 	AddLabels    bool
 	NewItems     bool
+	// Searches and suggestions (see helpMapping).
+	TypeOptions  []propertyOption
+	TypeFind     string
+	TypeFindDone bool
+	TypesFound   []suggest.Type
+	TypeProblem  string
+	Problem      string
 }
 
 type mappingColumn struct {
@@ -56,6 +64,7 @@ type mappingColumn struct {
 	Property string
 	Kind     string
 	Stats    *jobs.ColumnStats
+	Help     *columnHelp
 }
 
 var (
@@ -94,7 +103,7 @@ func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
 		} `json:"write"`
 	}
 	_ = json.Unmarshal(tmpl, &t)
-	f := mappingForm{Kinds: columnKinds, Languages: "en", RawTemplate: string(tmpl)}
+	f := mappingForm{Kinds: append([]string{kindAuto}, columnKinds...), Languages: "en", RawTemplate: string(tmpl)}
 	if len(t.Languages) > 0 {
 		f.Languages = strings.Join(t.Languages, ", ")
 	}
@@ -233,7 +242,9 @@ func (s *Server) mappingPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.render(c, http.StatusOK, "job_mapping.html", page{Data: gin.H{"Job": j, "Dataset": ds, "Form": formFromTemplate(j.Template, ds)}})
+	form := formFromTemplate(j.Template, ds)
+	s.helpMapping(c, j, ds, &form, nil, len(j.Template) == 0, false)
+	s.render(c, http.StatusOK, "job_mapping.html", page{Data: gin.H{"Job": j, "Dataset": ds, "Form": form}})
 }
 
 func (s *Server) saveMapping(c *gin.Context) {
@@ -254,12 +265,33 @@ func (s *Server) saveMapping(c *gin.Context) {
 	} else {
 		raw, form = templateFromForm(c, j.Template, ds)
 	}
-	checked, err := s.checkTemplate(raw, ds.Columns)
+	if find := c.PostForm("find"); find != "" {
+		// A search button: show the page again with what was chosen so
+		// far and the search's results; nothing is saved.
+		s.helpMapping(c, j, ds, &form, map[string]string{find: strings.TrimSpace(c.PostForm("find_" + find))}, false, false)
+		s.render(c, http.StatusOK, "job_mapping.html", page{Data: gin.H{"Job": j, "Dataset": ds, "Form": form}})
+		return
+	}
+	if names := typedNames(c, ds); len(names) > 0 && c.PostForm("use_json") != "on" {
+		// Names typed where ids belong: search them and let the user check
+		// the first result before anything is saved.
+		s.helpMapping(c, j, ds, &form, names, false, true)
+		s.render(c, http.StatusUnprocessableEntity, "job_mapping.html", page{
+			Flash: &flash{Kind: "error", Text: "Names were typed where a property or type belongs; the first match of each is filled in. Check them and save again."},
+			Data:  gin.H{"Job": j, "Dataset": ds, "Form": form}})
+		return
+	}
+	raw, err := s.withAutoKinds(c.Request.Context(), j, raw)
+	var checked []byte
+	if err == nil {
+		checked, err = s.checkTemplate(raw, ds.Columns)
+	}
 	if err == nil && hasWrite(checked) {
 		// Write settings are checked now, not only when a plan is built.
 		_, err = plan.ParseTemplate(checked, ds.Columns)
 	}
 	if err != nil {
+		s.helpMapping(c, j, ds, &form, nil, false, false)
 		s.render(c, http.StatusUnprocessableEntity, "job_mapping.html", page{
 			Flash: &flash{Kind: "error", Text: jobs.ErrorMessage(err)},
 			Data:  gin.H{"Job": j, "Dataset": ds, "Form": form}})

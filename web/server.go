@@ -71,6 +71,7 @@ type Deps struct {
 	TemplateCheck TemplateCheck // nil: only JSON syntax is checked
 	ItemCheck     ItemCheck     // nil: typed QIDs are checked for form only
 	Plans         PlanRunner
+	Suggesters    Suggesters                                    // nil: the mapping page suggests nothing and searches nothing
 	ItemFacts     func(job *jobs.Job) (export.ItemFacts, error) // nil: exports carry no wiki columns
 	Login         WikiLogin                                     // nil in local mode
 	Sealer        TokenSealer                                   // required with Login
@@ -88,6 +89,7 @@ type Server struct {
 	templateCheck TemplateCheck
 	itemCheck     ItemCheck
 	plans         PlanRunner
+	suggesters    Suggesters
 	itemFacts     func(job *jobs.Job) (export.ItemFacts, error)
 	login         WikiLogin
 	sealer        TokenSealer
@@ -130,7 +132,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 		formOrigins = " " + u.Scheme + "://" + u.Host
 	}
-	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, itemFacts: d.ItemFacts,
+	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, suggesters: d.Suggesters, itemFacts: d.ItemFacts,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 

@@ -289,6 +289,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		Plans:         runner,
 		TemplateCheck: match.CheckTemplate,
 		ItemCheck:     eps.itemCheck,
+		Suggesters:    (&suggesters{a: a, eps: eps}).forJob,
 		ItemFacts:     eps.itemFacts,
 		Redis:         a.redis,
 		Auth:          auth,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/export"
@@ -14,6 +15,7 @@ import (
 	"partnerhub/jobs/writeback"
 	"partnerhub/sparql"
 	"partnerhub/wikidata"
+	"partnerhub/wikidata/suggest"
 	"partnerhub/wikidata/wdqs"
 )
 
@@ -122,4 +124,49 @@ func (s wikiSearch) Search(ctx context.Context, text, language string, limit int
 		ids[i] = h.ID
 	}
 	return ids, nil
+}
+
+// suggesters keeps, per wiki, the property searches and the cached format
+// constraints the mapping page uses.
+type suggesters struct {
+	a   *app
+	eps *endpoints
+	mu  sync.Mutex
+	by  map[string]*suggest.Suggester // by API URL + " " + SPARQL endpoint
+}
+
+func (s *suggesters) forJob(job *jobs.Job) (*suggest.Suggester, error) {
+	raw := job.Template
+	if len(raw) == 0 {
+		raw = []byte(`{}`)
+	}
+	t, err := match.ParseTemplate(raw)
+	if err != nil {
+		return nil, err
+	}
+	wb := t.Wikibase
+	if len(s.a.cfg.WikiAPIs) > 0 && !slices.Contains(s.a.cfg.WikiAPIs, wb.APIURL) {
+		return nil, jobs.Errorf(jobs.EINVALID, "The wiki API %s is not one this installation allows.", wb.APIURL)
+	}
+	key := wb.APIURL + " " + wb.SPARQLEndpoint
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sg, ok := s.by[key]; ok {
+		return &suggest.Suggester{Wiki: sg.Wiki, Formats: sg.Formats}, nil
+	}
+	c, err := wikidata.NewClient(wikidata.Config{APIURL: wb.APIURL, UserAgent: s.a.cfg.UserAgent, MaxRetries: 2, Timeout: 20 * time.Second, Logger: s.a.logger}, nil)
+	if err != nil {
+		return nil, err
+	}
+	sg := &suggest.Suggester{Wiki: c}
+	if q, err := s.eps.client(wb.SPARQLEndpoint); err == nil {
+		if f, err := suggest.NewFormats(q, wb.EntityPrefix, wb.PropertyPrefix, s.a.logger); err == nil {
+			sg.Formats = f
+		}
+	}
+	if s.by == nil {
+		s.by = map[string]*suggest.Suggester{}
+	}
+	s.by[key] = sg
+	return &suggest.Suggester{Wiki: sg.Wiki, Formats: sg.Formats}, nil
 }

@@ -1,0 +1,215 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"partnerhub/jobs"
+	"partnerhub/sparql"
+	"partnerhub/sparql/sparqltest"
+	"partnerhub/web"
+	"partnerhub/wikidata"
+	"partnerhub/wikidata/suggest"
+	"partnerhub/wikidata/suggest/suggesttest"
+	"partnerhub/wikidata/wikibasetest"
+)
+
+// suggestingFixture is a web fixture whose mapping page asks a fake wiki
+// (real answer shapes) and a real SPARQL engine holding format constraints.
+func suggestingFixture(t *testing.T) (*fixture, *wikibasetest.Server) {
+	t.Helper()
+	f := newFixture(t, 1<<20, pinger{})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	wiki := wikibasetest.New(t, wikibasetest.Options{Entities: append(suggesttest.Entities(), suggesttest.Types()...)})
+	api, err := wikidata.NewClient(wikidata.Config{APIURL: wiki.URL(), UserAgent: "partnerhub-test/1 (test@example.org)", MaxRetries: 1, Logger: quiet}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oxi := sparqltest.Start(t)
+	oxi.Load(t, suggesttest.FormatConstraintsTurtle())
+	q, err := sparql.NewClient(sparql.Config{Endpoint: oxi.Endpoint(), UserAgent: "partnerhub-test/1", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	formats, err := suggest.NewFormats(q, "http://www.wikidata.org/entity/", "http://www.wikidata.org/prop/direct/", quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
+		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}},
+			Suggesters: func(*jobs.Job) (*suggest.Suggester, error) {
+				return &suggest.Suggester{Wiki: api, Formats: formats}, nil
+			}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Config.Handler = s.Handler()
+	return f, wiki
+}
+
+// artistsJob is a job with an imported dataset of artists.
+func (f *fixture) artistsJob(t *testing.T) *jobs.Job {
+	t.Helper()
+	ctx := context.Background()
+	j, _ := f.st.CreateJob(ctx, f.alice.ID, "Artists", "")
+	ds, _ := f.st.CreateDataset(ctx, j.ID, "artists.csv", "/none", 10)
+	ds.Columns, ds.Encoding, ds.Delimiter = []string{"Name", "date_of_birth", "getty", "notes"}, "utf-8", ','
+	_ = f.st.StartImport(ctx, ds)
+	_ = f.st.AppendRows(ctx, ds.ID, []jobs.Row{
+		{Num: 1, Cells: []string{"Hilma af Klint", "1862-10-26", "500115493", "Swedish painter"}},
+		{Num: 2, Cells: []string{"Carl Larsson", "1853", "500012368", ""}},
+	}, 2)
+	ds.RowCount = 2
+	_ = f.st.FinishImport(ctx, ds, nil)
+	return j
+}
+
+// selected returns the value selected in the select named name, or the
+// value of the input of that name.
+func selected(t *testing.T, body, name string) string {
+	t.Helper()
+	if m := regexp.MustCompile(`<input id="[^"]*" name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	m := regexp.MustCompile(`(?s)<select id="[^"]*" name="` + regexp.QuoteMeta(name) + `"[^>]*>(.*?)</select>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no select %s", name)
+	}
+	if o := regexp.MustCompile(`<option value="([^"]*)"[^>]*selected`).FindStringSubmatch(m[1]); o != nil {
+		return o[1]
+	}
+	return ""
+}
+
+func TestMappingPageSuggestsFromNamesAndValues(t *testing.T) {
+	f, _ := suggestingFixture(t)
+	j := f.artistsJob(t)
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	resp, body := f.do(t, "alice", "GET", path, nil, "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("mapping page: %d", resp.StatusCode)
+	}
+	text := html.UnescapeString(body)
+	for name, want := range map[string]string{
+		"role_0": "label", "property_0": "",
+		"role_1": "property", "property_1": "P569", "kind_1": "time", // by label, kind from the datatype
+		"role_2": "property", "property_2": "P245", "kind_2": "external-id", // by format constraint
+		"role_3": "", "property_3": "",
+	} {
+		if got := selected(t, body, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	for _, want := range []string{
+		"date of birth (P569) · time", "its name “date of birth” matches the column name",
+		"Union List of Artist Names ID (P245) · external-id", `every example value fits its format 500\d{6}`,
+		"identifier from the Getty Union List of Artist Names", "Values look like time: every example value is a year or an ISO date",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("mapping page lacks %q", want)
+		}
+	}
+	if got, _ := f.st.Job(context.Background(), j.ID); len(got.Template) != 0 {
+		t.Fatal("showing suggestions saved a mapping")
+	}
+}
+
+func TestMappingSearchesWithoutJavaScriptAndSavesAutoKinds(t *testing.T) {
+	f, _ := suggestingFixture(t)
+	j := f.artistsJob(t)
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	post := func(form url.Values) (*http.Response, string) {
+		form.Set("csrf_token", f.csrfToken(t, "alice", path))
+		return f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+	}
+	form := url.Values{"role_0": {"label"}, "role_1": {"property"}, "property_1": {"P569"}, "kind_1": {"time"},
+		"role_3": {"property"}, "languages": {"en"}}
+	// A property search by name for the notes column: the page comes back
+	// with the results as choices and what was chosen so far, nothing saved.
+	form.Set("find", "3")
+	form.Set("find_3", "place of birth")
+	resp, body := post(form)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("search: %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, `<datalist id="properties_3"><option value="P19">place of birth (P19) · wikibase-item</option>`) ||
+		!strings.Contains(html.UnescapeString(body), "most specific known birth location") || selected(t, body, "property_1") != "P569" ||
+		!strings.Contains(body, `value="place of birth"`) {
+		t.Fatalf("search results missing: %s", body)
+	}
+	if strings.Contains(body, "(Q5)") {
+		t.Fatal("an item came back from the property search")
+	}
+	// The type, by name.
+	form.Set("find", "type")
+	form.Set("find_type", "person")
+	_, body = post(form)
+	if !strings.Contains(body, `<option value="Q5">human (Q5)</option>`) || !strings.Contains(body, "any member of Homo sapiens") {
+		t.Fatalf("type search: %s", body)
+	}
+	form.Set("find", "1")
+	form.Set("find_1", "no such thing")
+	_, body = post(form)
+	if !strings.Contains(html.UnescapeString(body), "No property with a mappable kind is called “no such thing”") {
+		t.Fatal("an empty search says nothing")
+	}
+	if got, _ := f.st.Job(context.Background(), j.ID); len(got.Template) != 0 {
+		t.Fatal("a search saved the mapping")
+	}
+	// Names typed where ids belong are looked up; the first match is
+	// filled in for the user to check, and nothing is saved yet.
+	form.Del("find")
+	form.Set("property_3", "birthplace")
+	form.Set("type_qid", "person")
+	resp, body = post(form)
+	if resp.StatusCode != http.StatusUnprocessableEntity || selected(t, body, "property_3") != "P19" || selected(t, body, "type_qid") != "Q5" ||
+		!strings.Contains(body, "Check them and save again") {
+		t.Fatalf("typed names: %d %s", resp.StatusCode, body)
+	}
+	if got, _ := f.st.Job(context.Background(), j.ID); len(got.Template) != 0 {
+		t.Fatal("typed names saved the mapping unchecked")
+	}
+	// Saved with "as the property says": the wiki's datatype decides.
+	form.Del("find")
+	form.Set("property_3", "P19")
+	form.Set("kind_3", "auto")
+	form.Set("type_qid", "Q5")
+	if resp, body := post(form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	got, _ := f.st.Job(context.Background(), j.ID)
+	var tmpl struct {
+		Columns map[string]map[string]string `json:"columns"`
+		Type    struct{ QID string }         `json:"type"`
+	}
+	if err := json.Unmarshal(got.Template, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	if tmpl.Columns["notes"]["kind"] != "item" || tmpl.Columns["notes"]["property"] != "P19" || tmpl.Type.QID != "Q5" {
+		t.Fatalf("template %s", got.Template)
+	}
+	// A property the wiki does not have, or one whose values a mapping cannot hold.
+	for p, want := range map[string]string{"P9999": "P9999 is not a property on the wiki", "P18": ""} {
+		form.Set("property_3", p)
+		resp, body := post(form)
+		if want == "" {
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%s: %d", p, resp.StatusCode)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(body), want) {
+			t.Fatalf("%s: %d, want the message %q", p, resp.StatusCode, want)
+		}
+	}
+}
