@@ -56,9 +56,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "partnerhub:", err)
-		}
+		fmt.Fprintln(os.Stderr, "partnerhub:", err)
 		os.Exit(1)
 	}
 }
@@ -74,7 +72,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(ctx, args, stdout, stderr)
+			err := c.run(ctx, args, stdout, stderr)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil // "partnerhub reconcile --help" printed what was asked: success
+			}
+			return err
 		}
 	}
 	usage(stderr)
@@ -240,8 +242,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 		w := tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
-			Matcher: match.NewMatcher(match.MatcherConfig{UserAgent: a.cfg.UserAgent, MaxConcurrent: 3, Searcher: a.searcher,
-				AllowedEndpoints: a.cfg.SPARQLEndpoints, Logger: a.logger}),
+			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
 			Builder: plans, Writer: plans}, a.logger)
 		g.Go(func() error { return w.Run(ctx) })
 	}

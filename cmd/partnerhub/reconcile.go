@@ -12,7 +12,6 @@ import (
 
 	"partnerhub/jobs/dataset"
 	"partnerhub/jobs/match"
-	"partnerhub/sparql"
 )
 
 func init() {
@@ -22,13 +21,16 @@ func init() {
 // runReconcile is the command-line reconciliation: the same engine as the
 // workers, reading a CSV and writing it back with match columns.
 func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var input, tmplPath, output, endpoint, userAgent string
+	var input, tmplPath, output, endpoint, apiURL, userAgent string
 	var batch int
+	var noSearch bool
 	err := flags("reconcile", "Reconcile a partner CSV against a Wikibase with a job template", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&input, "input", "", "partner CSV or TSV file (header row required)")
 		fs.StringVar(&tmplPath, "template", "", "job template JSON (see jobs/match/TEMPLATE.md)")
 		fs.StringVar(&output, "output", "", "where to write the CSV with match columns (\"-\" for standard output)")
 		fs.StringVar(&endpoint, "endpoint", "", "SPARQL endpoint, overriding the template's")
+		fs.StringVar(&apiURL, "api-url", "", "the wiki's api.php for the search fallback, overriding the template's wikibase.api_url")
+		fs.BoolVar(&noSearch, "no-search", false, "no search fallback: only identifiers and exact labels find candidates")
 		fs.StringVar(&userAgent, "user-agent", getenv("PARTNERHUB_USER_AGENT"), "User-Agent sent to the endpoint")
 		fs.IntVar(&batch, "batch", 200, "rows per batch")
 	})
@@ -49,6 +51,9 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if endpoint != "" {
 		t.Wikibase.SPARQLEndpoint = endpoint
 	}
+	if apiURL != "" {
+		t.Wikibase.APIURL = apiURL
+	}
 	in, err := os.Open(input)
 	if err != nil {
 		return fmt.Errorf("open the input: %w", err)
@@ -66,7 +71,12 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	client, err := sparql.NewClient(sparql.Config{Endpoint: t.Wikibase.SPARQLEndpoint, UserAgent: userAgent, Logger: logger})
+	// The workers' engine, built the same way: one configuration.
+	cfg := matcherConfig(userAgent, nil, nil, logger)
+	if noSearch {
+		cfg.Searcher = nil
+	}
+	engine, err := match.NewMatcher(cfg).Engine(t, logger)
 	if err != nil {
 		return err
 	}
@@ -79,12 +89,15 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer f.Close()
 		out = f
 	}
-	engine := match.NewEngine(client, nil, t, logger)
 	sum, err := match.RunCSV(ctx, in, out, engine, match.CSVOptions{BatchSize: batch, Progress: stderr})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "done: %d rows in %s: %d matched, %d to review, %d without candidate; %d requests to %s\n",
-		sum.Rows, sum.Elapsed.Round(1e6), sum.Matched, sum.Review, sum.None, sum.Requests, t.Wikibase.SPARQLEndpoint)
+	searched := "no search fallback"
+	if !noSearch {
+		searched = "search at " + t.Wikibase.APIURL
+	}
+	fmt.Fprintf(stderr, "done: %d rows in %s: %d matched, %d to review, %d without candidate; %d requests to %s, %s\n",
+		sum.Rows, sum.Elapsed.Round(1e6), sum.Matched, sum.Review, sum.None, sum.Requests, t.Wikibase.SPARQLEndpoint, searched)
 	return nil
 }

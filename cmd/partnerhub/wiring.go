@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -99,13 +100,24 @@ func (a *app) planService() (*wikiplan.Service, error) {
 		Tag: a.cfg.EditTag, AllowedAPIs: a.cfg.WikiAPIs, Logger: a.logger}, a.store, tokens, engine), nil
 }
 
-// searcher is the reconciliation's search fallback: the wiki's own search
-// (wbsearchentities), which folds case and diacritics.
-func (a *app) searcher(apiURL string) match.Searcher {
-	if len(a.cfg.WikiAPIs) > 0 && !slices.Contains(a.cfg.WikiAPIs, apiURL) {
-		return nil // no search fallback on a wiki the installation does not allow
+// matcherConfig is the one configuration of the reconciliation engine,
+// shared by the workers and 'partnerhub reconcile' so that a file matches
+// the same way in both: the same concurrency per endpoint, and the search
+// fallback through the template's wikibase.api_url. allowedEndpoints and
+// wikiAPIs, when not empty, are the only query services and wikis used.
+func matcherConfig(userAgent string, allowedEndpoints, wikiAPIs []string, logger *slog.Logger) match.MatcherConfig {
+	return match.MatcherConfig{UserAgent: userAgent, MaxConcurrent: 3, AllowedEndpoints: allowedEndpoints, Logger: logger,
+		Searcher: func(apiURL string) match.Searcher { return wikiSearcher(apiURL, userAgent, wikiAPIs, logger) }}
+}
+
+// wikiSearcher is the reconciliation's search fallback: the wiki's own
+// search (wbsearchentities), which folds case and diacritics. Nil (no
+// fallback) for a wiki the installation does not allow.
+func wikiSearcher(apiURL, userAgent string, wikiAPIs []string, logger *slog.Logger) match.Searcher {
+	if len(wikiAPIs) > 0 && !slices.Contains(wikiAPIs, apiURL) {
+		return nil
 	}
-	c, err := wikidata.NewClient(wikidata.Config{APIURL: apiURL, UserAgent: a.cfg.UserAgent, Logger: a.logger}, nil)
+	c, err := wikidata.NewClient(wikidata.Config{APIURL: apiURL, UserAgent: userAgent, Logger: logger}, nil)
 	if err != nil {
 		return nil
 	}

@@ -56,11 +56,10 @@ func (m *Matcher) MatchRows(ctx context.Context, job *jobs.Job, columns []string
 	if err := t.Validate(columns); err != nil {
 		return nil, 0, err
 	}
-	client, searcher, err := m.endpoint(t)
+	e, err := m.Engine(t, m.cfg.Logger.With("job_id", job.ID))
 	if err != nil {
 		return nil, 0, err
 	}
-	e := NewEngine(client, searcher, t, m.cfg.Logger.With("job_id", job.ID))
 	in := make([]Row, len(rows))
 	for i, r := range rows {
 		values := make(map[string]string, len(columns))
@@ -80,6 +79,22 @@ func (m *Matcher) MatchRows(ctx context.Context, job *jobs.Job, columns []string
 		results[i].JobID = job.ID
 	}
 	return results, requests, nil
+}
+
+// Engine builds the engine for a validated template with this Matcher's
+// shared query service client and search fallback (the template's
+// wikibase.api_url). The workers and the command line both build their
+// engines here, so a file reconciles the same way in either; logger nil
+// for the Matcher's.
+func (m *Matcher) Engine(t *Template, logger *slog.Logger) (*Engine, error) {
+	client, searcher, err := m.endpoint(t)
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = m.cfg.Logger
+	}
+	return NewEngine(client, searcher, t, logger), nil
 }
 
 func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {
