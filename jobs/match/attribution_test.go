@@ -1,0 +1,50 @@
+package match
+
+import "testing"
+
+func TestAttribution(t *testing.T) {
+	tests := []struct{ in, q, name string }{
+		{"Rembrandt", "", "Rembrandt"},
+		{"attributed to Rembrandt", "attributed to", "Rembrandt"},
+		{"Attributed to Rembrandt van Rijn", "attributed to", "Rembrandt van Rijn"},
+		{"circle of Rembrandt", "circle of", "Rembrandt"},
+		{"Workshop of Rubens", "workshop of", "Rubens"},
+		{"school of Raphael", "school of", "Raphael"},
+		{"follower of Caravaggio", "follower of", "Caravaggio"},
+		{"manner of Bosch", "manner of", "Bosch"},
+		{"after Titian", "after", "Titian"},
+		{"copy after Titian", "copy after", "Titian"},
+		{"zugeschrieben Dürer", "zugeschrieben", "Dürer"},
+		{"Umkreis von Cranach", "umkreis von", "Cranach"},
+		{"Werkstatt des Lucas Cranach", "werkstatt des", "Lucas Cranach"},
+		{"nach Rubens", "nach", "Rubens"},
+		{"attribué à Poussin", "attribué à", "Poussin"},
+		{"atelier de Rubens", "atelier de", "Rubens"},
+		{"d'après Poussin", "d'après", "Poussin"},
+		{"école de Fontainebleau", "école de", "Fontainebleau"},
+		{"toegeschreven aan Hals", "toegeschreven aan", "Hals"},
+		{"kring van Rembrandt", "kring van", "Rembrandt"},
+		{"navolger van Bosch", "navolger van", "Bosch"},
+		{"tillskriven Pehr Hilleström", "tillskriven", "Pehr Hilleström"},
+		{"krets kring Carl Larsson", "krets kring", "Carl Larsson"},
+		{"kopia efter Rembrandt", "kopia efter", "Rembrandt"},
+		{"efter Rembrandt", "efter", "Rembrandt"},
+		{"attribuito a Tiziano", "attribuito a", "Tiziano"},
+		{"bottega di Tiziano", "bottega di", "Tiziano"},
+		{"cerchia di Caravaggio", "cerchia di", "Caravaggio"},
+		{"Rembrandt (attributed)", "attributed", "Rembrandt"},
+		{"Rembrandt, workshop", "workshop", "Rembrandt"},
+		{"Rembrandt ?", "?", "Rembrandt"},
+		{"Rembrandt (?)", "?", "Rembrandt"},
+		{"Leonardo da Vinci", "", "Leonardo da Vinci"},
+		{"Da Costa, Maria", "", "Da Costa, Maria"},
+		{"School", "", "School"},
+		{"After", "", "After"},
+	}
+	for _, tt := range tests {
+		q, name := Attribution(tt.in)
+		if q != tt.q || name != tt.name {
+			t.Errorf("Attribution(%q) = %q, %q; want %q, %q", tt.in, q, name, tt.q, tt.name)
+		}
+	}
+}
