@@ -209,7 +209,10 @@ func (s *Server) planActionFailed(c *gin.Context, j *jobs.Job, err error) {
 	c.Redirect(http.StatusSeeOther, s.jobPlanURL(j))
 }
 
-// planQuickStatements streams the plan as QuickStatements v1.
+// planQuickStatements streams, as QuickStatements v1, the edits the
+// write-back would still send: the items waiting to be written (approved,
+// or every item of a plan not approved yet), and failed ones a retry would
+// send again. Each is rendered from the very data the write-back sends.
 func (s *Server) planQuickStatements(c *gin.Context) {
 	j := currentJob(c)
 	ctx := c.Request.Context()
@@ -218,14 +221,9 @@ func (s *Server) planQuickStatements(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	statedIn := ""
-	if t, err := plan.ParseTemplate(j.Template, nil); err == nil {
-		statedIn = t.Write.StatedIn
-	}
 	c.Header("Content-Type", "text/plain; charset=utf-8")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="partnerhub-job-%d-plan-%d.qs.txt"`, j.ID, p.ID))
 	c.Status(http.StatusOK)
-	retrieved := p.CreatedAt.UTC().Format("2006-01-02")
 	var after int64
 	for {
 		items, err := s.store.PlanItems(ctx, p.ID, "", after, 500)
@@ -235,14 +233,20 @@ func (s *Server) planQuickStatements(c *gin.Context) {
 		}
 		for _, it := range items {
 			after = it.No
-			if !it.Approved && p.Status != jobs.PlanReady {
+			if !it.Approved || (it.Status != jobs.ItemPending && it.Status != jobs.ItemFailed) {
 				continue
 			}
 			ch, err := plan.DecodeChange(it.Diff)
-			if err != nil {
-				continue
+			var lines []string
+			if err == nil {
+				lines, err = ch.QuickStatements(it.QID)
 			}
-			for _, line := range ch.QuickStatements(it.QID, statedIn, retrieved) {
+			if err != nil {
+				// Headers are gone; the truncated file is the signal, the log the detail.
+				s.logger.Error("QuickStatements export failed", "plan_id", p.ID, "item", it.No, "err", err)
+				return
+			}
+			for _, line := range lines {
 				_, _ = c.Writer.WriteString(line + "\n")
 			}
 		}

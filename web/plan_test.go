@@ -15,6 +15,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/plan"
 	"partnerhub/web"
+	"partnerhub/wikidata"
 )
 
 type recordingPlans struct {
@@ -67,6 +68,8 @@ func TestPlanPageShowsDiffsAndApproves(t *testing.T) {
 	ch := plan.Change{Add: []plan.Line{{Property: "P569", Value: "1862-10-26"}}, Conflicts: []plan.Line{{Property: "P570", Value: "1944", Existing: []string{"1945"}}},
 		Present: []plan.Line{{Property: "P245", Value: "500115493"}}, Reference: "stated in Q1000", Labels: map[string]string{"sv": "Hilma af Klint"},
 		Planned: []plan.PlannedValue{{Property: "P569", Kind: "time", Value: "1862-10-26/11"}}}
+	ch.Data, _ = wikidata.EditPayload(wikidata.ItemDiff{Labels: ch.Labels, Add: []wikidata.Statement{
+		wikidata.NewTimeStatement("P569", wikidata.Time{Time: "+1862-10-26T00:00:00Z", Precision: 11}).WithReferences(wikidata.NewReference(wikidata.StatedIn("Q1000")))}})
 	diff, _ := json.Marshal(ch)
 	_ = f.st.AddPlanItems(ctx, p.ID, []jobs.PlanItem{
 		{No: 1, QID: "Q231092", Rows: []int64{1}, BaseRevID: 5, Diff: diff, Statements: 1, References: 1, Conflicts: 1, Labels: 1, Approved: true},
@@ -85,7 +88,8 @@ func TestPlanPageShowsDiffsAndApproves(t *testing.T) {
 	}
 	// QuickStatements export.
 	resp, body = f.do(t, "alice", "GET", path+".qs.txt", nil, "")
-	if resp.StatusCode != 200 || !strings.Contains(body, "Q231092\tLsv\t\"Hilma af Klint\"") {
+	if resp.StatusCode != 200 || !strings.Contains(body, "Q231092\tLsv\t\"Hilma af Klint\"") ||
+		!strings.Contains(body, "Q200\tP569\t+1862-10-26T00:00:00Z/11\tS248\tQ1000\n") {
 		t.Fatalf("qs: %d %q", resp.StatusCode, body)
 	}
 	token := f.csrfToken(t, "alice", path)
@@ -106,6 +110,10 @@ func TestPlanPageShowsDiffsAndApproves(t *testing.T) {
 	}
 	if it, _ := f.st.PlanItem(ctx, p.ID, 1); it.Status != jobs.ItemSkipped {
 		t.Fatalf("unselected item: %s", it.Status)
+	}
+	// The export says only what the write-back will send: not the item left out.
+	if _, body := f.do(t, "alice", "GET", path+".qs.txt", nil, ""); strings.Contains(body, "Q231092") || !strings.Contains(body, "Q200\t") {
+		t.Fatalf("qs after approving item 2 only: %q", body)
 	}
 	if resp := post("alice", path+"/write/start", url.Values{"plan": {fmt.Sprint(p.ID)}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start: %d", resp.StatusCode)

@@ -3,8 +3,9 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
+
+	"partnerhub/wikidata"
 )
 
 // PlannedValue is one value a row gives for a property: what the plan wants
@@ -60,64 +61,15 @@ func DecodeChange(raw []byte) (*Change, error) {
 	return &c, nil
 }
 
-// QuickStatements renders a change as QuickStatements v1 lines (tab
-// separated) for people who prefer that tool: one line per statement to add,
-// with its reference as S-prefixed source columns. subject is the QID, or
-// "LAST" after a CREATE line for a new item.
-func (c *Change) QuickStatements(subject string, statedIn, retrieved string) []string {
-	var out []string
+// QuickStatements renders the edit the write-back sends for this change
+// (its Data: labels, descriptions, statements and references, P31 and
+// labels of a new item) as QuickStatements v1 commands, so the export says
+// exactly what the write-back would do. A new item starts with CREATE.
+func (c *Change) QuickStatements(qid string) ([]string, error) {
 	if c.New {
-		out = append(out, "CREATE")
-		subject = "LAST"
+		qid = ""
 	}
-	langs := make([]string, 0, len(c.Labels))
-	for l := range c.Labels {
-		langs = append(langs, l)
-	}
-	sort.Strings(langs)
-	for _, l := range langs {
-		out = append(out, strings.Join([]string{subject, "L" + l, qsString(c.Labels[l])}, "\t"))
-	}
-	langs = langs[:0]
-	for l := range c.Descriptions {
-		langs = append(langs, l)
-	}
-	sort.Strings(langs)
-	for _, l := range langs {
-		out = append(out, strings.Join([]string{subject, "D" + l, qsString(c.Descriptions[l])}, "\t"))
-	}
-	for _, pv := range c.addedValues() {
-		line := []string{subject, pv.Property, qsValue(pv)}
-		if statedIn != "" {
-			line = append(line, "S248", statedIn)
-		}
-		if pv.RefURL != "" {
-			line = append(line, "S854", qsString(pv.RefURL))
-		}
-		if retrieved != "" {
-			line = append(line, "S813", "+"+retrieved+"T00:00:00Z/11")
-		}
-		out = append(out, strings.Join(line, "\t"))
-	}
-	return out
-}
-
-// addedValues are the planned values whose statements the change adds.
-func (c *Change) addedValues() []PlannedValue {
-	adds := map[string]bool{}
-	for _, l := range c.Add {
-		adds[l.Property+"\x00"+l.Value] = true
-	}
-	var out []PlannedValue
-	seen := map[string]bool{}
-	for _, pv := range c.Planned {
-		k := pv.Property + "\x00" + pv.Display()
-		if adds[k] && !seen[k] {
-			seen[k] = true
-			out = append(out, pv)
-		}
-	}
-	return out
+	return wikidata.QuickStatements(qid, c.Data)
 }
 
 // Display renders a planned value for people (and for matching lines).
@@ -126,30 +78,6 @@ func (pv PlannedValue) Display() string {
 		return strings.SplitN(pv.Value, "/", 2)[0]
 	}
 	return pv.Value
-}
-
-func qsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `'`) + `"` }
-
-// qsValue renders a value in QuickStatements syntax.
-func qsValue(pv PlannedValue) string {
-	switch pv.Kind {
-	case "item":
-		return pv.Value
-	case "time":
-		// Value is "YYYY[-MM[-DD]]/precision".
-		date, prec, _ := strings.Cut(pv.Value, "/")
-		parts := strings.Split(date, "-")
-		for len(parts) < 3 {
-			parts = append(parts, "00")
-		}
-		return "+" + strings.Join(parts, "-") + "T00:00:00Z/" + prec
-	case "quantity":
-		if strings.HasPrefix(pv.Value, "-") || strings.HasPrefix(pv.Value, "+") {
-			return pv.Value
-		}
-		return "+" + pv.Value
-	}
-	return qsString(pv.Value)
 }
 
 // EncodeChange writes a change as a plan item's diff.

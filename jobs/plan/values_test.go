@@ -46,25 +46,6 @@ func TestNormaliseValue(t *testing.T) {
 	}
 }
 
-func TestQuickStatements(t *testing.T) {
-	c := &Change{
-		Planned: []PlannedValue{{Property: "P569", Kind: "time", Value: "1862-10-26/11"}, {Property: "P245", Kind: "external-id", Value: "500115493", RefURL: "https://m.example/p/1"}, {Property: "P27", Kind: "item", Value: "Q34"}},
-		Add:     []Line{{Property: "P569", Value: "1862-10-26"}, {Property: "P245", Value: "500115493"}},
-		Labels:  map[string]string{"sv": "Hilma af Klint"},
-	}
-	got := strings.Join(c.QuickStatements("Q1", "Q1000", "2026-11-24"), "\n")
-	want := "Q1\tLsv\t\"Hilma af Klint\"\n" +
-		"Q1\tP569\t+1862-10-26T00:00:00Z/11\tS248\tQ1000\tS813\t+2026-11-24T00:00:00Z/11\n" +
-		"Q1\tP245\t\"500115493\"\tS248\tQ1000\tS854\t\"https://m.example/p/1\"\tS813\t+2026-11-24T00:00:00Z/11"
-	if got != want {
-		t.Fatalf("QuickStatements:\n%s\nwant\n%s", got, want)
-	}
-	c.New = true
-	if lines := c.QuickStatements("", "Q1000", ""); lines[0] != "CREATE" || !strings.HasPrefix(lines[1], "LAST\t") {
-		t.Fatalf("new item: %v", lines)
-	}
-}
-
 func FuzzNormaliseValue(f *testing.F) {
 	for _, s := range []string{"1862", "1862-10-26", "Q42", "12.5", "https://x.example/", "-0", "9999-99-99"} {
 		f.Add("time", s)
