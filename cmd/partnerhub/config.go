@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -153,6 +154,24 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return c, nil
+}
+
+// check refuses what the chosen processes cannot run with. It runs before
+// anything is opened or started: a refused configuration starts nothing.
+func (c config) check(withWeb, withWorker bool) error {
+	if withWeb != withWorker && c.RedisAddr == "" {
+		return errors.New("the web server and the workers share work through Redis: set PARTNERHUB_REDIS_ADDR to run them as separate processes, or use 'serve'")
+	}
+	if !withWeb || isLoopback(c.Addr) {
+		return nil
+	}
+	if c.OwnerToken != "" {
+		return fmt.Errorf("an owner-only OAuth consumer acts for one account without login, so it listens only on a loopback address, not %s: set PARTNERHUB_ADDR=127.0.0.1:8000 (and unset PORT), or register a normal consumer for a public installation", c.Addr)
+	}
+	if c.OAuthKey == "" {
+		return fmt.Errorf("no OAuth consumer is configured, so the tool would serve everyone on %s as the local user %q: listen on a loopback address (PARTNERHUB_ADDR=127.0.0.1:8000, PORT unset) or configure OAuth (PARTNERHUB_OAUTH_CONSUMER_KEY)", c.Addr, c.LocalUser)
+	}
+	return nil
 }
 
 // list splits a comma-separated variable.

@@ -35,7 +35,11 @@ func TestOAuthLoginThroughRouter(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	ctx := context.Background()
-	a, err := open(ctx, io.Discard, true)
+	cfg, err := configure(true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := open(ctx, cfg, io.Discard, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +114,11 @@ func TestOwnerOnlyConsumer(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	ctx := context.Background()
-	a, err := open(ctx, io.Discard, true)
+	cfg, err := configure(true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := open(ctx, cfg, io.Discard, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,15 +139,22 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// open connects the store (migrating it) and, when withQueue, Redis.
-func open(ctx context.Context, stderr io.Writer, withQueue bool) (*app, error) {
+// configure reads the configuration (with Toolforge's defaults filled in)
+// and checks it for the processes about to run, before anything starts.
+func configure(withWeb, withWorker bool) (config, error) {
 	if err := applyToolforgeDefaults(); err != nil {
-		return nil, err
+		return config{}, err
 	}
 	cfg, err := loadConfig()
 	if err != nil {
-		return nil, err
+		return config{}, err
 	}
+	return cfg, cfg.check(withWeb, withWorker)
+}
+
+// open connects the store (migrating it) and, when withQueue, Redis.
+func open(ctx context.Context, cfg config, stderr io.Writer, withQueue bool) (*app, error) {
+	var err error
 	a := &app{cfg: cfg, logger: newLogger(cfg, stderr)}
 	a.store, err = store.Open(ctx, cfg.DBDSN, cfg.DataDir, a.logger)
 	if err != nil {
@@ -194,7 +201,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := flags("migrate", "Apply database migrations and exit", args, stderr, nil); err != nil {
 		return err
 	}
-	a, err := open(ctx, stderr, false)
+	cfg, err := configure(false, false)
+	if err != nil {
+		return err
+	}
+	a, err := open(ctx, cfg, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -224,33 +235,42 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return serve(ctx, stderr, false, true)
 }
 
+// serve runs the web server, the workers or both. Everything that can refuse
+// (configuration, database, Redis, the web side's set-up) is done before the
+// first of them starts, so a refusal never leaves a half-started worker.
 func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) error {
-	a, err := open(ctx, stderr, true)
+	cfg, err := configure(withWeb, withWorker)
+	if err != nil {
+		return err
+	}
+	a, err := open(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	if a.redis.Embedded && !(withWeb && withWorker) {
-		return errors.New("the web server and the workers share work through Redis: set PARTNERHUB_REDIS_ADDR to run them as separate processes, or use 'serve'")
+	var h http.Handler
+	if withWeb {
+		if h, err = a.webHandler(ctx); err != nil {
+			return err
+		}
 	}
-	g, ctx := errgroup.WithContext(ctx)
+	var w *tasks.Worker
 	if withWorker {
 		plans, err := a.planService()
 		if err != nil {
 			return err
 		}
-		w := tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
+		w = tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
 			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
 			Builder: plans, Writer: plans}, a.logger)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	if w != nil {
 		g.Go(func() error { return w.Run(ctx) })
 	}
-	if withWeb {
-		h, err := a.webHandler(ctx)
-		if err != nil {
-			return err
-		}
+	if h != nil {
 		g.Go(func() error { return a.listen(ctx, h) })
 		g.Go(func() error { a.expireSessions(ctx); return nil })
 	}
@@ -307,17 +327,12 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 // authenticator picks how users are identified. Without an OAuth consumer the
 // tool serves one local user, which is only safe on a loopback address.
 func (a *app) authenticator(ctx context.Context, tokens *vault.Vault) (web.Authenticator, error) {
+	// config.check has refused non-loopback addresses for both local modes.
 	if a.cfg.OwnerToken != "" {
-		if !isLoopback(a.cfg.Addr) {
-			return nil, fmt.Errorf("an owner-only OAuth consumer acts for one account without login: listen on a loopback address (PARTNERHUB_ADDR=127.0.0.1:8000), or register a normal consumer for a public installation")
-		}
 		return a.ownerOnly(ctx, tokens)
 	}
 	if a.cfg.OAuthKey != "" {
 		return web.SessionAuth{Store: a.store}, nil
-	}
-	if !isLoopback(a.cfg.Addr) {
-		return nil, fmt.Errorf("no OAuth consumer is configured, so the tool would serve everyone as the local user %q: listen on a loopback address (PARTNERHUB_ADDR=127.0.0.1:8000) or configure OAuth", a.cfg.LocalUser)
 	}
 	u, err := a.store.UpsertUser(ctx, &jobs.User{Username: a.cfg.LocalUser})
 	if err != nil {

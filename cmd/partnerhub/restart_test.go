@@ -191,22 +191,40 @@ func TestKilledImportResumesAfterRestart(t *testing.T) {
 }
 
 // TestSeparateWebNeedsRedis: web and worker in separate processes share work
-// through Redis; without one configured the command refuses clearly.
+// through Redis, and the local user only listens on loopback; a configuration
+// that breaks either is refused before anything starts: the refusal is the
+// only output (no asynq, worker or database lines) and the data directory
+// stays empty.
 func TestSeparateWebNeedsRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, "web")
-	cmd.Env = append(os.Environ(), "PARTNERHUB_DATA_DIR="+t.TempDir(), "PARTNERHUB_ADDR="+freeAddr(t), "PARTNERHUB_REDIS_ADDR=", "PORT=")
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "PARTNERHUB_REDIS_ADDR") {
-		t.Fatalf("web without Redis: err %v, output:\n%s", err, out)
-	}
-	cmd = exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "PARTNERHUB_DATA_DIR="+t.TempDir(), "PORT=0")
-	out, err = cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "loopback") {
-		t.Fatalf("local user on a public address: err %v, output:\n%s", err, out)
+	for _, c := range []struct {
+		name, cmd string
+		env       []string
+		want      string
+	}{
+		{"web without Redis", "web", []string{"PARTNERHUB_ADDR=" + freeAddr(t), "PARTNERHUB_REDIS_ADDR=", "PORT="}, "PARTNERHUB_REDIS_ADDR"},
+		{"worker without Redis", "worker", []string{"PARTNERHUB_REDIS_ADDR=", "PORT="}, "PARTNERHUB_REDIS_ADDR"},
+		{"local user on a public address", "serve", []string{"PORT=0", "PARTNERHUB_OAUTH_CONSUMER_KEY=", "PARTNERHUB_OAUTH_CONSUMER_SECRET="}, "loopback"},
+		{"owner-only consumer on a public address", "serve", []string{"PARTNERHUB_ADDR=0.0.0.0:0", "PORT=",
+			"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs",
+			"PARTNERHUB_OAUTH_ACCESS_TOKEN=at", "PARTNERHUB_OAUTH_ACCESS_SECRET=as"}, "loopback"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			cmd := exec.Command(bin, c.cmd)
+			cmd.Env = append(os.Environ(), "PARTNERHUB_DATA_DIR="+dataDir, "PARTNERHUB_DB_DSN=", "PARTNERHUB_LOG_LEVEL=debug")
+			cmd.Env = append(cmd.Env, c.env...)
+			out, err := cmd.CombinedOutput()
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if err == nil || len(lines) != 1 || !strings.HasPrefix(lines[0], "partnerhub: ") || !strings.Contains(lines[0], c.want) {
+				t.Fatalf("want only the refusal naming %s; err %v, output:\n%s", c.want, err, out)
+			}
+			if entries, _ := os.ReadDir(dataDir); len(entries) > 0 {
+				t.Errorf("the refused start left %d files in the data directory (%s first): it opened something before checking", len(entries), entries[0].Name())
+			}
+		})
 	}
 }
