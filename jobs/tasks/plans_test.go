@@ -19,7 +19,7 @@ func TestStartWritebackRefusesBlockedAndUnauthorized(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	q := tasks.NewQueue(r.Client, uniqueQueue())
+	q := testQueue(t, r)
 	runner := tasks.NewRunner(st, q, 0, quiet)
 	ctx := context.Background()
 	blocked, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "9", Username: "Blocked", Blocked: true})

@@ -22,6 +22,10 @@ type fakeMatcher struct {
 	failOnce   map[int64]bool
 	failAlways map[int64]bool
 	delay      time.Duration
+	// Batches starting after holdAfter (when hold is set) wait for hold to
+	// close: a test can stop a job at a known point, whatever the load.
+	holdAfter int64
+	hold      chan struct{}
 }
 
 func newFakeMatcher() *fakeMatcher {
@@ -34,7 +38,15 @@ func (m *fakeMatcher) MatchRows(ctx context.Context, j *jobs.Job, cols []string,
 	m.calls[first]++
 	n := m.calls[first]
 	fail := m.failAlways[first] || (m.failOnce[first] && n == 1)
+	hold := m.hold
 	m.mu.Unlock()
+	if hold != nil && first > m.holdAfter {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
+	}
 	if m.delay > 0 {
 		select {
 		case <-time.After(m.delay):
@@ -123,7 +135,7 @@ func checkEveryRowOnce(t *testing.T, st *store.Store, jobID int64, n int) {
 func TestReconciliationRunsEveryBatchOnce(t *testing.T) {
 	redisServers(t, func(t *testing.T, r *tasks.Redis) {
 		st := storetest.SQLite(t)
-		q := tasks.NewQueue(r.Client, uniqueQueue())
+		q := testQueue(t, r)
 		j := importedJob(t, st, 1000)
 		m := newFakeMatcher()
 		m.failOnce[201] = true // the batch of rows 201-300 fails once, then succeeds
@@ -154,7 +166,7 @@ func TestReconciliationGivesUpOnABrokenBatchAndFinishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close) // after the worker's cleanup: asynq must stop before its Redis
-	q := tasks.NewQueue(r.Client, uniqueQueue())
+	q := testQueue(t, r)
 	j := importedJob(t, st, 300)
 	m := newFakeMatcher()
 	m.failAlways[101] = true
@@ -181,10 +193,11 @@ func TestReconciliationGivesUpOnABrokenBatchAndFinishes(t *testing.T) {
 func TestReconciliationSurvivesPauseFlushAndWorkerRestart(t *testing.T) {
 	redisServers(t, func(t *testing.T, r *tasks.Redis) {
 		st := storetest.SQLite(t)
-		q := tasks.NewQueue(r.Client, uniqueQueue())
+		q := testQueue(t, r)
 		j := importedJob(t, st, 2000)
 		m := newFakeMatcher()
 		m.delay = 20 * time.Millisecond
+		m.holdAfter, m.hold = 300, make(chan struct{}) // rows 1-300 run, the rest wait until the first worker is gone
 		runner := tasks.NewRunner(st, q, 100, quiet)
 		if err := runner.StartReconciliation(context.Background(), j.ID); err != nil {
 			t.Fatal(err)
@@ -195,25 +208,28 @@ func TestReconciliationSurvivesPauseFlushAndWorkerRestart(t *testing.T) {
 			tasks.Deps{Store: st, Queue: q, Matcher: m}, quiet)
 		done := make(chan error, 1)
 		go func() { done <- w.Run(ctx) }()
-		for {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			p, _ := st.JobProgress(context.Background(), j.ID)
 			if p.Done >= 300 {
 				break
 			}
-			time.Sleep(10 * time.Millisecond)
+			if time.Now().After(deadline) {
+				t.Fatalf("the first 300 rows were not reconciled in 30s: %+v", p)
+			}
 		}
 		if err := runner.PauseReconciliation(context.Background(), j.ID); err != nil {
 			t.Fatal(err)
 		}
 		cancel()
 		<-done
+		close(m.hold) // the held batches were abandoned with the first worker
 		paused, _ := st.JobProgress(context.Background(), j.ID)
-		if paused.Done == 2000 {
-			t.Fatal("job finished before it could be paused")
+		if paused.Done != 300 {
+			t.Fatalf("paused after %d rows, want the 300 the matcher let through", paused.Done)
 		}
 		// Redis loses everything it carried.
-		if err := r.Client.FlushDB(context.Background()).Err(); err != nil {
-			t.Fatal(err)
+		if loseQueue(t, r, q.Name()) < 0 {
+			t.FailNow()
 		}
 		time.Sleep(100 * time.Millisecond)
 		still, _ := st.JobProgress(context.Background(), j.ID)
@@ -223,8 +239,8 @@ func TestReconciliationSurvivesPauseFlushAndWorkerRestart(t *testing.T) {
 		if err := runner.ResumeReconciliation(context.Background(), j.ID); err != nil {
 			t.Fatal(err)
 		}
-		_ = r.Client.FlushDB(context.Background()).Err() // and once more: the dispatch task is lost too
-		startWorkerWith(t, r, st, q, m)                  // its start-up sweep finds the job
+		loseQueue(t, r, q.Name())       // and once more: the dispatch task is lost too
+		startWorkerWith(t, r, st, q, m) // its start-up sweep finds the job
 		waitStatus(t, st, j.ID, jobs.JobReconciled)
 		checkEveryRowOnce(t, st, j.ID, 2000)
 	})

@@ -21,7 +21,9 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// testRedisDB is the database number tests may flush on the real server.
+// testRedisDB is the database the tests use on the real server. It is shared
+// with other runs (and other developers): tests touch only the keys of their
+// own queue (see testQueue), never the whole database.
 const testRedisDB = 15
 
 // redisServers yields the in-process Redis always, and the real server when
@@ -53,9 +55,54 @@ func redisServers(t *testing.T, fn func(t *testing.T, r *tasks.Redis)) {
 }
 
 func uniqueQueue() string {
-	var b [4]byte
+	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "partnerhub-test-" + hex.EncodeToString(b[:])
+}
+
+// testQueue is a queue of its own for one test: a random name, so runs at
+// once on a shared Redis never see each other's tasks, and its keys deleted
+// when the test ends (after the test's workers have stopped).
+func testQueue(t *testing.T, r *tasks.Redis) *tasks.Queue {
+	t.Helper()
+	q := tasks.NewQueue(r.Client, uniqueQueue())
+	t.Cleanup(func() {
+		if n := loseQueue(t, r, q.Name()); n < 0 {
+			t.Errorf("could not delete the keys of queue %s", q.Name())
+		}
+	})
+	return q
+}
+
+// loseQueue makes Redis lose everything it carried for one queue, as a
+// restarted in-process Redis, an evicting or a flushed server would, without
+// touching other queues on the same server: asynq keeps a queue's tasks,
+// sets and counters under "asynq:{name}:" and its name in "asynq:queues".
+// SCAN is fine here, against a test server; the product never needs it.
+// It returns how many keys went, or -1 on an error (reported).
+func loseQueue(t *testing.T, r *tasks.Redis, name string) int {
+	t.Helper()
+	ctx := context.Background()
+	var keys []string
+	iter := r.Client.Scan(ctx, 0, "asynq:{"+name+"}:*", 500).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("scan queue %s: %v", name, err)
+		return -1
+	}
+	for i := 0; i < len(keys); i += 500 {
+		if err := r.Client.Del(ctx, keys[i:min(i+500, len(keys))]...).Err(); err != nil {
+			t.Errorf("delete keys of queue %s: %v", name, err)
+			return -1
+		}
+	}
+	if err := r.Client.SRem(ctx, "asynq:queues", name).Err(); err != nil {
+		t.Errorf("forget queue %s: %v", name, err)
+		return -1
+	}
+	return len(keys)
 }
 
 func uploadDataset(t *testing.T, st *store.Store, rows int) *jobs.Dataset {
@@ -128,7 +175,7 @@ func waitImported(t *testing.T, st *store.Store, id int64, rows int64) {
 func TestWorkerImportsQueuedDataset(t *testing.T) {
 	redisServers(t, func(t *testing.T, r *tasks.Redis) {
 		st := storetest.SQLite(t)
-		q := tasks.NewQueue(r.Client, uniqueQueue())
+		q := testQueue(t, r)
 		ds := uploadDataset(t, st, 7000)
 		if err := q.EnqueueImport(context.Background(), ds.ID); err != nil {
 			t.Fatal(err)
@@ -148,13 +195,13 @@ func TestWorkerImportsQueuedDataset(t *testing.T) {
 func TestLostRedisLosesNoWork(t *testing.T) {
 	redisServers(t, func(t *testing.T, r *tasks.Redis) {
 		st := storetest.SQLite(t)
-		q := tasks.NewQueue(r.Client, uniqueQueue())
+		q := testQueue(t, r)
 		ds := uploadDataset(t, st, 3000)
 		if err := q.EnqueueImport(context.Background(), ds.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Client.FlushDB(context.Background()).Err(); err != nil {
-			t.Fatal(err)
+		if loseQueue(t, r, q.Name()) <= 0 {
+			t.Fatal("the queue had no keys to lose: the import was not enqueued")
 		}
 		startWorker(t, r, st, q)
 		waitImported(t, st, ds.ID, 3000)
