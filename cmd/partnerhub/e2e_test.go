@@ -143,10 +143,11 @@ func TestBrowserJourney(t *testing.T) {
 		}
 		return v
 	}
-	// waitText reloads url until the element's text contains want.
+	// waitText reloads url until the element's text contains want: the
+	// server-side state the page shows (a worker's progress) is the condition.
 	waitText := func(step, url, sel, want string) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
+		deadline := time.Now().Add(90 * time.Second)
 		for {
 			// Pages that follow progress refresh themselves, which may
 			// abort a navigation: such errors just mean "look again".
@@ -160,26 +161,67 @@ func TestBrowserJourney(t *testing.T) {
 			if time.Now().After(deadline) {
 				fail(step, fmt.Errorf("%q never showed %q (last %q, %v)", sel, want, got, err))
 			}
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond) // between reloads of a page that follows a worker
 		}
+	}
+	// submits does act (a click on a submit button, a form submission) and
+	// waits for the page the browser goes to: the current document is marked
+	// first, so nothing on it (its flash, its buttons) can pass for the
+	// answer, and no later navigation can abort a request still in flight.
+	submits := func(step string, act chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.partnerhubE2EOld = true`)); err != nil {
+			fail(step, err)
+		}
+		do(step, act)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			// A poll does not survive a navigation: its error means the old
+			// document went away, and the next poll runs on the new one.
+			ok, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.partnerhubE2EOld !== true && document.readyState === "complete"`,
+				chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+			if err == nil && ok {
+				return
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				fail(step, fmt.Errorf("the browser never reached the next page: %v", err))
+			}
+		}
+	}
+	// flashOK: the page the last form led to confirms it worked.
+	flashOK := func(step string) {
+		t.Helper()
+		do(step, chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+		if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector(".flash.ok")`)); !ok {
+			fail(step, fmt.Errorf("the page says: %s", get(step, chromedp.Text(chromedp.CSS(`.flash`)))))
+		}
+	}
+	// press clicks a submit button once it can be clicked, and waits for the
+	// page the form leads to.
+	press := func(step, button string) {
+		t.Helper()
+		do(step, chromedp.WaitVisible(chromedp.CSS(button)), chromedp.WaitEnabled(chromedp.CSS(button)))
+		submits(step, chromedp.Click(chromedp.CSS(button)))
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 	// Log in: the wiki's consent page, then back.
-	do("log in", chromedp.Navigate(base+"/login"), shot("01-login"),
-		chromedp.Click(css(`form[action="/login"] button`)),
-		chromedp.WaitVisible(chromedp.ID("allow")), chromedp.Click(chromedp.ID("allow")),
-		chromedp.WaitVisible(css(`.who a[href="/me"]`)))
+	do("log in", chromedp.Navigate(base+"/login"), shot("01-login"))
+	press("log in", `form[action="/login"] button`)
+	press("consent", `#allow`)
+	do("logged in", chromedp.WaitVisible(css(`.who a[href="/me"]`)))
 	if who := get("who", chromedp.Text(css(`.who a[href="/me"]`))); who != "Hilma Reviewer" {
 		t.Fatalf("logged in as %q", who)
 	}
 
 	// A job and its dataset.
-	do("create job", chromedp.Navigate(base+"/jobs/new"), chromedp.SendKeys(chromedp.ID("title"), "Nationalmuseum painters"),
-		chromedp.Click(css(`form[action="/jobs"] button`)), chromedp.WaitVisible(chromedp.ID("file")))
+	do("create job", chromedp.Navigate(base+"/jobs/new"), chromedp.SendKeys(chromedp.ID("title"), "Nationalmuseum painters"))
+	press("create job", `form[action="/jobs"] button`)
+	do("job page", chromedp.WaitVisible(chromedp.ID("file")))
 	jobURL := get("job url", chromedp.Location())
-	do("upload", chromedp.SetUploadFiles(chromedp.ID("file"), []string{csvPath}),
-		chromedp.Click(css(`form[enctype="multipart/form-data"] button`)), chromedp.WaitVisible(css(`[data-field="dataset-status"]`)))
+	do("upload", chromedp.SetUploadFiles(chromedp.ID("file"), []string{csvPath}))
+	press("upload", `form[enctype="multipart/form-data"] button`)
+	do("uploaded", chromedp.WaitVisible(css(`[data-field="dataset-status"]`)))
 	waitText("import", jobURL, `[data-field="dataset-status"]`, "imported")
 	do("preview", chromedp.Navigate(jobURL+"/dataset"), chromedp.WaitVisible(css(`table.rows`)), shot("02-preview"))
 
@@ -190,9 +232,11 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("role_2"), "property"), chromedp.SetValue(chromedp.ID("property_2"), "P245"), chromedp.SetValue(chromedp.ID("kind_2"), "external-id"),
 		chromedp.SetValue(chromedp.ID("type_qid"), "Q5"), chromedp.SetValue(chromedp.ID("stated_in"), "Q1000"),
 		chromedp.SetValue(chromedp.ID("endpoint"), oxi.Endpoint()), chromedp.SetValue(chromedp.ID("api_url"), wiki.URL()),
-		shot("03-mapping"),
-		chromedp.Submit(css(`form[action$="/mapping"]`)), chromedp.WaitVisible(css(`form[action$="/reconcile/start"] button`)),
-		chromedp.Click(css(`form[action$="/reconcile/start"] button`)), chromedp.WaitVisible(css(`.flash`)))
+		shot("03-mapping"))
+	submits("save mapping", chromedp.Submit(css(`form[action$="/mapping"]`)))
+	flashOK("save mapping")
+	press("start reconciliation", `form[action$="/reconcile/start"] button`)
+	flashOK("start reconciliation")
 	waitText("reconcile", jobURL, `[data-field="job-status"]`, "reconciled")
 	do("job page", chromedp.Navigate(jobURL), shot("04-job"))
 
@@ -203,15 +247,20 @@ func TestBrowserJourney(t *testing.T) {
 	if decided := get("decision", chromedp.Text(css(`.review-row [data-decision]`))); !strings.HasPrefix(decided, "Accepted Q") {
 		t.Fatalf("keyboard decision shows %q", decided)
 	}
-	do("bulk accept", chromedp.Navigate(jobURL+"/review"), chromedp.Click(css(`form.bulk button[value="matched"]`)),
-		chromedp.WaitVisible(css(`.flash`)))
+	do("bulk accept", chromedp.Navigate(jobURL+"/review"))
+	press("bulk accept", `form.bulk button[value="matched"]`)
+	flashOK("bulk accept")
 
 	// Plan, approve, write back.
-	do("build plan", chromedp.Navigate(jobURL+"/plan"), chromedp.Click(css(`form[action$="/plan"] button`)), chromedp.WaitVisible(css(`.flash`)))
+	do("build plan", chromedp.Navigate(jobURL+"/plan"))
+	press("build plan", `form[action$="/plan"] button`)
+	flashOK("build plan")
 	waitText("plan ready", jobURL+"/plan", `.meta .status`, "ready")
-	do("approve", shot("06-plan"), chromedp.Click(css(`form[action$="/plan/approve"]:not(#select-form) button`)),
-		chromedp.WaitVisible(css(`form[action$="/plan/write/start"] button`)),
-		chromedp.Click(css(`form[action$="/plan/write/start"] button`)), chromedp.WaitVisible(css(`.flash`)))
+	do("plan page", shot("06-plan"))
+	press("approve", `form[action$="/plan/approve"]:not(#select-form) button`)
+	flashOK("approve")
+	press("start write-back", `form[action$="/plan/write/start"] button`)
+	flashOK("start write-back")
 	waitText("write-back", jobURL+"/plan", `.meta .status`, "done")
 	do("written", chromedp.Navigate(jobURL+"/plan"), shot("07-written"))
 	for _, q := range []string{"Q101", "Q102", "Q103"} {
@@ -229,8 +278,9 @@ func TestBrowserJourney(t *testing.T) {
 	if stats := get("stats", chromedp.Text(css(`[data-stat="items-edited"]`))); strings.TrimSpace(stats) != "3" {
 		t.Fatalf("items edited: %q", stats)
 	}
-	do("share", chromedp.Navigate(jobURL+"/share"), chromedp.SendKeys(chromedp.ID("sl-label"), "Museum registrar"),
-		chromedp.Click(css(`form[action$="/share"] button`)), chromedp.WaitVisible(chromedp.ID("new-link")))
+	do("share", chromedp.Navigate(jobURL+"/share"), chromedp.SendKeys(chromedp.ID("sl-label"), "Museum registrar"))
+	press("share", `form[action$="/share"] button`)
+	do("share link", chromedp.WaitVisible(chromedp.ID("new-link")))
 	shareURL := get("share url", chromedp.Value(chromedp.ID("new-link")))
 	do("partner view", chromedp.Navigate(shareURL), shot("09-share"))
 	sharePage := get("share page", chromedp.Text(css(`main`)))
