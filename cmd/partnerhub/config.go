@@ -162,7 +162,16 @@ func (c config) check(withWeb, withWorker bool) error {
 	if withWeb != withWorker && c.RedisAddr == "" {
 		return errors.New("the web server and the workers share work through Redis: set PARTNERHUB_REDIS_ADDR to run them as separate processes, or use 'serve'")
 	}
-	if !withWeb || isLoopback(c.Addr) {
+	if withWeb {
+		return c.checkListen()
+	}
+	return nil
+}
+
+// checkListen refuses a public address for the two modes that have no login
+// (the local user, an owner-only consumer): they would serve everyone.
+func (c config) checkListen() error {
+	if isLoopback(c.Addr) {
 		return nil
 	}
 	if c.OwnerToken != "" {

@@ -327,7 +327,9 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 // authenticator picks how users are identified. Without an OAuth consumer the
 // tool serves one local user, which is only safe on a loopback address.
 func (a *app) authenticator(ctx context.Context, tokens *vault.Vault) (web.Authenticator, error) {
-	// config.check has refused non-loopback addresses for both local modes.
+	if err := a.cfg.checkListen(); err != nil {
+		return nil, err // checked before start-up too; this keeps every caller safe
+	}
 	if a.cfg.OwnerToken != "" {
 		return a.ownerOnly(ctx, tokens)
 	}
