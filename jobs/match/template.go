@@ -52,11 +52,15 @@ const (
 // Template is a job's mapping and matching settings, shared by working
 // groups as one JSON document.
 type Template struct {
-	Version   int               `json:"version"`
-	Wikibase  Wikibase          `json:"wikibase"`
-	Languages []string          `json:"languages"`
-	Type      *TypeConstraint   `json:"type,omitempty"`
-	Columns   map[string]Column `json:"columns"`
+	Version   int             `json:"version"`
+	Wikibase  Wikibase        `json:"wikibase"`
+	Languages []string        `json:"languages"`
+	Type      *TypeConstraint `json:"type,omitempty"`
+	// Types are further classes rows' items may belong to (a painting
+	// catalogue holds drawings and sculptures too): an item of any of
+	// Type and Types is of the right type.
+	Types   []TypeConstraint  `json:"types,omitempty"`
+	Columns map[string]Column `json:"columns"`
 	// Key is the column identifying rows across versions of the dataset;
 	// empty: the first column whose values are unique and non-empty.
 	Key        string     `json:"key,omitempty"`
@@ -91,7 +95,52 @@ type Column struct {
 	Role     string `json:"role,omitempty"`
 	Property string `json:"property,omitempty"`
 	Kind     string `json:"kind,omitempty"`
+	// Form says what a label column's names are, for the spellings they
+	// are looked up and compared under: "person" (Surname, Given turned
+	// round, life dates dropped), "title" (a work's title: sentence case,
+	// leading article dropped), "name" (places, organisations: only
+	// qualifiers and case). Empty: person when the template's type is
+	// human (Q5) or there is no type, title otherwise.
+	Form string `json:"form,omitempty"`
+	// Scope, for an external-id column, is the qualifier an identifier is
+	// unique within: an inventory number (P217) with its collection
+	// (P195) in another column. Such an identifier matches only as a
+	// statement with that qualifier.
+	Scope *Scope `json:"scope,omitempty"`
+	// Spelling, for an external-id column: "exact" (default) or "loose":
+	// case, spaces and punctuation ignored ("NM1234" = "NM 1234" =
+	// "nm-1234").
+	Spelling string `json:"spelling,omitempty"`
+	// StripPrefixes are words written before identifiers in this column
+	// that the wiki does not store ("Inv.", "inv. nr"): "Inv. 3383" is
+	// looked up as "3383".
+	StripPrefixes []string `json:"strip_prefixes,omitempty"`
+	// Finds, for an item column of a title template, says whether the
+	// works linked to the row's item (a painting's creator) are searched
+	// for the title; default true. Item columns always narrow and rank
+	// candidates.
+	Finds *bool `json:"finds,omitempty"`
 }
+
+// Scope is the qualifier an identifier is unique within and the column
+// holding its value (an item, by QID or name).
+type Scope struct {
+	Property string `json:"property"`
+	Column   string `json:"column"`
+}
+
+// Label forms (Column.Form).
+const (
+	FormPerson = "person"
+	FormTitle  = "title"
+	FormName   = "name"
+)
+
+// Identifier spellings (Column.Spelling).
+const (
+	SpellingExact = "exact"
+	SpellingLoose = "loose"
+)
 
 // AutoAccept are the thresholds for accepting a match without review.
 type AutoAccept struct {
@@ -147,6 +196,9 @@ func ParseTemplate(data []byte) (*Template, error) {
 			t.Type = nil
 		}
 	}
+	for i := range t.Types {
+		t.Types[i].QID = strings.ToUpper(strings.TrimSpace(t.Types[i].QID))
+	}
 	if t.Columns == nil {
 		t.Columns = map[string]Column{}
 	}
@@ -154,6 +206,11 @@ func ParseTemplate(data []byte) (*Template, error) {
 		c.Role = strings.ToLower(strings.TrimSpace(c.Role))
 		c.Property = strings.ToUpper(strings.TrimSpace(c.Property))
 		c.Kind = strings.ToLower(strings.TrimSpace(c.Kind))
+		c.Form = strings.ToLower(strings.TrimSpace(c.Form))
+		c.Spelling = strings.ToLower(strings.TrimSpace(c.Spelling))
+		if c.Scope != nil {
+			c.Scope.Property = strings.ToUpper(strings.TrimSpace(c.Scope.Property))
+		}
 		t.Columns[name] = c
 	}
 	return t, nil
@@ -189,6 +246,11 @@ func (t *Template) Validate(columns []string) error {
 	if t.Type != nil && !itemID.MatchString(t.Type.QID) {
 		problems = append(problems, fmt.Sprintf("type %q is not an item id like Q5", t.Type.QID))
 	}
+	for _, ty := range t.Types {
+		if !itemID.MatchString(ty.QID) {
+			problems = append(problems, fmt.Sprintf("types: %q is not an item id like Q3305213", ty.QID))
+		}
+	}
 	inDataset := map[string]bool{}
 	for _, c := range columns {
 		inDataset[c] = true
@@ -208,6 +270,7 @@ func (t *Template) Validate(columns []string) error {
 		if columns != nil && !inDataset[n] {
 			problems = append(problems, fmt.Sprintf("column %q is not in the dataset", n))
 		}
+		problems = append(problems, t.matchingOptionProblems(n, c)...)
 		switch {
 		case c.Role == RoleLabel:
 			finder = true
@@ -252,6 +315,84 @@ func (t *Template) Validate(columns []string) error {
 		return jobs.Errorf(jobs.EINVALID, "The template has problems: %s.", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// matchingOptionProblems checks a column's matching options (form, scope,
+// spelling, strip_prefixes, finds): each belongs to one kind of column.
+func (t *Template) matchingOptionProblems(n string, c Column) []string {
+	var problems []string
+	switch {
+	case c.Form != "" && c.Role != RoleLabel:
+		problems = append(problems, fmt.Sprintf("column %q: form is for label columns", n))
+	case c.Form != "" && c.Form != FormPerson && c.Form != FormTitle && c.Form != FormName:
+		problems = append(problems, fmt.Sprintf("column %q: unknown form %q (want person, title or name)", n, c.Form))
+	}
+	isID := c.Role == "" && c.Kind == KindExternalID
+	if (c.Scope != nil || c.Spelling != "" || len(c.StripPrefixes) > 0) && !isID {
+		problems = append(problems, fmt.Sprintf("column %q: scope, spelling and strip_prefixes are for external-id columns", n))
+	}
+	if c.Spelling != "" && c.Spelling != SpellingExact && c.Spelling != SpellingLoose {
+		problems = append(problems, fmt.Sprintf("column %q: unknown spelling %q (want exact or loose)", n, c.Spelling))
+	}
+	for _, p := range c.StripPrefixes {
+		if strings.TrimSpace(p) == "" || len(p) > 40 {
+			problems = append(problems, fmt.Sprintf("column %q: strip_prefixes entry %q must be 1 to 40 characters", n, p))
+		}
+	}
+	if c.Scope != nil {
+		if _, ok := t.statementPrefixes(); !ok {
+			problems = append(problems, fmt.Sprintf("column %q: a scope needs the wiki's statement prefixes: property_prefix must end in prop/direct/ (got %q)", n, t.Wikibase.PropertyPrefix))
+		}
+		if !propertyID.MatchString(c.Scope.Property) {
+			problems = append(problems, fmt.Sprintf("column %q: scope property %q is not a property id like P195", n, c.Scope.Property))
+		}
+		if sc, ok := t.Columns[c.Scope.Column]; !ok || sc.Role != "" || sc.Kind != KindItem {
+			problems = append(problems, fmt.Sprintf("column %q: scope column %q must be a mapped item column (the collection)", n, c.Scope.Column))
+		}
+	}
+	if c.Finds != nil && !(c.Role == "" && c.Kind == KindItem) {
+		problems = append(problems, fmt.Sprintf("column %q: finds is for item columns", n))
+	}
+	return problems
+}
+
+// labelForm is the form of a label column's names (Column.Form, or the
+// default for the template's type).
+func (t *Template) labelForm(col string) string {
+	if f := t.Columns[col].Form; f != "" {
+		return f
+	}
+	types := t.typeConstraints()
+	if len(types) == 0 || slices.ContainsFunc(types, func(c TypeConstraint) bool { return c.QID == "Q5" }) {
+		return FormPerson
+	}
+	return FormTitle
+}
+
+// statementPrefixes are the RDF prefixes of statements (p:), their main
+// values (ps:) and qualifiers (pq:), which Wikibase puts beside the
+// truthy prefix (wdt: is .../prop/direct/).
+func (t *Template) statementPrefixes() (p [3]string, ok bool) {
+	base, ok := strings.CutSuffix(t.Wikibase.PropertyPrefix, "prop/direct/")
+	if !ok {
+		return p, false
+	}
+	base += "prop/"
+	return [3]string{base, base + "statement/", base + "qualifier/"}, true
+}
+
+// typeConstraints are Type and Types together.
+func (t *Template) typeConstraints() []TypeConstraint {
+	var out []TypeConstraint
+	if t.Type != nil {
+		out = append(out, *t.Type)
+	}
+	for _, ty := range t.Types {
+		if !slices.ContainsFunc(out, func(o TypeConstraint) bool { return o == ty }) {
+			out = append(out, ty)
+		}
+	}
+	return out
 }
 
 func httpURL(s string) bool {

@@ -178,3 +178,58 @@ func FuzzParseTemplate(f *testing.F) {
 		}
 	})
 }
+
+func TestMatchingOptions(t *testing.T) {
+	good := `{"type":{"qid":"Q3305213"},"types":[{"qid":"q93184"},{"qid":"Q860861","exact":true}],"columns":{
+		"title":{"role":"label","form":"Title"},
+		"artist":{"property":"P170","kind":"item"},
+		"collection":{"property":"P195","kind":"item","finds":false},
+		"inv":{"property":"P217","kind":"external-id","scope":{"property":"p195","column":"collection"},"spelling":"loose","strip_prefixes":["Inv."]}}}`
+	tpl, err := ParseTemplate([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tpl.Validate([]string{"title", "artist", "collection", "inv"}); err != nil {
+		t.Fatalf("valid options refused: %v", err)
+	}
+	if got := tpl.typeConstraints(); len(got) != 3 || got[1].QID != "Q93184" || !got[2].Exact {
+		t.Errorf("types %+v", got)
+	}
+	if tpl.labelForm("title") != FormTitle || tpl.Columns["inv"].Scope.Property != "P195" {
+		t.Errorf("options not normalised: %+v", tpl.Columns)
+	}
+	if p, ok := tpl.statementPrefixes(); !ok || p[2] != "http://www.wikidata.org/prop/qualifier/" {
+		t.Errorf("statement prefixes %v %v", p, ok)
+	}
+	people, _ := ParseTemplate([]byte(`{"type":{"qid":"Q5"},"columns":{"name":{"role":"label"}}}`))
+	if people.labelForm("name") != FormPerson {
+		t.Error("a template of humans should compare person names")
+	}
+
+	bad := `{"wikibase":{"property_prefix":"http://example.org/p/"},"types":[{"qid":"painting"}],"columns":{
+		"title":{"role":"label","form":"poem"},
+		"born":{"property":"P569","kind":"time","spelling":"loose","form":"title"},
+		"artist":{"property":"P170","kind":"string","finds":true},
+		"inv":{"property":"P217","kind":"external-id","scope":{"property":"collection","column":"nowhere"},"spelling":"fuzzy","strip_prefixes":[" "]}}}`
+	tpl, err = ParseTemplate([]byte(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tpl.Validate(nil)
+	for _, want := range []string{
+		`types: "PAINTING" is not an item id`,
+		`column "title": unknown form "poem"`,
+		`column "born": form is for label columns`,
+		`column "born": scope, spelling and strip_prefixes are for external-id columns`,
+		`column "artist": finds is for item columns`,
+		`column "inv": unknown spelling "fuzzy"`,
+		`column "inv": strip_prefixes entry " "`,
+		`column "inv": scope property "COLLECTION" is not a property id`,
+		`column "inv": scope column "nowhere" must be a mapped item column`,
+		`column "inv": a scope needs the wiki's statement prefixes`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+}
