@@ -30,21 +30,26 @@ import (
 
 // Config tunes a Client; zero values take the defaults in NewClient.
 type Config struct {
-	Endpoint      string        // e.g. https://query.wikidata.org/sparql
-	UserAgent     string        // per the Wikimedia User-Agent policy: tool/version (contact URL)
-	MaxConcurrent int           // parallel queries; default 3 (WDQS allows a few per client)
-	Timeout       time.Duration // per request; default 60 s
-	MaxRetries    int           // for 429/502/503/504 and network errors; default 4, negative for none
-	MaxBackoff    time.Duration // longest single wait; default 2 min
-	HTTPClient    *http.Client  // default: a client of its own (never http.DefaultClient)
-	Logger        *slog.Logger
+	Endpoint      string // e.g. https://query.wikidata.org/sparql
+	UserAgent     string // per the Wikimedia User-Agent policy: tool/version (contact URL)
+	MaxConcurrent int    // parallel queries when the client builds its own Limiter; default 3
+	// Limiter paces this client together with every other one built with
+	// the same Limiter (one per process, built in cmd/partnerhub); nil
+	// builds a limiter for this client alone.
+	Limiter    *Limiter
+	Timeout    time.Duration // per request; default 60 s
+	MaxRetries int           // for 429/502/503/504 and network errors; default 4, negative for none
+	MaxBackoff time.Duration // longest single wait; default 2 min
+	HTTPClient *http.Client  // default: a client of its own (never http.DefaultClient)
+	Logger     *slog.Logger
 }
 
 // Client queries one endpoint.
 type Client struct {
 	cfg      Config
-	sem      chan struct{}
+	limiter  *Limiter
 	requests atomic.Int64
+	spent    atomic.Int64 // endpoint time in nanoseconds
 }
 
 // Term is one RDF term of a result row.
@@ -110,7 +115,11 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Client{cfg: cfg, sem: make(chan struct{}, cfg.MaxConcurrent)}, nil
+	l := cfg.Limiter
+	if l == nil {
+		l = NewLimiter(LimiterConfig{InFlight: cfg.MaxConcurrent, Logger: cfg.Logger})
+	}
+	return &Client{cfg: cfg, limiter: l}, nil
 }
 
 // Endpoint is the URL the client queries.
@@ -118,6 +127,13 @@ func (c *Client) Endpoint() string { return c.cfg.Endpoint }
 
 // Requests counts the HTTP requests sent so far, retries included.
 func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// EndpointTime is the time this client's requests took, from sending to
+// the answer read, retries included: what the endpoint's budget is charged.
+func (c *Client) EndpointTime() time.Duration { return time.Duration(c.spent.Load()) }
+
+// Limiter is the limiter pacing this client.
+func (c *Client) Limiter() *Limiter { return c.limiter }
 
 // Select runs a SELECT query.
 func (c *Client) Select(ctx context.Context, query string) (*Results, error) {
@@ -144,17 +160,12 @@ func (c *Client) Ask(ctx context.Context, query string) (bool, error) {
 }
 
 func (c *Client) parse(body []byte) (*Results, error) {
-	// knakk's parser accepts any JSON object; insist on the SELECT shape.
-	var shape struct {
-		Head    *json.RawMessage `json:"head"`
-		Results *json.RawMessage `json:"results"`
-	}
-	if err := json.Unmarshal(body, &shape); err != nil || shape.Head == nil || shape.Results == nil {
-		return nil, c.malformed("not SPARQL JSON results: %q", snippet(body))
-	}
+	// One decode. knakk's parser accepts any JSON object; a SELECT answer
+	// has head.vars and results.bindings (both arrays, so non-nil once
+	// decoded, where a missing or null one stays nil).
 	kr, err := knakk.ParseJSON(bytes.NewReader(body))
-	if err != nil {
-		return nil, c.malformed("%v", err)
+	if err != nil || kr.Head.Vars == nil || kr.Results.Bindings == nil {
+		return nil, c.malformed("not SPARQL JSON results: %q", snippet(body))
 	}
 	out := &Results{Vars: kr.Head.Vars, Rows: make([]map[string]Term, 0, len(kr.Results.Bindings))}
 	for _, b := range kr.Results.Bindings {
@@ -190,6 +201,10 @@ func (c *Client) do(ctx context.Context, query string) ([]byte, error) {
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		var le limitError
+		if errors.As(err, &le) {
+			return nil, le.err // the limiter already waited as long as it could
 		}
 		lastErr = err
 		if !retryable(err) || attempt == c.cfg.MaxRetries {
@@ -246,14 +261,18 @@ func retryable(err error) bool {
 	return true // network errors and per-request timeouts
 }
 
-// once sends one request, holding a concurrency slot while it runs.
+// once sends one request once the limiter admits it, and charges the
+// limiter its endpoint time.
 func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, -1, ctx.Err()
+	ticket, err := c.limiter.Acquire(ctx, c.cfg.Endpoint)
+	if err != nil {
+		return nil, -1, limitError{err}
 	}
-	defer func() { <-c.sem }()
+	start := time.Now()
+	defer func() {
+		c.spent.Add(int64(time.Since(start)))
+		ticket.Done(ctx)
+	}()
 
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
@@ -283,10 +302,23 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 		if !ok {
 			wait = -1
 		}
+		// A Retry-After holds every request to the endpoint, not only this
+		// one's retry; so does a 429 that names no wait.
+		switch {
+		case ok && ra > 0:
+			c.limiter.Pause(ctx, c.cfg.Endpoint, min(ra, c.cfg.MaxBackoff))
+		case resp.StatusCode == http.StatusTooManyRequests:
+			c.limiter.Pause(ctx, c.cfg.Endpoint, backoff(0, c.cfg.MaxBackoff))
+		}
 		return nil, wait, &HTTPError{Endpoint: c.cfg.Endpoint, Status: resp.StatusCode, Body: snippet(body), RetryAfter: ra}
 	}
 	return body, 0, nil
 }
+
+// limitError is the limiter's refusal to wait longer: not retried.
+type limitError struct{ err error }
+
+func (e limitError) Error() string { return e.err.Error() }
 
 // parseRetryAfter reads Retry-After as seconds or as an HTTP date; ok is
 // false when the header is absent or unreadable, so that the client falls

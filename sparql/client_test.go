@@ -257,3 +257,64 @@ func TestNewClientRejectsBadEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// A Retry-After on one answer holds the other requests to that endpoint
+// too, not only the retry of the query that got it.
+func TestRetryAfterHoldsEveryRequestToTheEndpoint(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		limitAt  time.Time
+		arrivals []time.Time
+		n        int
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		first := n == 1
+		if first {
+			limitAt = time.Now()
+		} else {
+			arrivals = append(arrivals, time.Now())
+		}
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		_, _ = io.WriteString(w, `{"head":{"vars":[]},"results":{"bindings":[]}}`)
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, sparql.Config{})
+	got429 := make(chan struct{})
+	go func() {
+		for {
+			mu.Lock()
+			seen := n > 0
+			mu.Unlock()
+			if seen {
+				close(got429)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, _ = c.Select(context.Background(), "SELECT * {}") }()
+	<-got429
+	time.Sleep(50 * time.Millisecond) // let the 429 be read
+	go func() { defer wg.Done(); _, _ = c.Select(context.Background(), "SELECT * {}") }()
+	wg.Wait()
+	if len(arrivals) != 2 {
+		t.Fatalf("%d requests after the 429, want 2", len(arrivals))
+	}
+	for _, at := range arrivals {
+		if at.Sub(limitAt) < 900*time.Millisecond {
+			t.Fatalf("a request arrived %s after Retry-After: 1", at.Sub(limitAt))
+		}
+	}
+	if c.Limiter() == nil || c.EndpointTime() <= 0 {
+		t.Fatalf("endpoint time not counted: %s", c.EndpointTime())
+	}
+}
