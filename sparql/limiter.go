@@ -46,8 +46,10 @@ type LimiterConfig struct {
 	Refresh time.Duration
 	Logger  *slog.Logger
 
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
+	// Now and Sleep are the clock, replaceable by simulations and tests;
+	// default the real one.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Limiter paces the requests of every client to each endpoint: at most
@@ -96,11 +98,11 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.now == nil {
-		cfg.now = time.Now
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	if cfg.sleep == nil {
-		cfg.sleep = sleepCtx
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
 	}
 	return &Limiter{cfg: cfg, eps: map[string]*endpointPace{}}
 }
@@ -160,21 +162,21 @@ func (l *Limiter) Acquire(ctx context.Context, endpoint string) (*Ticket, error)
 		if wait <= 0 {
 			break
 		}
-		if dl, ok := ctx.Deadline(); ok && l.cfg.now().Add(wait).After(dl) {
+		if dl, ok := ctx.Deadline(); ok && l.cfg.Now().Add(wait).After(dl) {
 			return nil, fmt.Errorf("SPARQL endpoint %s: %s (wait %s, longer than the time left: %w)", endpoint, why, wait.Round(time.Millisecond), context.DeadlineExceeded)
 		}
 		l.cfg.Logger.Debug("SPARQL request waits", "endpoint", endpoint, "reason", why, "wait", wait)
-		if err := l.cfg.sleep(ctx, wait); err != nil {
+		if err := l.cfg.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
 	admitted = true
-	return &Ticket{l: l, ep: endpoint, p: p, start: l.cfg.now()}, nil
+	return &Ticket{l: l, ep: endpoint, p: p, start: l.cfg.Now()}, nil
 }
 
 // check says how long to wait before starting, and why.
 func (l *Limiter) check(ctx context.Context, endpoint string, p *endpointPace) (time.Duration, string, error) {
-	now := l.cfg.now()
+	now := l.cfg.Now()
 	l.mu.Lock()
 	stale := now.Sub(p.readAt) >= l.cfg.Refresh || p.readAt.IsZero()
 	pauseStale := now.Sub(p.pauseReadAt) >= l.cfg.Refresh || p.pauseReadAt.IsZero()
@@ -222,7 +224,7 @@ func (l *Limiter) check(ctx context.Context, endpoint string, p *endpointPace) (
 // frees its slot; calling it again does nothing.
 func (t *Ticket) Done(ctx context.Context) {
 	t.once.Do(func() {
-		now := t.l.cfg.now()
+		now := t.l.cfg.Now()
 		d := now.Sub(t.start)
 		t.l.mu.Lock()
 		t.p.running--
@@ -243,7 +245,7 @@ func (l *Limiter) Pause(ctx context.Context, endpoint string, d time.Duration) {
 	if d <= 0 {
 		return
 	}
-	until := l.cfg.now().Add(d)
+	until := l.cfg.Now().Add(d)
 	p := l.endpoint(endpoint)
 	l.mu.Lock()
 	if until.After(p.pausedUntil) {
@@ -270,7 +272,7 @@ type Pace struct {
 
 // Pace reads the account for endpoint.
 func (l *Limiter) Pace(ctx context.Context, endpoint string) (Pace, error) {
-	now := l.cfg.now()
+	now := l.cfg.Now()
 	spent, err := l.cfg.Account.Spent(ctx, endpoint, now.Add(-l.cfg.Window))
 	if err != nil {
 		return Pace{}, err

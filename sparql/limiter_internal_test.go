@@ -28,7 +28,7 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 }
 
 func testLimiter(clock *fakeClock, acct Account, budget time.Duration) *Limiter {
-	return NewLimiter(LimiterConfig{Budget: budget, Account: acct, InFlight: 3, now: clock.now, sleep: clock.sleep})
+	return NewLimiter(LimiterConfig{Budget: budget, Account: acct, InFlight: 3, Now: clock.now, Sleep: clock.sleep})
 }
 
 // simulate runs requests of cost each, alternating between the limiters
