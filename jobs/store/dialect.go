@@ -63,6 +63,23 @@ func (d dialect) upsert(conflictCols []string, cols ...string) string {
 	return " ON CONFLICT (" + strings.Join(conflictCols, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
+// upsertAdd returns the tail of an INSERT that adds the new value of col to
+// the existing row's when the key exists.
+func (d dialect) upsertAdd(conflictCols []string, col string) string {
+	if d.name == "mysql" {
+		return fmt.Sprintf(" ON DUPLICATE KEY UPDATE %s = %s + VALUES(%s)", col, col, col)
+	}
+	return fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s = %s + excluded.%s", strings.Join(conflictCols, ", "), col, col, col)
+}
+
+// upsertMax keeps the larger of the existing and the new value of col.
+func (d dialect) upsertMax(conflictCols []string, col string) string {
+	if d.name == "mysql" {
+		return fmt.Sprintf(" ON DUPLICATE KEY UPDATE %s = GREATEST(%s, VALUES(%s))", col, col, col)
+	}
+	return fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s = MAX(%s, excluded.%s)", strings.Join(conflictCols, ", "), col, col, col)
+}
+
 // dayOf is the UTC day number of a unix-milliseconds column.
 func (d dialect) dayOf(col string) string {
 	if d.name == "mysql" {
