@@ -43,9 +43,15 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 		if jobs.ValidQID(strings.ToUpper(t)) {
 			where = append(where, "m.qid = ?")
 			args = append(args, strings.ToUpper(t))
-		} else if cond, cargs := s.d.searchCondition(t); cond != "" {
-			where = append(where, cond)
-			args = append(args, cargs...)
+		} else {
+			cond, cargs, err := s.searchCondition(ctx, jobID, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			if cond != "" {
+				where = append(where, cond)
+				args = append(args, cargs...)
+			}
 		}
 	}
 	order := "m.row_num"

@@ -26,7 +26,10 @@ func FuzzSearchCondition(f *testing.F) {
 	}
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, text string) {
-		cond, args := st.d.searchCondition(text)
+		cond, args, err := st.searchCondition(ctx, 1, text)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if cond == "" {
 			return
 		}
