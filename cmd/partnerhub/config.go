@@ -40,6 +40,8 @@ type config struct {
 	EditGroupsTool  string
 	SPARQLEndpoints []string
 	WikiAPIs        []string
+	SPARQLInFlight  int
+	SPARQLBudget    time.Duration
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -72,6 +74,8 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_EDIT_TAG", "", "change tag added to every edit; must be registered on the wiki"},
 	{"PARTNERHUB_EDITGROUPS_TOOL", "CB", "tool code in the EditGroups link of edit summaries"},
 	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
+	{"PARTNERHUB_SPARQL_IN_FLIGHT", "3", "queries in flight per SPARQL endpoint in each process (WDQS allows a few per client)"},
+	{"PARTNERHUB_SPARQL_BUDGET", "40s", "endpoint time per minute all processes sharing the database may spend on one SPARQL endpoint (WDQS allows 60 s; past three quarters of this, one query at a time)"},
 	{"PARTNERHUB_WIKI_APIS", "", "comma-separated Action API URLs job templates may use; empty: any (set it on a public installation)"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
@@ -140,6 +144,15 @@ func loadConfig() (config, error) {
 	}
 	c.EditTag, c.EditGroupsTool = getenv("PARTNERHUB_EDIT_TAG"), getenv("PARTNERHUB_EDITGROUPS_TOOL")
 	c.SPARQLEndpoints, c.WikiAPIs = list(getenv("PARTNERHUB_SPARQL_ENDPOINTS")), list(getenv("PARTNERHUB_WIKI_APIS"))
+	c.SPARQLInFlight = int(intVar("PARTNERHUB_SPARQL_IN_FLIGHT"))
+	if c.SPARQLInFlight < 1 || c.SPARQLInFlight > 20 {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_SPARQL_IN_FLIGHT must be between 1 and 20, not %q", getenv("PARTNERHUB_SPARQL_IN_FLIGHT")))
+	}
+	if b, err := time.ParseDuration(getenv("PARTNERHUB_SPARQL_BUDGET")); err != nil || b < time.Second || b > time.Minute {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_SPARQL_BUDGET must be a duration between 1s and 60s (endpoint time per minute), not %q", getenv("PARTNERHUB_SPARQL_BUDGET")))
+	} else {
+		c.SPARQLBudget = b
+	}
 	c.OwnerToken, c.OwnerSecret = getenv("PARTNERHUB_OAUTH_ACCESS_TOKEN"), getenv("PARTNERHUB_OAUTH_ACCESS_SECRET")
 	if (c.OwnerToken == "") != (c.OwnerSecret == "") || (c.OwnerToken != "" && c.OAuthKey == "") {
 		errs = append(errs, "an owner-only consumer needs PARTNERHUB_OAUTH_ACCESS_TOKEN, PARTNERHUB_OAUTH_ACCESS_SECRET and the consumer key and secret")

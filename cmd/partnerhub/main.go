@@ -29,6 +29,7 @@ import (
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/tasks"
 	"partnerhub/jobs/vault"
+	"partnerhub/sparql"
 	"partnerhub/toolforge"
 	"partnerhub/web"
 )
@@ -127,6 +128,9 @@ type app struct {
 	queue    *tasks.Queue
 	importer *dataset.Importer
 	key      []byte
+	// limiter paces every SPARQL query of this process (workers and web),
+	// its account kept in the database so that all processes share it.
+	limiter *sparql.Limiter
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
@@ -175,6 +179,8 @@ func open(ctx context.Context, cfg config, stderr io.Writer, withQueue bool) (*a
 		}
 		a.queue = tasks.NewQueue(a.redis.Client, cfg.Queue)
 	}
+	a.limiter = sparql.NewLimiter(sparql.LimiterConfig{InFlight: cfg.SPARQLInFlight, Budget: cfg.SPARQLBudget,
+		Account: a.store.EndpointAccount(), Logger: a.logger})
 	a.importer = dataset.NewImporter(a.store, dataset.Limits{MaxBytes: cfg.MaxUploadBytes, MaxRows: cfg.MaxRows}, a.logger)
 	return a, nil
 }
@@ -263,7 +269,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 		w = tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
-			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
+			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
 			Builder: plans, Writer: plans}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
@@ -293,7 +299,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		}
 	}
 	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger)
-	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints}
+	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}
 	srv, err := web.New(web.Config{
 		Version:        version,
 		DataDir:        a.cfg.DataDir,

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"partnerhub/jobs/dataset"
 	"partnerhub/jobs/match"
+	"partnerhub/sparql"
 )
 
 func init() {
@@ -22,7 +24,8 @@ func init() {
 // workers, reading a CSV and writing it back with match columns.
 func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var input, tmplPath, output, endpoint, apiURL, userAgent string
-	var batch int
+	var batch, inFlight int
+	var budget time.Duration
 	var noSearch bool
 	err := flags("reconcile", "Reconcile a partner CSV against a Wikibase with a job template", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&input, "input", "", "partner CSV or TSV file (header row required)")
@@ -33,6 +36,8 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.BoolVar(&noSearch, "no-search", false, "no search fallback: only identifiers and exact labels find candidates")
 		fs.StringVar(&userAgent, "user-agent", getenv("PARTNERHUB_USER_AGENT"), "User-Agent sent to the endpoint")
 		fs.IntVar(&batch, "batch", 200, "rows per batch")
+		fs.IntVar(&inFlight, "in-flight", 3, "queries in flight to the endpoint (WDQS allows a few per client)")
+		fs.DurationVar(&budget, "budget", sparql.DefaultBudget, "endpoint time per minute to spend at most (WDQS allows 60s)")
 	})
 	if err != nil {
 		return err
@@ -71,8 +76,13 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	// The workers' engine, built the same way: one configuration.
-	cfg := matcherConfig(userAgent, nil, nil, logger)
+	if inFlight < 1 || inFlight > 20 || budget < time.Second || budget > time.Minute {
+		return fmt.Errorf("--in-flight must be between 1 and 20 and --budget between 1s and 60s, not %d and %s", inFlight, budget)
+	}
+	// The workers' engine and limiter, built the same way: one
+	// configuration (the limiter's account is this process's alone).
+	limiter := sparql.NewLimiter(sparql.LimiterConfig{InFlight: inFlight, Budget: budget, Logger: logger})
+	cfg := matcherConfig(userAgent, limiter, nil, nil, logger)
 	if noSearch {
 		cfg.Searcher = nil
 	}
@@ -89,7 +99,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer f.Close()
 		out = f
 	}
-	sum, err := match.RunCSV(ctx, in, out, engine, match.CSVOptions{BatchSize: batch, Progress: stderr})
+	sum, err := match.RunCSV(ctx, in, out, engine, match.CSVOptions{BatchSize: batch, Concurrent: inFlight, Progress: stderr})
 	if err != nil {
 		return err
 	}
@@ -97,7 +107,8 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !noSearch {
 		searched = "search at " + t.Wikibase.APIURL
 	}
-	fmt.Fprintf(stderr, "done: %d rows in %s: %d matched, %d to review, %d without candidate; %d requests to %s, %s\n",
-		sum.Rows, sum.Elapsed.Round(1e6), sum.Matched, sum.Review, sum.None, sum.Requests, t.Wikibase.SPARQLEndpoint, searched)
+	pace, _ := limiter.Pace(ctx, t.Wikibase.SPARQLEndpoint)
+	fmt.Fprintf(stderr, "done: %d rows in %s: %d matched, %d to review, %d without candidate; %d requests to %s (%s of endpoint time), %s\n",
+		sum.Rows, sum.Elapsed.Round(1e6), sum.Matched, sum.Review, sum.None, sum.Requests, t.Wikibase.SPARQLEndpoint, pace.Total.Round(time.Millisecond), searched)
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 type endpoints struct {
 	userAgent string
 	allowed   []string // empty: any endpoint
+	limiter   *sparql.Limiter
 	mu        sync.Mutex
 	clients   map[string]*sparql.Client
 }
@@ -39,7 +40,7 @@ func (e *endpoints) client(url string) (*sparql.Client, error) {
 	if c, ok := e.clients[url]; ok {
 		return c, nil
 	}
-	c, err := sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: e.userAgent, MaxConcurrent: 2})
+	c, err := sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: e.userAgent, Limiter: e.limiter})
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +106,8 @@ func (a *app) planService() (*wikiplan.Service, error) {
 // the same way in both: the same concurrency per endpoint, and the search
 // fallback through the template's wikibase.api_url. allowedEndpoints and
 // wikiAPIs, when not empty, are the only query services and wikis used.
-func matcherConfig(userAgent string, allowedEndpoints, wikiAPIs []string, logger *slog.Logger) match.MatcherConfig {
-	return match.MatcherConfig{UserAgent: userAgent, MaxConcurrent: 3, AllowedEndpoints: allowedEndpoints, Logger: logger,
+func matcherConfig(userAgent string, limiter *sparql.Limiter, allowedEndpoints, wikiAPIs []string, logger *slog.Logger) match.MatcherConfig {
+	return match.MatcherConfig{UserAgent: userAgent, Limiter: limiter, AllowedEndpoints: allowedEndpoints, Logger: logger,
 		Searcher: func(apiURL string) match.Searcher { return wikiSearcher(apiURL, userAgent, wikiAPIs, logger) }}
 }
 

@@ -16,8 +16,12 @@ import (
 
 // CSVOptions tune RunCSV.
 type CSVOptions struct {
-	BatchSize int       // rows per engine batch; default 200
-	Progress  io.Writer // a line per batch; nil for none
+	BatchSize int // rows per engine batch; default 200
+	// Concurrent is how many batches are matched at once (their queries
+	// still pass the client's limiter); default 1. Output keeps the input's
+	// order.
+	Concurrent int
+	Progress   io.Writer // a line per batch; nil for none
 }
 
 // Summary counts what RunCSV did.
@@ -53,11 +57,21 @@ func RunCSV(ctx context.Context, in io.Reader, out io.Writer, e *Engine, opts CS
 		return sum, fmt.Errorf("write the CSV: %w", err)
 	}
 	before := e.Requests()
-	var batch []jobs.Row
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	if opts.Concurrent <= 0 {
+		opts.Concurrent = 1
+	}
+	// Batches are matched by up to Concurrent goroutines; pending keeps
+	// them in input order for writing.
+	type matched struct {
+		batch   []jobs.Row
+		results []jobs.RowMatch
+		err     error
+	}
+	pending := make(chan chan matched, opts.Concurrent)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	match := func(batch []jobs.Row) chan matched {
+		done := make(chan matched, 1)
 		rows := make([]Row, len(batch))
 		for i, b := range batch {
 			vals := make(map[string]string, len(header))
@@ -68,11 +82,21 @@ func RunCSV(ctx context.Context, in io.Reader, out io.Writer, e *Engine, opts CS
 			}
 			rows[i] = Row{Num: b.Num, Values: vals}
 		}
-		results, err := e.MatchBatch(ctx, rows)
-		if err != nil {
-			return fmt.Errorf("match rows %d–%d: %w", batch[0].Num, batch[len(batch)-1].Num, err)
+		go func() {
+			results, err := e.MatchBatch(ctx, rows)
+			if err != nil {
+				err = fmt.Errorf("match rows %d–%d: %w", batch[0].Num, batch[len(batch)-1].Num, err)
+			}
+			done <- matched{batch, results, err}
+		}()
+		return done
+	}
+	write := func(m matched) error {
+		if m.err != nil {
+			return m.err
 		}
-		for i, res := range results {
+		batch := m.batch
+		for i, res := range m.results {
 			rec := append([]string{}, batch[i].Cells...)
 			for len(rec) < len(header) {
 				rec = append(rec, "")
@@ -108,27 +132,52 @@ func RunCSV(ctx context.Context, in io.Reader, out io.Writer, e *Engine, opts CS
 			fmt.Fprintf(opts.Progress, "%d rows: %d matched, %d to review, %d without candidates, %d requests, %s\n",
 				sum.Rows, sum.Matched, sum.Review, sum.None, sum.Requests, time.Since(start).Round(time.Millisecond))
 		}
-		batch = batch[:0]
 		return nil
 	}
+	// drain writes finished batches until fewer than keep are pending.
+	drain := func(keep int) error {
+		for len(pending) > keep {
+			if err := write(<-<-pending); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fail := func(err error) (Summary, error) {
+		cancel()
+		for len(pending) > 0 {
+			<-<-pending // let running batches end before returning
+		}
+		sum.Elapsed = time.Since(start)
+		return sum, err
+	}
+	var batch []jobs.Row
 	for {
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			sum.Elapsed = time.Since(start)
-			return sum, fmt.Errorf("read the CSV: %w", err)
+			return fail(fmt.Errorf("read the CSV: %w", err))
 		}
 		batch = append(batch, row)
 		if len(batch) == opts.BatchSize {
-			if err := flush(); err != nil {
-				sum.Elapsed = time.Since(start)
-				return sum, err
+			if err := drain(opts.Concurrent - 1); err != nil {
+				return fail(err)
 			}
+			pending <- match(batch)
+			batch = nil
 		}
 	}
-	err = flush()
+	if len(batch) > 0 {
+		if err := drain(opts.Concurrent - 1); err != nil {
+			return fail(err)
+		}
+		pending <- match(batch)
+	}
+	if err := drain(0); err != nil {
+		return fail(err)
+	}
 	sum.Elapsed = time.Since(start)
-	return sum, err
+	return sum, nil
 }

@@ -13,8 +13,11 @@ import (
 
 // MatcherConfig tunes a Matcher.
 type MatcherConfig struct {
-	UserAgent     string // sent to every endpoint (Wikimedia's User-Agent policy)
-	MaxConcurrent int    // parallel queries per endpoint, shared by all jobs
+	UserAgent string // sent to every endpoint (Wikimedia's User-Agent policy)
+	// Limiter paces every query to each endpoint (requests in flight,
+	// endpoint time per minute, Retry-After), shared with the rest of the
+	// process; nil builds one for this Matcher.
+	Limiter *sparql.Limiter
 	// Searcher, if set, builds the search fallback for a wiki's API URL;
 	// nil means no fallback.
 	Searcher func(apiURL string) Searcher
@@ -39,6 +42,9 @@ type Matcher struct {
 func NewMatcher(cfg MatcherConfig) *Matcher {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = sparql.NewLimiter(sparql.LimiterConfig{Logger: cfg.Logger})
 	}
 	return &Matcher{cfg: cfg, clients: map[string]*sparql.Client{}, searchers: map[string]Searcher{}}
 }
@@ -107,7 +113,7 @@ func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {
 	c, ok := m.clients[url]
 	if !ok {
 		var err error
-		c, err = sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: m.cfg.UserAgent, MaxConcurrent: m.cfg.MaxConcurrent, Logger: m.cfg.Logger})
+		c, err = sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: m.cfg.UserAgent, Limiter: m.cfg.Limiter, Logger: m.cfg.Logger})
 		if err != nil {
 			return nil, nil, fmt.Errorf("set up the query service client: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"partnerhub/jobs"
+	"partnerhub/sparql"
 	"partnerhub/sparql/sparqltest"
 )
 
@@ -17,7 +18,7 @@ func TestMatcherMatchRows(t *testing.T) {
 	srv.Load(t, smallGraph)
 	tpl := `{"wikibase":{"sparql_endpoint":"` + srv.Endpoint() + `"},"languages":["sv"],"type":{"qid":"Q5"},
 		"columns":{"Namn":{"role":"label"},"Född":{"property":"P569","kind":"time"}}}`
-	m := NewMatcher(MatcherConfig{UserAgent: "partnerhub-test/0 (test)", MaxConcurrent: 2, Logger: quiet})
+	m := NewMatcher(MatcherConfig{UserAgent: "partnerhub-test/0 (test)", Limiter: sparql.NewLimiter(sparql.LimiterConfig{InFlight: 2}), Logger: quiet})
 	job := &jobs.Job{ID: 42, Template: json.RawMessage(tpl)}
 	cols := []string{"Id", "Namn", "Född"}
 	rows := []jobs.Row{{Num: 11, Cells: []string{"a", "Carl Larsson", "1853"}}, {Num: 12, Cells: []string{"b", "Nobody"}}}
@@ -80,5 +81,16 @@ func TestRunCSV(t *testing.T) {
 	}
 	if lines := strings.Count(progress.String(), "\n"); lines != 2 {
 		t.Errorf("progress %q", progress.String())
+	}
+	// Batches matched at once are written in the input's order.
+	var one, many bytes.Buffer
+	if _, err := RunCSV(context.Background(), strings.NewReader(in), &one, e, CSVOptions{BatchSize: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunCSV(context.Background(), strings.NewReader(in), &many, e, CSVOptions{BatchSize: 1, Concurrent: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if one.String() != many.String() || strings.Count(one.String(), "\n") != 4 {
+		t.Errorf("concurrent batches wrote\n%s\none at a time\n%s", many.String(), one.String())
 	}
 }
