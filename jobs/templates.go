@@ -231,9 +231,10 @@ func columnSimilarity(a, b string) float64 {
 }
 
 // RenameTemplateColumns rewrites a template body for a file whose columns
-// have other names: renames maps template column → file column. Every
-// target must be a column of the file and used once; the rest of the body is
-// kept as it is.
+// have other names: renames maps template column → file column, and a
+// template column renamed to "" is left out (the file lacks it and the
+// user chose to do without). Every other target must be a column of the
+// file and used once; the rest of the body is kept as it is.
 func RenameTemplateColumns(body []byte, renames map[string]string, fileCols []string) ([]byte, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil {
@@ -250,7 +251,10 @@ func RenameTemplateColumns(body []byte, renames map[string]string, fileCols []st
 	out := make(map[string]json.RawMessage, len(cols))
 	for name, m := range cols {
 		target := name
-		if r, ok := renames[name]; ok && r != "" {
+		if r, ok := renames[name]; ok {
+			if r == "" {
+				continue
+			}
 			target = r
 		}
 		if !inFile[target] {
@@ -260,6 +264,9 @@ func RenameTemplateColumns(body []byte, renames map[string]string, fileCols []st
 			return nil, Errorf(EINVALID, "The file column %q is chosen for two template columns.", target)
 		}
 		out[target] = m
+	}
+	if len(out) == 0 {
+		return nil, Errorf(EINVALID, "Every template column would be left out; map at least one to a column of the file.")
 	}
 	raw, err := json.Marshal(out)
 	if err != nil {
@@ -273,4 +280,33 @@ func RenameTemplateColumns(body []byte, renames map[string]string, fileCols []st
 		}
 	}
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// FitTemplate prepares a template for a new file: columns the file has by
+// the same name are kept, renamed columns that CheckColumns recognises are
+// renamed, and the rest are left out and returned as missing, for the user
+// to map to another column or do without. A file with none of the
+// template's columns gets a nil body.
+func FitTemplate(body []byte, fileCols []string) ([]byte, []MissingColumn, error) {
+	sum, err := SummariseTemplate(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	check := CheckColumns(sum.Columns, fileCols)
+	renames := map[string]string{}
+	var missing []MissingColumn
+	for _, m := range check.Missing {
+		renames[m.Column] = m.Suggested // "" leaves it out
+		if m.Suggested == "" {
+			missing = append(missing, m)
+		}
+	}
+	if len(check.Matched) == 0 && len(missing) == len(check.Missing) {
+		return nil, check.Missing, nil
+	}
+	out, err := RenameTemplateColumns(body, renames, fileCols)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, missing, nil
 }

@@ -123,3 +123,40 @@ func FuzzSummariseTemplate(f *testing.F) {
 		}
 	})
 }
+
+func TestFitTemplate(t *testing.T) {
+	body := []byte(`{"languages":["sv"],"columns":{"name":{"role":"label"},"Date of birth":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}}}`)
+	// "Date of birth" is recognised as date_of_birth; ulan is not in the
+	// file and is left out, reported as missing.
+	out, missing, err := FitTemplate(body, []string{"name", "date_of_birth", "getty_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Languages []string                     `json:"languages"`
+		Columns   map[string]map[string]string `json:"columns"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Columns) != 2 || doc.Columns["date_of_birth"]["property"] != "P569" || doc.Columns["name"]["role"] != "label" || doc.Languages[0] != "sv" {
+		t.Fatalf("fitted %s", out)
+	}
+	if len(missing) != 1 || missing[0].Column != "ulan" {
+		t.Fatalf("missing %+v", missing)
+	}
+	// A file with none of the template's columns gets no mapping, and every
+	// column is reported.
+	out, missing, err = FitTemplate(body, []string{"x", "y"})
+	if err != nil || out != nil || len(missing) != 3 {
+		t.Fatalf("nothing fits: %s %+v %v", out, missing, err)
+	}
+	// Leaving out a column through RenameTemplateColumns.
+	out, err = RenameTemplateColumns(body, map[string]string{"ulan": "", "Date of birth": "date_of_birth"}, []string{"name", "date_of_birth"})
+	if err != nil || strings.Contains(string(out), "ulan") {
+		t.Fatalf("left out: %s %v", out, err)
+	}
+	if _, err := RenameTemplateColumns(body, map[string]string{"ulan": "", "Date of birth": "", "name": ""}, []string{"name"}); ErrorCode(err) != EINVALID {
+		t.Fatalf("leaving out every column: %v", err)
+	}
+}

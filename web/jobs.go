@@ -50,6 +50,7 @@ func (s *Server) showJob(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	applied := s.applyTemplateOnImport(c.Request.Context(), j, ds)
 	prog, err := s.store.JobProgress(c.Request.Context(), j.ID)
 	if err != nil {
 		s.fail(c, err)
@@ -61,6 +62,9 @@ func (s *Server) showJob(c *gin.Context) {
 	}
 	if (ds != nil && (ds.Status == jobs.DatasetUploaded || ds.Status == jobs.DatasetImporting)) || j.Status == jobs.JobReconciling {
 		p.Refresh = 5
+	}
+	if applied {
+		p.Flash = &flash{Kind: "ok", Text: "The file is imported and the template's mapping is applied to it. Check it on the mapping page, then start the reconciliation."}
 	}
 	s.render(c, http.StatusOK, "job_show.html", p)
 }

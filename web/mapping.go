@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/plan"
 	"partnerhub/wikidata/suggest"
 )
 
@@ -277,4 +278,127 @@ func typedNames(c *gin.Context, ds *jobs.Dataset) map[string]string {
 		out["type"] = t
 	}
 	return out
+}
+
+// templateStart is a library template applied to a job's file: the job
+// was started from it and has no mapping of its own yet.
+type templateStart struct {
+	Version *jobs.TemplateVersion
+	Name    string
+	Body    []byte // fitted to the file's columns (nil: nothing fits)
+	Missing []missingColumn
+}
+
+// missingColumn is a template column the file lacks, with what it meant.
+type missingColumn struct {
+	Column, Role, Property, Kind string
+}
+
+// startingTemplate fits the template a job was started from to its file,
+// or returns nil when the job has a mapping or no library template.
+func (s *Server) startingTemplate(ctx context.Context, j *jobs.Job, ds *jobs.Dataset) (*templateStart, error) {
+	if len(j.Template) > 0 {
+		return nil, nil
+	}
+	vid, err := s.store.JobTemplateVersion(ctx, j.ID)
+	if err != nil || vid == 0 {
+		return nil, err
+	}
+	v, err := s.store.TemplateVersion(ctx, vid)
+	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
+		return nil, nil // deleted from the library: map by hand
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, missing, err := jobs.FitTemplate(v.Body, ds.Columns)
+	if err != nil {
+		return nil, err
+	}
+	st := &templateStart{Version: v, Body: body}
+	if t, err := s.store.Template(ctx, v.TemplateID); err == nil {
+		st.Name = t.Name
+	}
+	var doc struct {
+		Columns map[string]struct {
+			Role, Property, Kind string
+		} `json:"columns"`
+	}
+	_ = json.Unmarshal(v.Body, &doc)
+	for _, m := range missing {
+		c := doc.Columns[m.Column]
+		st.Missing = append(st.Missing, missingColumn{Column: m.Column, Role: c.Role, Property: c.Property, Kind: c.Kind})
+	}
+	return st, nil
+}
+
+// applyTemplateOnImport saves the starting template as the job's mapping
+// as soon as the file is imported, when every template column is in the
+// file (by name or a recognised rename) and the result is valid: the user
+// lands on a mapped job. Otherwise the mapping page shows the fitted
+// template and asks about the missing columns. It reports whether it saved.
+func (s *Server) applyTemplateOnImport(ctx context.Context, j *jobs.Job, ds *jobs.Dataset) bool {
+	if ds == nil || ds.Status != jobs.DatasetImported || len(j.Template) > 0 || j.Status == jobs.JobReconciling {
+		return false
+	}
+	st, err := s.startingTemplate(ctx, j, ds)
+	if err != nil || st == nil || st.Body == nil || len(st.Missing) > 0 {
+		return false
+	}
+	checked, err := s.checkTemplate(st.Body, ds.Columns)
+	if err != nil {
+		return false
+	}
+	if hasWrite(checked) {
+		if _, err := plan.ParseTemplate(checked, ds.Columns); err != nil {
+			return false
+		}
+	}
+	if err := s.store.SetJobTemplate(ctx, j.ID, checked); err != nil {
+		s.logger.Warn("apply the starting template", "job_id", j.ID, "err", err)
+		return false
+	}
+	j.Template = checked
+	s.logger.Info("template applied on import", "job_id", j.ID, "template_version", st.Version.ID)
+	return true
+}
+
+// mapMissing applies the user's choices for the template columns the file
+// lacks: each is mapped, as the template maps it, to the file column chosen
+// (which it then replaces), or left out.
+func mapMissing(c *gin.Context, raw []byte, st *templateStart, ds *jobs.Dataset) ([]byte, error) {
+	if st == nil || len(st.Missing) == 0 {
+		return raw, nil
+	}
+	doc := map[string]any{}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return raw, nil
+	}
+	cols, _ := doc["columns"].(map[string]any)
+	if cols == nil {
+		cols = map[string]any{}
+	}
+	inFile := map[string]bool{}
+	for _, col := range ds.Columns {
+		inFile[col] = true
+	}
+	for i, m := range st.Missing {
+		to := c.PostForm("missing_" + strconv.Itoa(i))
+		if to == "" {
+			continue // left out
+		}
+		if !inFile[to] {
+			return nil, jobs.Errorf(jobs.EINVALID, "The file has no column %q for the template column %q.", to, m.Column)
+		}
+		mapping := map[string]any{}
+		if m.Role != "" {
+			mapping["role"] = m.Role
+		}
+		if m.Property != "" {
+			mapping["property"], mapping["kind"] = m.Property, m.Kind
+		}
+		cols[to] = mapping
+	}
+	doc["columns"] = cols
+	return json.MarshalIndent(doc, "", "  ")
 }

@@ -213,3 +213,130 @@ func TestMappingSearchesWithoutJavaScriptAndSavesAutoKinds(t *testing.T) {
 		}
 	}
 }
+
+// templateJob starts a job from a library template and imports a file
+// with the given columns (one row of cells).
+func (f *fixture) templateJob(t *testing.T, body string, cols, cells []string) *jobs.Job {
+	t.Helper()
+	ctx := context.Background()
+	tm, err := f.st.SaveTemplate(ctx, &jobs.JobTemplate{OwnerID: f.alice.ID, Name: "Painters", Visibility: jobs.VisibilityPrivate}, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.st.TemplateVersionByNumber(ctx, tm.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.st.CreateJobFromTemplate(ctx, f.alice.ID, 0, "From the template", "", v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := f.st.CreateDataset(ctx, j.ID, "new.csv", "/none", 10)
+	ds.Columns, ds.Encoding, ds.Delimiter = cols, "utf-8", ','
+	_ = f.st.StartImport(ctx, ds)
+	_ = f.st.AppendRows(ctx, ds.ID, []jobs.Row{{Num: 1, Cells: cells}}, 1)
+	ds.RowCount = 1
+	_ = f.st.FinishImport(ctx, ds, nil)
+	return j
+}
+
+const paintersTemplate = `{"version":1,"languages":["sv","en"],"type":{"qid":"Q5"},"auto_accept":{"score":0.95,"margin":0.2},
+ "columns":{"name":{"role":"label"},"Date of birth":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}}}`
+
+func storedColumns(t *testing.T, f *fixture, id int64) map[string]map[string]string {
+	t.Helper()
+	j, _ := f.st.Job(context.Background(), id)
+	var doc struct {
+		Columns map[string]map[string]string `json:"columns"`
+	}
+	if len(j.Template) > 0 {
+		if err := json.Unmarshal(j.Template, &doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return doc.Columns
+}
+
+func TestTemplateAppliedOnImport(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	// Every template column is in the file, one under a recognisable new name.
+	j := f.templateJob(t, paintersTemplate, []string{"name", "date_of_birth", "ulan"}, []string{"Ada", "1815", "500115493"})
+	_, body := f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d", j.ID), nil, "")
+	if !strings.Contains(body, "the template&#39;s mapping is applied") {
+		t.Fatalf("job page does not say the template was applied")
+	}
+	cols := storedColumns(t, f, j.ID)
+	if cols["date_of_birth"]["property"] != "P569" || cols["ulan"]["property"] != "P245" || cols["name"]["role"] != "label" || len(cols) != 3 {
+		t.Fatalf("applied %v", cols)
+	}
+	// The mapping page shows the template's mapping right away.
+	_, body = f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/mapping", j.ID), nil, "")
+	if selected(t, body, "property_1") != "P569" || selected(t, body, "role_0") != "label" || selected(t, body, "type_qid") != "Q5" {
+		t.Fatalf("mapping page after import: %s", body)
+	}
+}
+
+func TestTemplateColumnMissingFromFileDoesNotBlock(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	j := f.templateJob(t, paintersTemplate, []string{"name", "date_of_birth", "getty"}, []string{"Ada", "1815", "500115493"})
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d", j.ID), nil, "")
+	if len(storedColumns(t, f, j.ID)) != 0 {
+		t.Fatal("a template with a column the file lacks was applied unasked")
+	}
+	_, body := f.do(t, "alice", "GET", path, nil, "")
+	text := html.UnescapeString(body)
+	// The rest of the template's mapping is filled in; the missing column is asked about.
+	if selected(t, body, "property_1") != "P569" || selected(t, body, "kind_1") != "time" || selected(t, body, "role_2") != "" ||
+		!strings.Contains(text, "Template column <code>ulan</code> (P245, external-id)") || selected(t, body, "missing_0") != "" ||
+		!strings.Contains(text, `From the template “Painters” (version 1)`) {
+		t.Fatalf("mapping page: %s", body)
+	}
+	form := url.Values{"role_0": {"label"}, "role_1": {"property"}, "property_1": {"P569"}, "kind_1": {"time"}, "languages": {"sv, en"}, "type_qid": {"Q5"},
+		"auto_accept": {"0.95"}, "margin": {"0.2"}}
+	post := func(v url.Values) *http.Response {
+		v.Set("csrf_token", f.csrfToken(t, "alice", path))
+		resp, body := f.do(t, "alice", "POST", path, strings.NewReader(v.Encode()), "application/x-www-form-urlencoded")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", resp.StatusCode, body)
+		}
+		return resp
+	}
+	// Mapped to another column of the file: it takes the template's mapping.
+	form.Set("missing_0", "getty")
+	post(form)
+	cols := storedColumns(t, f, j.ID)
+	if cols["getty"]["property"] != "P245" || cols["getty"]["kind"] != "external-id" || cols["date_of_birth"]["property"] != "P569" || cols["ulan"] != nil {
+		t.Fatalf("mapped to getty: %v", cols)
+	}
+	// The template's other settings came along.
+	got, _ := f.st.Job(context.Background(), j.ID)
+	if !strings.Contains(string(got.Template), `"score": 0.95`) {
+		t.Fatalf("template settings lost: %s", got.Template)
+	}
+}
+
+func TestTemplateColumnLeftOut(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	j := f.templateJob(t, paintersTemplate, []string{"name", "date_of_birth", "getty"}, []string{"Ada", "1815", "500115493"})
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	form := url.Values{"role_0": {"label"}, "role_1": {"property"}, "property_1": {"P569"}, "kind_1": {"time"}, "languages": {"sv"}, "missing_0": {""},
+		"csrf_token": {f.csrfToken(t, "alice", path)}}
+	if resp, body := f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	if cols := storedColumns(t, f, j.ID); len(cols) != 2 || cols["getty"] != nil {
+		t.Fatalf("left out: %v", cols)
+	}
+	// The columns page offers leaving a column out too.
+	j = f.templateJob(t, paintersTemplate, []string{"name", "date_of_birth", "getty"}, []string{"Ada", "1815", "500115493"})
+	cp := fmt.Sprintf("/jobs/%d/columns", j.ID)
+	// Template columns sorted: Date of birth (0), name (1), ulan (2).
+	v := url.Values{"map_0": {"date_of_birth"}, "map_2": {"-"}, "csrf_token": {f.csrfToken(t, "alice", cp)}}
+	if resp, body := f.do(t, "alice", "POST", cp, strings.NewReader(v.Encode()), "application/x-www-form-urlencoded"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply with a column left out: %d %s", resp.StatusCode, body)
+	}
+	if cols := storedColumns(t, f, j.ID); len(cols) != 2 || cols["date_of_birth"]["property"] != "P569" {
+		t.Fatalf("columns page left out: %v", cols)
+	}
+}

@@ -56,6 +56,9 @@ type mappingForm struct {
 	TypesFound   []suggest.Type
 	TypeProblem  string
 	Problem      string
+	// Start is the library template the job was started from, while the
+	// job has no mapping of its own.
+	Start *templateStart
 }
 
 type mappingColumn struct {
@@ -242,8 +245,20 @@ func (s *Server) mappingPage(c *gin.Context) {
 	if !ok {
 		return
 	}
+	ctx := c.Request.Context()
+	s.applyTemplateOnImport(ctx, j, ds)
+	st, err := s.startingTemplate(ctx, j, ds)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	form := formFromTemplate(j.Template, ds)
-	s.helpMapping(c, j, ds, &form, nil, len(j.Template) == 0, false)
+	prefill := len(j.Template) == 0
+	if st != nil && st.Body != nil {
+		form, prefill = formFromTemplate(st.Body, ds), false
+	}
+	form.Start = st
+	s.helpMapping(c, j, ds, &form, nil, prefill, false)
 	s.render(c, http.StatusOK, "job_mapping.html", page{Data: gin.H{"Job": j, "Dataset": ds, "Form": form}})
 }
 
@@ -259,12 +274,35 @@ func (s *Server) saveMapping(c *gin.Context) {
 	}
 	var raw []byte
 	var form mappingForm
+	st, err := s.startingTemplate(c.Request.Context(), j, ds)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if t := strings.TrimSpace(c.PostForm("template_json")); t != "" && c.PostForm("use_json") == "on" {
 		raw, form = []byte(t), formFromTemplate([]byte(t), ds)
 		form.RawTemplate = t
 	} else {
-		raw, form = templateFromForm(c, j.Template, ds)
+		stored := j.Template
+		if st != nil {
+			// The template's other settings (wiki, write-back, thresholds)
+			// come along with its columns.
+			stored = st.Body
+			if stored == nil {
+				stored = st.Version.Body
+			}
+		}
+		raw, form = templateFromForm(c, stored, ds)
+		if raw, err = mapMissing(c, raw, st, ds); err != nil {
+			form.Start = st
+			s.helpMapping(c, j, ds, &form, nil, false, false)
+			s.render(c, http.StatusUnprocessableEntity, "job_mapping.html", page{
+				Flash: &flash{Kind: "error", Text: jobs.ErrorMessage(err)}, Data: gin.H{"Job": j, "Dataset": ds, "Form": form}})
+			return
+		}
+		form = formFromTemplate(raw, ds)
 	}
+	form.Start = st
 	if find := c.PostForm("find"); find != "" {
 		// A search button: show the page again with what was chosen so
 		// far and the search's results; nothing is saved.
@@ -281,7 +319,7 @@ func (s *Server) saveMapping(c *gin.Context) {
 			Data:  gin.H{"Job": j, "Dataset": ds, "Form": form}})
 		return
 	}
-	raw, err := s.withAutoKinds(c.Request.Context(), j, raw)
+	raw, err = s.withAutoKinds(c.Request.Context(), j, raw)
 	var checked []byte
 	if err == nil {
 		checked, err = s.checkTemplate(raw, ds.Columns)

@@ -459,7 +459,11 @@ func (s *Server) applyColumns(c *gin.Context) {
 	}
 	renames := map[string]string{}
 	for i, col := range sum.Columns {
-		if to := c.PostForm("map_" + strconv.Itoa(i)); to != "" {
+		switch to := c.PostForm("map_" + strconv.Itoa(i)); to {
+		case "":
+		case "-":
+			renames[col] = "" // left out
+		default:
 			renames[col] = to
 		}
 	}
