@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,10 +19,9 @@ var DecisionColumns = []string{"wikidata_qid", "match_status", "match_qid", "mat
 // WriteDecisionsCSV streams the dataset with its current results and
 // decisions as CSV. Every cell is defused against formula injection.
 func WriteDecisionsCSV(ctx context.Context, w io.Writer, st *store.Store, job *jobs.Job, ds *jobs.Dataset, comma rune) error {
-	cw := csv.NewWriter(w)
-	cw.Comma = comma
+	cw := NewCSVWriter(w, comma)
 	header := append(append([]string{}, ds.Columns...), DecisionColumns...)
-	if err := cw.Write(safeRecord(header)); err != nil {
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	var after int64
@@ -44,7 +42,7 @@ func WriteDecisionsCSV(ctx context.Context, w io.Writer, st *store.Store, job *j
 				decision, by = string(r.Decision.Kind), r.Decision.UserName
 			}
 			rec = append(rec, r.FinalQID(), string(r.Match.Status), r.Match.QID, r.Match.Label, score, decision, by)
-			if err := cw.Write(safeRecord(rec)); err != nil {
+			if err := cw.Write(rec); err != nil {
 				return err
 			}
 			after = r.Row
@@ -57,11 +55,4 @@ func WriteDecisionsCSV(ctx context.Context, w io.Writer, st *store.Store, job *j
 			return nil
 		}
 	}
-}
-
-func safeRecord(rec []string) []string {
-	for i, c := range rec {
-		rec[i] = SafeCell(c)
-	}
-	return rec
 }

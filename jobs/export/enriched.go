@@ -3,7 +3,6 @@ package export
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -217,12 +216,13 @@ type rowWriter interface {
 func newRowWriter(w *bufio.Writer, columns []string, opts EnrichedOptions) (rowWriter, error) {
 	switch opts.Format {
 	case FormatCSV, FormatTSV:
-		cw := csv.NewWriter(w)
+		comma := ','
 		if opts.Format == FormatTSV {
-			cw.Comma = '\t'
+			comma = '\t'
 		}
+		cw := NewCSVWriter(w, comma)
 		t := &tableWriter{cw: cw, opts: opts, width: len(columns)}
-		if err := cw.Write(safeRecord(EnrichedHeader(columns, opts))); err != nil {
+		if err := cw.Write(EnrichedHeader(columns, opts)); err != nil {
 			return nil, err
 		}
 		return t, nil
@@ -267,7 +267,7 @@ func scoreOf(r jobs.ReviewRow) string {
 }
 
 type tableWriter struct {
-	cw    *csv.Writer
+	cw    *CSVWriter
 	opts  EnrichedOptions
 	width int
 	rec   []string
@@ -282,7 +282,7 @@ func (t *tableWriter) write(r jobs.ReviewRow, facts map[string]ItemFact) error {
 	q := r.FinalQID()
 	t.rec = append(t.rec, q, string(r.Match.Status), scoreOf(r), decisionOf(r))
 	t.rec = factValues(t.opts, facts[q], t.rec)
-	return t.cw.Write(safeRecord(t.rec))
+	return t.cw.Write(t.rec)
 }
 
 func (t *tableWriter) flush() error { t.cw.Flush(); return t.cw.Error() }

@@ -5,6 +5,8 @@
 package export
 
 import (
+	"encoding/csv"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -33,3 +35,33 @@ func SafeCell(s string) string {
 	}
 	return s
 }
+
+// CSVWriter is encoding/csv's writer with every cell passed through SafeCell:
+// the one writer for every CSV Partnerhub writes (web exports and the
+// command line alike), so no path can forget to defuse a cell.
+type CSVWriter struct {
+	cw  *csv.Writer
+	rec []string
+}
+
+// NewCSVWriter writes records separated by comma (',' or '\t', say) to w.
+func NewCSVWriter(w io.Writer, comma rune) *CSVWriter {
+	cw := csv.NewWriter(w)
+	cw.Comma = comma
+	return &CSVWriter{cw: cw}
+}
+
+// Write writes one record, defused; rec itself is left as it was.
+func (w *CSVWriter) Write(rec []string) error {
+	w.rec = w.rec[:0]
+	for _, c := range rec {
+		w.rec = append(w.rec, SafeCell(c))
+	}
+	return w.cw.Write(w.rec)
+}
+
+// Flush writes buffered data out; Error reports what went wrong, if anything.
+func (w *CSVWriter) Flush() { w.cw.Flush() }
+
+// Error is the first error of a Write or Flush.
+func (w *CSVWriter) Error() error { return w.cw.Error() }

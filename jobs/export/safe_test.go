@@ -57,3 +57,24 @@ func FuzzSafeCell(f *testing.F) {
 		}
 	})
 }
+
+// TestCSVWriter: every cell is defused, with the chosen separator, and the
+// caller's record is left as it was.
+func TestCSVWriter(t *testing.T) {
+	var b strings.Builder
+	w := NewCSVWriter(&b, '\t')
+	rec := []string{"=1+1", "plain", "-3", "@x"}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), "'=1+1\tplain\t-3\t'@x\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+	if rec[0] != "=1+1" || rec[3] != "@x" {
+		t.Errorf("the caller's record changed: %q", rec)
+	}
+}

@@ -2,7 +2,6 @@ package match
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/dataset"
+	"partnerhub/jobs/export"
 )
 
 // CSVOptions tune RunCSV.
@@ -51,8 +51,9 @@ func RunCSV(ctx context.Context, in io.Reader, out io.Writer, e *Engine, opts CS
 	if err := e.t.Validate(header); err != nil {
 		return sum, err
 	}
-	w := csv.NewWriter(out)
-	w.Comma = r.Delimiter()
+	// The same formula-safe writer as the web exports: labels and partner
+	// cells come from strangers, and spreadsheets run what looks like a formula.
+	w := export.NewCSVWriter(out, r.Delimiter())
 	if err := w.Write(append(append([]string{}, header...), resultColumns...)); err != nil {
 		return sum, fmt.Errorf("write the CSV: %w", err)
 	}
