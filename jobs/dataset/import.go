@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,12 +72,25 @@ func (im *Importer) Import(ctx context.Context, datasetID int64, opts Options) e
 	}
 	defer f.Close()
 
+	if opts == (Options{}) && d.Options != "" {
+		if err := json.Unmarshal([]byte(d.Options), &opts); err != nil {
+			return im.reject(ctx, d, "the reading options of this upload are unreadable; upload the file again", err)
+		}
+	}
 	if opts.FileName == "" {
 		opts.FileName = d.FileName
 	}
 	rd, err := NewReader(f, opts)
 	if err != nil {
 		return im.reject(ctx, d, err.Error(), err)
+	}
+	keys, err := newRowKeys(ctx, im.store, d, rd.Header())
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return im.reject(ctx, d, ie.Error(), err)
+		}
+		return err
 	}
 	resumeAfter := d.RowCount
 	if d.Status == jobs.DatasetImporting && !sameColumns(d.Columns, rd.Header()) {
@@ -86,6 +100,7 @@ func (im *Importer) Import(ctx context.Context, datasetID int64, opts Options) e
 		}
 	}
 	d.Columns, d.Encoding, d.Delimiter, d.HasBOM = rd.Header(), rd.Encoding(), rd.Delimiter(), rd.HasBOM()
+	d.ReadingNote, d.KeyColumn = rd.Note(), keys.key
 	if err := im.store.StartImport(ctx, d); err != nil {
 		return err
 	}
@@ -126,6 +141,15 @@ func (im *Importer) Import(ctx context.Context, datasetID int64, opts Options) e
 			return im.reject(ctx, d, fmt.Sprintf("the file has more than %d rows, the most one job may hold; split it into several jobs", im.limits.MaxRows), nil)
 		}
 		stats.add(row.Cells)
+		// Keys are checked for every row, stored ones too: a resumed import
+		// must know the keys seen before the crash.
+		if err := keys.add(&row); err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) {
+				return im.reject(ctx, d, ie.Error(), err)
+			}
+			return err
+		}
 		if n <= resumeAfter {
 			continue
 		}
@@ -143,10 +167,11 @@ func (im *Importer) Import(ctx context.Context, datasetID int64, opts Options) e
 		return err
 	}
 	d.RowCount = n
+	keys.finish(d, rd.Header())
 	if err := im.store.FinishImport(ctx, d, stats.result()); err != nil {
 		return err
 	}
-	log.Info("dataset imported", "rows", n, "columns", len(d.Columns), "encoding", d.Encoding, "delimiter", string(d.Delimiter))
+	log.Info("dataset imported", "rows", n, "version", d.Version, "key", d.KeyColumn, "kept", d.Refresh.Kept, "changed", d.Refresh.Changed, "added", d.Refresh.Added, "removed", d.Refresh.Removed, "columns", len(d.Columns), "encoding", d.Encoding, "delimiter", string(d.Delimiter))
 	im.removeUpload(d)
 	return nil
 }

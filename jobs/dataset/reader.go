@@ -45,6 +45,7 @@ type Reader struct {
 	delimiter rune
 	hasBOM    bool
 	rowNum    int64
+	note      string
 }
 
 // InputError is a problem with the partner's file, located as precisely as
@@ -99,10 +100,18 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	case bytes.HasPrefix(sample, []byte{0xFF, 0xFE}), bytes.HasPrefix(sample, []byte{0xFE, 0xFF}):
 		return nil, &InputError{Problem: "the file is encoded as UTF-16; save it as \"CSV UTF-8\" and upload it again"}
 	}
+	if kind := binaryKind(sample); kind != "" {
+		return nil, &InputError{Problem: fmt.Sprintf("this is %s, not a CSV or TSV file; upload the table as CSV (UTF-8), TSV or XLSX", kind)}
+	}
 
 	rd.encoding = opts.Encoding
+	var notes []string
 	if rd.encoding == EncodingAuto {
-		rd.encoding = sniffEncoding(sample, len(sample) < sniffWindow)
+		var why string
+		rd.encoding, why = sniffEncoding(sample, len(sample) < sniffWindow)
+		notes = append(notes, "Encoding "+why+".")
+	} else {
+		notes = append(notes, "Encoding "+rd.encoding+", as chosen on the upload form.")
 	}
 	var text io.Reader = br
 	switch rd.encoding {
@@ -117,7 +126,11 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	rd.delimiter = opts.Delimiter
 	if rd.delimiter == 0 {
 		rd.delimiter = sniffDelimiter(sample, strings.HasSuffix(strings.ToLower(opts.FileName), ".tsv"))
+		notes = append(notes, "Delimiter "+DelimiterWord(rd.delimiter)+": it splits the first lines into the same number of cells most consistently.")
+	} else {
+		notes = append(notes, "Delimiter "+DelimiterWord(rd.delimiter)+", as chosen on the upload form.")
 	}
+	rd.note = strings.Join(notes, " ")
 
 	c := csv.NewReader(text)
 	c.Comma = rd.delimiter
@@ -238,28 +251,6 @@ func DelimiterWord(d rune) string {
 	return fmt.Sprintf("%q", d)
 }
 
-// sniffEncoding says UTF-8 when the sample is valid UTF-8 (a rune cut at the
-// window's end is allowed unless the sample is the whole file), otherwise the
-// common single-byte encoding of spreadsheet exports.
-func sniffEncoding(sample []byte, whole bool) string {
-	s := sample
-	if !whole {
-		// Drop one rune cut in half by the window's end.
-		for i := 1; i <= utf8.UTFMax && i <= len(s); i++ {
-			if utf8.RuneStart(s[len(s)-i]) {
-				if !utf8.FullRune(s[len(s)-i:]) {
-					s = s[:len(s)-i]
-				}
-				break
-			}
-		}
-	}
-	if utf8.Valid(s) {
-		return EncodingUTF8
-	}
-	return EncodingWindows1252
-}
-
 // candidates are the delimiters sniffing chooses from, in order of preference.
 var candidates = []rune{',', '\t', ';', '|'}
 
@@ -312,3 +303,6 @@ func delimiterScore(sample []byte, d rune) float64 {
 	}
 	return float64(same)/float64(len(counts)) + float64(min(counts[0], 50))/1000
 }
+
+// Note says what the reader chose and why, for the upload's page.
+func (r *Reader) Note() string { return r.note }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -41,9 +42,18 @@ var (
 	}
 )
 
+// onTable is the "{{ON table}}" token of DROP INDEX: MariaDB names the
+// table, SQLite must not.
+var onTable = regexp.MustCompile(`\{\{ON (\w+)\}\}`)
+
 // schema replaces the dialect tokens of a migration.
 func (d dialect) schema(sql string) string {
-	return strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table, "{{ROW_SEARCH}}", d.rowSearch).Replace(sql)
+	sql = strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table, "{{ROW_SEARCH}}", d.rowSearch).Replace(sql)
+	on := ""
+	if d.name == "mysql" {
+		on = " ON $1"
+	}
+	return onTable.ReplaceAllString(sql, on)
 }
 
 // upsert returns the tail of an INSERT that updates cols when the row's key

@@ -125,6 +125,29 @@ func (s *Store) SaveBatchResult(ctx context.Context, jobID, no int64, matches []
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
+		// Rows with a result already (kept by a dataset refresh) keep it.
+		var bFirst, bLast int64
+		if err := tx.QueryRowContext(ctx, `SELECT first_row, last_row FROM reconcile_batches WHERE job_id = ? AND batch_no = ?`, jobID, no).Scan(&bFirst, &bLast); err != nil {
+			return err
+		}
+		kept, err := queryInt64s(ctx, tx, `SELECT row_num FROM row_matches WHERE job_id = ? AND row_num >= ? AND row_num <= ?`, jobID, bFirst, bLast)
+		if err != nil {
+			return err
+		}
+		if len(kept) > 0 {
+			skip := make(map[int64]bool, len(kept))
+			for _, n := range kept {
+				skip[n] = true
+				delete(labels, n)
+			}
+			fresh := make([]jobs.RowMatch, 0, len(matches))
+			for _, m := range matches {
+				if !skip[m.Row] {
+					fresh = append(fresh, m)
+				}
+			}
+			matches = fresh
+		}
 		const perRow = 8
 		for len(matches) > 0 {
 			chunk := matches[:min(len(matches), maxParams/perRow/4)]
@@ -151,6 +174,17 @@ func (s *Store) SaveBatchResult(ctx context.Context, jobID, no int64, matches []
 		if err := s.indexForSearch(ctx, tx, jobID, first, last, labels); err != nil {
 			return fmt.Errorf("index batch %d for search: %w", no, err)
 		}
+		if len(kept) > 0 {
+			// The batch's counts are of all its rows, kept ones included.
+			if _, err := tx.ExecContext(ctx, `UPDATE reconcile_batches SET
+					n_matched = (SELECT COUNT(*) FROM row_matches WHERE job_id = ? AND row_num >= ? AND row_num <= ? AND status = ?),
+					n_review = (SELECT COUNT(*) FROM row_matches WHERE job_id = ? AND row_num >= ? AND row_num <= ? AND status = ?),
+					n_none = (SELECT COUNT(*) FROM row_matches WHERE job_id = ? AND row_num >= ? AND row_num <= ? AND status NOT IN (?, ?))
+				WHERE job_id = ? AND batch_no = ?`,
+				jobID, bFirst, bLast, jobs.MatchMatched, jobID, bFirst, bLast, jobs.MatchReview, jobID, bFirst, bLast, jobs.MatchMatched, jobs.MatchReview, jobID, no); err != nil {
+				return fmt.Errorf("count batch %d: %w", no, err)
+			}
+		}
 		saved = true
 		return nil
 	})
@@ -164,7 +198,7 @@ func (s *Store) indexForSearch(ctx context.Context, tx *sql.Tx, jobID, first, la
 		return nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT r.row_num, r.cells_json FROM dataset_rows r JOIN datasets d ON d.id = r.dataset_id
-		WHERE d.job_id = ? AND r.row_num >= ? AND r.row_num <= ? ORDER BY r.row_num`, jobID, first, last)
+		WHERE d.job_id = ? AND d.is_current = 1 AND r.row_num >= ? AND r.row_num <= ? ORDER BY r.row_num`, jobID, first, last)
 	if err != nil {
 		return err
 	}
@@ -182,6 +216,9 @@ func (s *Store) indexForSearch(ctx context.Context, tx *sql.Tx, jobID, first, la
 		if err := rows.Scan(&n, &cells); err != nil {
 			rows.Close()
 			return err
+		}
+		if _, ok := labels[n]; !ok {
+			continue // kept by a refresh: indexed already
 		}
 		_ = json.Unmarshal([]byte(cells), &vals)
 		docs = append(docs, doc{n, strings.Join(vals, " ") + " " + labels[n]})
@@ -305,7 +342,7 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 	p.Matched, p.Review, p.None, p.Requests = matched.Int64, review.Int64, none.Int64, requests.Int64
 	p.LastDoneAt = msToTime(lastDone.Int64)
 	if err := s.db.QueryRowContext(ctx, `SELECT j.reconcile_started_at, j.reconcile_finished_at, COALESCE(d.row_count, 0)
-		FROM jobs j LEFT JOIN datasets d ON d.job_id = j.id WHERE j.id = ?`, jobID).Scan(&started, &finished, &p.Rows); err != nil {
+		FROM jobs j LEFT JOIN datasets d ON d.job_id = j.id AND d.is_current = 1 WHERE j.id = ?`, jobID).Scan(&started, &finished, &p.Rows); err != nil {
 		return p, notFound(err, "The job")
 	}
 	p.StartedAt, p.FinishedAt = msToTime(started), msToTime(finished)

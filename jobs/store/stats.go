@@ -37,7 +37,7 @@ func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (job
 		return st, fmt.Errorf("count jobs: %w", err)
 	}
 	var rowsN sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT SUM(row_count) FROM datasets WHERE job_id`+in, args...).Scan(&rowsN); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT SUM(row_count) FROM datasets WHERE is_current = 1 AND job_id`+in, args...).Scan(&rowsN); err != nil {
 		return st, fmt.Errorf("count rows: %w", err)
 	}
 	st.Rows = rowsN.Int64

@@ -86,10 +86,26 @@ func (r *Runner) StartReconciliation(ctx context.Context, jobID int64) error {
 	if ds.Status != jobs.DatasetImported {
 		return jobs.Errorf(jobs.EINVALID, "The dataset is not imported yet.")
 	}
+	if err := r.checkNoImportPending(ctx, jobID); err != nil {
+		return err
+	}
 	if err := r.store.StartReconciliation(ctx, jobID, ds.RowCount, r.batchRows); err != nil {
 		return err
 	}
 	r.dispatch(ctx, jobID)
+	return nil
+}
+
+// checkNoImportPending refuses to reconcile while a new version of the
+// dataset is being imported: it would replace the rows under the batches.
+func (r *Runner) checkNoImportPending(ctx context.Context, jobID int64) error {
+	p, err := r.store.PendingDataset(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	if p != nil && (p.Status == jobs.DatasetUploaded || p.Status == jobs.DatasetImporting) {
+		return jobs.Errorf(jobs.ECONFLICT, "Version %d of the dataset is being imported; reconcile once it has replaced the current one.", p.Version)
+	}
 	return nil
 }
 
@@ -101,6 +117,9 @@ func (r *Runner) PauseReconciliation(ctx context.Context, jobID int64) error {
 
 // ResumeReconciliation queues a paused job's pending batches again.
 func (r *Runner) ResumeReconciliation(ctx context.Context, jobID int64) error {
+	if err := r.checkNoImportPending(ctx, jobID); err != nil {
+		return err
+	}
 	if err := r.store.TransitionJob(ctx, jobID, jobs.JobReconciling, jobs.JobPaused); err != nil {
 		return err
 	}
@@ -182,7 +201,8 @@ func (w *Worker) handleBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	rows, err := w.store.Rows(ctx, ds.ID, b.FirstRow-1, int(b.LastRow-b.FirstRow+1))
+	// After a dataset refresh, rows that kept their result are not matched again.
+	rows, err := w.store.RowsToReconcile(ctx, p.JobID, ds.ID, b.FirstRow, b.LastRow)
 	if err != nil {
 		return err
 	}

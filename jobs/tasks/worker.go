@@ -188,6 +188,14 @@ func (w *Worker) handleImport(ctx context.Context, t *asynq.Task) error {
 	err := w.importer.Import(ctx, p.DatasetID, dataset.Options{})
 	switch {
 	case err == nil:
+		// A refresh leaves the changed and added rows to reconcile.
+		if d, err := w.store.Dataset(ctx, p.DatasetID); err == nil {
+			if j, err := w.store.Job(ctx, d.JobID); err == nil && j.Status == jobs.JobReconciling {
+				if err := w.queue.EnqueueDispatch(ctx, j.ID); err != nil {
+					w.logger.Warn("queue dispatch after refresh failed; the sweep will retry", "job_id", j.ID, "err", err)
+				}
+			}
+		}
 		return nil
 	case errors.Is(err, dataset.ErrInputRejected):
 		return nil // recorded on the dataset for the user; retrying cannot help

@@ -1,0 +1,249 @@
+package dataset_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/dataset"
+	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
+)
+
+const refreshTemplate = `{"key":"id","columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"}}}`
+
+// uploadVersion stores content as the job's next dataset version and imports it.
+func uploadVersion(t *testing.T, st *store.Store, jobID int64, name, content string) (*jobs.Dataset, error) {
+	t.Helper()
+	ctx := context.Background()
+	path, size, err := dataset.SaveUpload(strings.NewReader(content), t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.CreateDataset(ctx, jobID, name, path, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = dataset.NewImporter(st, dataset.Limits{}, nil).Import(ctx, ds.ID, dataset.Options{})
+	got, _ := st.Dataset(ctx, ds.ID)
+	return got, err
+}
+
+// reconciledJob imports version 1 (ids a1..a5), reconciles every row to
+// Q10n and accepts a1, a2 and a3.
+func reconciledJob(t *testing.T, st *store.Store) *jobs.Job {
+	t.Helper()
+	ctx := context.Background()
+	u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+	j, err := st.CreateJob(ctx, u.ID, "Refresh", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := "id,name,born\n"
+	for i := 1; i <= 5; i++ {
+		v1 += fmt.Sprintf("a%d,Person %d,18%02d\n", i, i, i)
+	}
+	if _, err := uploadVersion(t, st, j.ID, "v1.csv", v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetJobTemplate(ctx, j.ID, []byte(refreshTemplate)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.StartReconciliation(ctx, j.ID, 5, 2); err != nil {
+		t.Fatal(err)
+	}
+	for b := int64(1); b <= 3; b++ {
+		var ms []jobs.RowMatch
+		for r := 2*b - 1; r <= min(2*b, 5); r++ {
+			ms = append(ms, jobs.RowMatch{Row: r, Status: jobs.MatchMatched, QID: fmt.Sprintf("Q10%d", r), Label: fmt.Sprintf("Person %d", r), Score: 0.95})
+		}
+		if _, err := st.SaveBatchResult(ctx, j.ID, b, ms, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.FinishReconciliationIfDone(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	for r := int64(1); r <= 3; r++ {
+		if _, err := st.Decide(ctx, j.ID, r, jobs.DecisionAccept, fmt.Sprintf("Q10%d", r), u.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, _ = st.Job(ctx, j.ID)
+	return j
+}
+
+// results maps each current row's id cell to its match QID and decision.
+func results(t *testing.T, st *store.Store, jobID int64) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := st.DatasetOfJob(ctx, jobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.ExportPage(ctx, jobID, ds.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		v := r.Match.QID
+		if r.Decision != nil {
+			v += "/" + string(r.Decision.Kind) + ":" + r.Decision.QID
+		}
+		out[r.Cells[0]] = v
+	}
+	return out
+}
+
+func TestFailedRefreshLosesNothing(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		j := reconciledJob(t, st)
+		before := results(t, st, j.ID)
+		if before["a1"] != "Q101/accept:Q101" || before["a5"] != "Q105" {
+			t.Fatalf("setup: %v", before)
+		}
+		png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
+		for _, c := range []struct{ name, content, want string }{
+			{"ragged rows", "id,name,born\na1,Person 1,1801\na2,Person 2\n", "row 2"},
+			{"unterminated quote", "id,name,born\na1,\"Person 1,1801\na2,Person 2,1802\n", "never closed"},
+			{"duplicate headers", "id,name,name\na1,x,y\n", "used twice"},
+			{"PNG", png, "PNG image"},
+			{"UTF-16", "\xff\xfei\x00d\x00\n\x00", "UTF-16"},
+			{"header only", "id,name,born\n", "no data rows"},
+			{"key column gone", "ident,name,born\na1,Person 1,1801\n", `key column "id" is not in the file`},
+			{"duplicate key", "id,name,born\na1,Person 1,1801\na1,Person 2,1802\n", `the key "a1" is on row 1 too`},
+			{"empty key", "id,name,born\na1,Person 1,1801\n,Person 2,1802\n", "key column is empty"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				ds, err := uploadVersion(t, st, j.ID, "v2.csv", c.content)
+				if !errors.Is(err, dataset.ErrInputRejected) {
+					t.Fatalf("import: %v", err)
+				}
+				if ds.Status != jobs.DatasetFailed || ds.Current || !strings.Contains(ds.Error, c.want) {
+					t.Errorf("new version: %s current=%v %q, want %q", ds.Status, ds.Current, ds.Error, c.want)
+				}
+				cur, _ := st.DatasetOfJob(ctx, j.ID)
+				if cur.Version != 1 || cur.Status != jobs.DatasetImported || cur.RowCount != 5 {
+					t.Errorf("current dataset: version %d %s %d rows", cur.Version, cur.Status, cur.RowCount)
+				}
+				if n, _ := st.CountRows(ctx, cur.ID); n != 5 {
+					t.Errorf("current rows: %d", n)
+				}
+				if got, _ := st.Job(ctx, j.ID); got.Status != jobs.JobReconciled {
+					t.Errorf("job status %s", got.Status)
+				}
+				if got := results(t, st, j.ID); fmt.Sprint(got) != fmt.Sprint(before) {
+					t.Errorf("results changed:\n%v\n%v", got, before)
+				}
+				if p, _ := st.PendingDataset(ctx, j.ID); p == nil || p.ID != ds.ID {
+					t.Errorf("the failed version is not shown: %+v", p)
+				}
+			})
+		}
+	})
+}
+
+func TestRefreshKeepsUnchangedRows(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		j := reconciledJob(t, st)
+		// a3 removed; a2's birth year changed; a6 new; the rest moved about,
+		// and the columns too.
+		v2 := "born,id,name\n1804,a4,Person 4\n1900,a2,Person 2\n1801,a1,Person 1\n1806,a6,Person 6\n1805,a5,Person 5\n"
+		ds, err := uploadVersion(t, st, j.ID, "v2.csv", v2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ds.Current || ds.Version != 2 || ds.KeyColumn != "id" {
+			t.Fatalf("version 2: current=%v version=%d key=%q", ds.Current, ds.Version, ds.KeyColumn)
+		}
+		if want := (jobs.RefreshCounts{Kept: 3, Changed: 1, Added: 1, Removed: 1}); ds.Refresh != want {
+			t.Errorf("counts %+v, want %+v", ds.Refresh, want)
+		}
+		// a1 keeps its match and decision at its new row; a2 loses both.
+		want := map[string]string{"1804": "Q104", "1900": "", "1801": "Q101/accept:Q101", "1806": "", "1805": "Q105"}
+		if got := results(t, st, j.ID); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("results after refresh:\n got %v\nwant %v", got, want)
+		}
+		if c, _ := st.DecisionCounts(ctx, j.ID); c[jobs.DecisionAccept] != 1 {
+			t.Errorf("decisions: %v (a2's and a3's must be gone)", c)
+		}
+		got, _ := st.Job(ctx, j.ID)
+		if got.Status != jobs.JobReconciling {
+			t.Fatalf("job %s, want reconciling the changed and added rows", got.Status)
+		}
+		p, _ := st.JobProgress(ctx, j.ID)
+		if p.Rows != 5 || p.Done != 1 || p.Percent() != 20 {
+			t.Errorf("progress right after the refresh: %d/%d (%d%%)", p.Done, p.Rows, p.Percent())
+		}
+		// The batches hold only the rows needing a result.
+		var todo []int64
+		for b := int64(1); b <= 3; b++ {
+			batch, err := st.Batch(ctx, j.ID, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if batch.Status != jobs.BatchPending {
+				continue
+			}
+			rows, err := st.RowsToReconcile(ctx, j.ID, ds.ID, batch.FirstRow, batch.LastRow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ms []jobs.RowMatch
+			for _, r := range rows {
+				todo = append(todo, r.Num)
+				ms = append(ms, jobs.RowMatch{Row: r.Num, Status: jobs.MatchReview, QID: "Q20" + fmt.Sprint(r.Num), Score: 0.5})
+			}
+			// A worker's stale result for a kept row must not replace it.
+			ms = append(ms, jobs.RowMatch{Row: batch.FirstRow, Status: jobs.MatchNone})
+			if _, err := st.SaveBatchResult(ctx, j.ID, b, ms, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fmt.Sprint(todo) != "[2 4]" {
+			t.Errorf("rows reconciled again: %v, want [2 4] (a2 changed, a6 added)", todo)
+		}
+		if done, _ := st.FinishReconciliationIfDone(ctx, j.ID); !done {
+			t.Error("not finished")
+		}
+		p, _ = st.JobProgress(ctx, j.ID)
+		if p.Rows != 5 || p.Done != 5 || p.Percent() != 100 || p.Matched != 3 || p.Review != 2 {
+			t.Errorf("progress at the end: %+v", p)
+		}
+		want = map[string]string{"1804": "Q104", "1900": "Q202", "1801": "Q101/accept:Q101", "1806": "Q204", "1805": "Q105"}
+		if got := results(t, st, j.ID); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("results at the end:\n got %v\nwant %v", got, want)
+		}
+		vs, _ := st.DatasetVersions(ctx, j.ID)
+		if len(vs) != 2 || vs[1].Status != jobs.DatasetReplaced {
+			t.Errorf("versions: %d", len(vs))
+		}
+	})
+}
+
+func TestFirstVersionKey(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+		for _, c := range []struct{ content, want string }{
+			{"type,name,inv\nperson,A,1\nperson,B,2\n", "name"},
+			{"type,name,inv\nperson,A,1\nperson,,2\n", "inv"},
+			{"a,b\nx,\nx,\n", ""},
+		} {
+			j, _ := st.CreateJob(ctx, u.ID, "Key", "")
+			ds, err := uploadVersion(t, st, j.ID, "f.csv", c.content)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ds.KeyColumn != c.want {
+				t.Errorf("%q: key %q, want %q", c.content, ds.KeyColumn, c.want)
+			}
+		}
+	})
+}
