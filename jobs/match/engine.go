@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,12 +35,17 @@ type Searcher interface {
 
 // Limits of the engine's work per row.
 const (
-	maxCandidates      = 5  // kept per row, best first
-	maxLookupsPerRow   = 40 // candidate items scored per row
-	searchLimit        = 5  // hits asked of the Searcher per row
-	searchConcurrency  = 4  // Searcher calls in flight
-	maxNamesSearched   = 2  // row names tried with the Searcher
+	maxCandidates      = 5    // kept per row, best first
+	maxLookupsPerRow   = 40   // candidates scored in full per row, after ranking
+	maxFoundPerRow     = 2000 // candidates ranked per row; more and the row is never auto-accepted
+	maxResolvedPerCell = 10   // items a name in an item cell (an artist) may stand for
+	searchLimit        = 10   // hits asked of the Searcher per row
+	searchConcurrency  = 4    // Searcher calls in flight
+	maxNamesSearched   = 2    // row names tried with the Searcher
 	maxSearchTextRunes = 250
+	// worksTitleMin is how similar a title of a work linked to the row's
+	// item (the artist's paintings) must be to the row's to be a candidate.
+	worksTitleMin = 0.88
 )
 
 // Engine matches rows of one template. It is safe for concurrent use.
@@ -49,6 +55,8 @@ type Engine struct {
 	t        *Template
 	log      *slog.Logger
 	requests atomic.Int64
+	searches atomic.Int64
+	classes  *classCache
 }
 
 // NewEngine builds an engine for a validated template; s may be nil (no
@@ -57,11 +65,15 @@ func NewEngine(q Querier, s Searcher, t *Template, logger *slog.Logger) *Engine 
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Engine{q: q, s: s, t: t, log: logger}
+	return &Engine{q: q, s: s, t: t, log: logger, classes: newClassCache()}
 }
 
 // Requests counts the SPARQL queries and searches the engine has sent.
-func (e *Engine) Requests() int64 { return e.requests.Load() }
+func (e *Engine) Requests() int64 { return e.requests.Load() + e.searches.Load() }
+
+// Queries counts the SPARQL queries alone; Searches the search calls.
+func (e *Engine) Queries() int64  { return e.requests.Load() }
+func (e *Engine) Searches() int64 { return e.searches.Load() }
 
 type idPair struct{ Property, Value string }
 
@@ -71,12 +83,27 @@ type langText struct{ Text, Lang string }
 type rowInput struct {
 	names    []string // from label columns, as written
 	variants []string // lookup spellings of the names
+	title    bool     // the names are titles of works
 	ids      []idFact
 	facts    []idFact // mapped properties other than identifiers
+	// attribution is the first item cell written as an attribution
+	// ("circle of Rembrandt"): the row is never matched without review.
+	attribution *idFact
 }
 
 type idFact struct {
 	Column, Property, Kind, Value string
+	// Lookup are the spellings an identifier is looked up under; for an
+	// item cell, the spellings of the name it holds.
+	Lookup []string
+	// Qualifier and Name: an item cell read as an attribution
+	// ("circle of", "Rembrandt"); Name is the cell when it is none.
+	Qualifier, Name string
+	// Resolved are the items an item cell stands for (its QID, or the
+	// items its name is a label of); filled by MatchBatch.
+	Resolved []string
+	// Scope: for a scoped identifier, the item cell of its qualifier.
+	Scope *idFact
 }
 
 func (e *Engine) readRow(r Row) rowInput {
@@ -86,13 +113,16 @@ func (e *Engine) readRow(r Row) rowInput {
 		if v == "" {
 			continue
 		}
+		form := e.t.labelForm(col)
+		in.title = in.title || form == FormTitle
 		in.names = append(in.names, v)
-		for _, variant := range NameVariants(v) {
+		for _, variant := range lookupVariants(v, form) {
 			if !containsString(in.variants, variant) {
 				in.variants = append(in.variants, variant)
 			}
 		}
 	}
+	cells := map[string]*idFact{}
 	for _, col := range e.t.propertyColumns() {
 		v := strings.TrimSpace(r.Values[col])
 		if v == "" {
@@ -100,42 +130,103 @@ func (e *Engine) readRow(r Row) rowInput {
 		}
 		c := e.t.Columns[col]
 		f := idFact{Column: col, Property: c.Property, Kind: c.Kind, Value: v}
-		if c.Kind == KindExternalID {
+		switch c.Kind {
+		case KindExternalID:
+			f.Value = idValue(v, c)
+			f.Lookup = idSpellings(f.Value, c)
+			if f.Value == "" {
+				continue
+			}
 			in.ids = append(in.ids, f)
-		} else {
+		case KindItem:
+			f.Qualifier, f.Name = Attribution(v)
+			if q := strings.ToUpper(f.Name); itemID.MatchString(q) {
+				f.Resolved = []string{q}
+			} else {
+				f.Lookup = lookupVariants(f.Name, FormPerson)
+				if d := DisplayName(f.Name); d != "" && !containsString(f.Lookup, d) {
+					f.Lookup = append(f.Lookup, d)
+				}
+			}
 			in.facts = append(in.facts, f)
+		default:
+			in.facts = append(in.facts, f)
+		}
+	}
+	for i := range in.facts {
+		f := &in.facts[i]
+		if f.Kind == KindItem {
+			cells[f.Column] = f
+			if f.Qualifier != "" && in.attribution == nil {
+				in.attribution = f
+			}
+		}
+	}
+	for i := range in.ids {
+		if sc := e.t.Columns[in.ids[i].Column].Scope; sc != nil {
+			in.ids[i].Scope = cells[sc.Column]
 		}
 	}
 	return in
 }
 
+// rowCands are a row's candidates in the order found, with what found them.
+type rowCands struct {
+	qids []string
+	via  map[string]string // qid → how it was found, for the evidence
+	// more: the finders may have left candidates out (a full search page,
+	// more than maxFoundPerRow), so the row cannot be auto-accepted.
+	more bool
+}
+
+func (c *rowCands) add(qid, via string) {
+	if c.via == nil {
+		c.via = map[string]string{}
+	}
+	if _, ok := c.via[qid]; ok {
+		return
+	}
+	if len(c.qids) >= maxFoundPerRow {
+		c.more = true
+		return
+	}
+	c.qids = append(c.qids, qid)
+	c.via[qid] = via
+}
+
 // MatchBatch matches rows, returning one result per row in the same order.
 // The same rows against the same data always give the same results.
 func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, error) {
-	start, before := time.Now(), e.requests.Load()
+	start, before := time.Now(), e.Requests()
 	inputs := make([]rowInput, len(rows))
-	cands := make([][]string, len(rows)) // candidate QIDs per row, in the order found
-	addCand := func(i int, qid string) {
-		if len(cands[i]) < maxLookupsPerRow && !containsString(cands[i], qid) {
-			cands[i] = append(cands[i], qid)
-		}
-	}
+	cands := make([]rowCands, len(rows))
 	for i, r := range rows {
 		inputs[i] = e.readRow(r)
 	}
-	if err := e.findByIdentifier(ctx, inputs, addCand); err != nil {
+	if err := e.findByIdentifier(ctx, inputs, cands); err != nil {
 		return nil, err
 	}
-	if err := e.findByLabel(ctx, inputs, addCand); err != nil {
+	if err := e.findByLabel(ctx, inputs, cands); err != nil {
 		return nil, err
 	}
-	if err := e.findBySearch(ctx, inputs, cands, addCand); err != nil {
+	if err := e.findByLinkedItems(ctx, inputs, cands); err != nil {
+		return nil, err
+	}
+	if err := e.findBySearch(ctx, inputs, cands); err != nil {
+		return nil, err
+	}
+	classes, err := e.classes.get(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	ranked, err := e.rank(ctx, inputs, cands, classes)
+	if err != nil {
 		return nil, err
 	}
 	var all []string
 	seen := map[string]bool{}
-	for _, cs := range cands {
-		for _, q := range cs {
+	for _, r := range ranked {
+		for _, q := range r.kept {
 			if !seen[q] {
 				seen[q] = true
 				all = append(all, q)
@@ -143,19 +234,19 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 		}
 	}
 	sortQIDs(all)
-	facts, err := e.fetchFacts(ctx, all)
+	facts, err := e.fetchFacts(ctx, all, classes)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]jobs.RowMatch, len(rows))
 	counts := map[jobs.MatchStatus]int{}
 	for i, r := range rows {
-		out[i] = e.decide(r.Num, inputs[i], cands[i], facts)
+		out[i] = e.decide(r.Num, inputs[i], ranked[i], facts, cands[i])
 		counts[out[i].Status]++
 	}
 	e.log.Debug("matched a batch", "rows", len(rows), "candidates", len(all),
 		"matched", counts[jobs.MatchMatched], "review", counts[jobs.MatchReview], "none", counts[jobs.MatchNone],
-		"requests", e.requests.Load()-before, "elapsed", time.Since(start))
+		"requests", e.Requests()-before, "elapsed", time.Since(start))
 	return out, nil
 }
 
@@ -172,16 +263,20 @@ func (e *Engine) selectAll(ctx context.Context, what string, queries []string) (
 	return out, nil
 }
 
-func (e *Engine) findByIdentifier(ctx context.Context, inputs []rowInput, add func(int, string)) error {
+func (e *Engine) findByIdentifier(ctx context.Context, inputs []rowInput, cands []rowCands) error {
 	rowsOf := map[idPair][]int{}
 	var pairs []idPair
 	for i, in := range inputs {
 		for _, f := range in.ids {
-			p := idPair{f.Property, f.Value}
-			if _, ok := rowsOf[p]; !ok {
-				pairs = append(pairs, p)
+			for _, v := range f.Lookup {
+				p := idPair{f.Property, v}
+				if _, ok := rowsOf[p]; !ok {
+					pairs = append(pairs, p)
+				}
+				if !containsInt(rowsOf[p], i) {
+					rowsOf[p] = append(rowsOf[p], i)
+				}
 			}
-			rowsOf[p] = append(rowsOf[p], i)
 		}
 	}
 	var queries []string
@@ -211,25 +306,35 @@ func (e *Engine) findByIdentifier(ctx context.Context, inputs []rowInput, add fu
 	sort.Slice(found, func(a, b int) bool { return lessTriple(found[a], found[b]) })
 	for _, f := range found {
 		for _, i := range rowsOf[idPair{f[0], f[1]}] {
-			add(i, f[2])
+			cands[i].add(f[2], "identifier "+f[0])
 		}
 	}
 	return nil
 }
 
-func (e *Engine) findByLabel(ctx context.Context, inputs []rowInput, add func(int, string)) error {
+// findByLabel looks up the rows' names, and the names in their item cells
+// (an artist), as exact labels and aliases in one batch of queries. Row
+// names give candidates; item cells are resolved to the items they name.
+func (e *Engine) findByLabel(ctx context.Context, inputs []rowInput, cands []rowCands) error {
 	langs := e.t.searchLanguages()
-	rowsOf := map[string][]int{} // by text; every language of a text serves the same rows
+	asked := map[string]bool{}
 	var lits []langText
-	for i, in := range inputs {
+	ask := func(v string) {
+		if asked[v] {
+			return
+		}
+		asked[v] = true
+		for _, l := range langs {
+			lits = append(lits, langText{v, l})
+		}
+	}
+	for _, in := range inputs {
 		for _, v := range in.variants {
-			if _, ok := rowsOf[v]; !ok {
-				for _, l := range langs {
-					lits = append(lits, langText{v, l})
-				}
-			}
-			if !containsInt(rowsOf[v], i) {
-				rowsOf[v] = append(rowsOf[v], i)
+			ask(v)
+		}
+		for _, f := range in.facts {
+			for _, v := range f.Lookup {
+				ask(v)
 			}
 		}
 	}
@@ -245,24 +350,34 @@ func (e *Engine) findByLabel(ctx context.Context, inputs []rowInput, add func(in
 	if err != nil {
 		return err
 	}
-	var found [][3]string
+	items := map[string][]string{} // text → items with that label or alias
 	for _, res := range results {
 		for _, row := range res.Rows {
 			qid, ok := e.qid(row["item"])
 			if !ok {
 				continue
 			}
-			found = append(found, [3]string{row["text"].Value, qid, ""})
+			items[row["text"].Value] = append(items[row["text"].Value], qid)
 		}
 	}
-	sort.Slice(found, func(a, b int) bool { return lessTriple(found[a], found[b]) })
-	// Rows take the candidates of their first variants first, so the
-	// per-row cap drops the weakest spellings' candidates.
-	for i, in := range inputs {
-		for _, v := range in.variants {
-			for _, f := range found {
-				if f[0] == v {
-					add(i, f[1])
+	for k, vs := range items {
+		sortQIDs(vs)
+		items[k] = slices.Compact(vs)
+	}
+	for i := range inputs {
+		// Rows take the candidates of their first variants first.
+		for _, v := range inputs[i].variants {
+			for _, q := range items[v] {
+				cands[i].add(q, "label")
+			}
+		}
+		for n := range inputs[i].facts {
+			f := &inputs[i].facts[n]
+			for _, v := range f.Lookup {
+				for _, q := range items[v] {
+					if len(f.Resolved) < maxResolvedPerCell && !containsString(f.Resolved, q) {
+						f.Resolved = append(f.Resolved, q)
+					}
 				}
 			}
 		}
@@ -270,13 +385,84 @@ func (e *Engine) findByLabel(ctx context.Context, inputs []rowInput, add func(in
 	return nil
 }
 
-func (e *Engine) findBySearch(ctx context.Context, inputs []rowInput, cands [][]string, add func(int, string)) error {
+// findByLinkedItems finds works among the items linked to a row's item
+// cells (the paintings whose creator is the row's artist) whose title is
+// like the row's: titles written differently from the wiki's label
+// ("The Mill" for "Mill", other case and punctuation) are found that way,
+// and a generic title ("Portrait of a Man") is narrowed to the artist's.
+func (e *Engine) findByLinkedItems(ctx context.Context, inputs []rowInput, cands []rowCands) error {
+	rowsOf := map[idPair][]int{}
+	var pairs []idPair
+	for i, in := range inputs {
+		if !in.title || len(in.names) == 0 {
+			continue
+		}
+		for _, f := range in.facts {
+			if f.Kind != KindItem || !e.t.finds(f.Column) {
+				continue
+			}
+			for _, q := range f.Resolved {
+				p := idPair{f.Property, q}
+				if _, ok := rowsOf[p]; !ok {
+					pairs = append(pairs, p)
+				}
+				if !containsInt(rowsOf[p], i) {
+					rowsOf[p] = append(rowsOf[p], i)
+				}
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	var queries []string
+	for _, chunk := range sparql.Chunk(pairs, linkedChunk) {
+		q, err := e.linkedQuery(chunk)
+		if err != nil {
+			return fmt.Errorf("build the linked-items query: %w", err)
+		}
+		queries = append(queries, q)
+	}
+	results, err := e.selectAll(ctx, "look up works of the rows' items", queries)
+	if err != nil {
+		return err
+	}
+	type hit struct{ prop, obj, item, text string }
+	var hits []hit
+	for _, res := range results {
+		for _, row := range res.Rows {
+			prop, okP := strings.CutPrefix(row["prop"].Value, e.t.Wikibase.PropertyPrefix)
+			obj, okO := e.qid(row["obj"])
+			item, okI := e.qid(row["item"])
+			if okP && okO && okI {
+				hits = append(hits, hit{prop, obj, item, row["text"].Value})
+			}
+		}
+	}
+	sort.Slice(hits, func(a, b int) bool {
+		x, y := hits[a], hits[b]
+		if x.item != y.item {
+			return qidLess(x.item, y.item)
+		}
+		return x.text < y.text
+	})
+	for _, h := range hits {
+		for _, i := range rowsOf[idPair{h.prop, h.obj}] {
+			if nameSimilarity(inputs[i].variants, h.text, true) >= worksTitleMin {
+				cands[i].add(h.item, "linked "+h.prop+" "+h.obj)
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) findBySearch(ctx context.Context, inputs []rowInput, cands []rowCands) error {
 	if e.s == nil {
 		return nil
 	}
 	var todo []int
 	for i, in := range inputs {
-		if len(cands[i]) == 0 && len(in.names) > 0 {
+		if len(cands[i].qids) == 0 && len(in.names) > 0 {
 			todo = append(todo, i)
 		}
 	}
@@ -284,6 +470,7 @@ func (e *Engine) findBySearch(ctx context.Context, inputs []rowInput, cands [][]
 		return nil
 	}
 	hits := make([][]string, len(inputs))
+	full := make([]bool, len(inputs))
 	errs := make([]error, len(inputs))
 	sem := make(chan struct{}, searchConcurrency)
 	var wg sync.WaitGroup
@@ -296,19 +483,20 @@ func (e *Engine) findBySearch(ctx context.Context, inputs []rowInput, cands [][]
 			defer func() { <-sem }()
 			texts := inputs[i].variants
 			// The turned-round, unqualified spelling searches best.
-			if len(texts) > 1 {
+			if len(texts) > 1 && !inputs[i].title {
 				texts = append([]string{texts[len(texts)-1]}, texts[:len(texts)-1]...)
 			}
 			for n, text := range texts {
 				if n >= maxNamesSearched || ctx.Err() != nil {
 					break
 				}
-				e.requests.Add(1)
+				e.searches.Add(1)
 				ids, err := e.s.Search(ctx, truncateRunes(text, maxSearchTextRunes), lang, searchLimit)
 				if err != nil {
 					errs[i] = fmt.Errorf("search %q: %w", text, err)
 					return
 				}
+				full[i] = len(ids) >= searchLimit
 				for _, id := range ids {
 					if strings.HasPrefix(id, "Q") && sparql.ValidEntityID(id) && !containsString(hits[i], id) {
 						hits[i] = append(hits[i], id)
@@ -326,8 +514,10 @@ func (e *Engine) findBySearch(ctx context.Context, inputs []rowInput, cands [][]
 			return errs[i]
 		}
 		for _, id := range hits[i] {
-			add(i, id)
+			cands[i].add(id, "search")
 		}
+		// A full page of hits: the search may know more than it said.
+		cands[i].more = cands[i].more || full[i]
 	}
 	return nil
 }
@@ -349,11 +539,19 @@ type itemFacts struct {
 	Labels, Aliases, Descriptions []langText
 	Types                         []string            // P31 values
 	Values                        map[string][]string // property → values (QIDs for items)
-	ValueLabels                   map[string][]string // property → labels of its item values
-	TypeOK                        bool
+	// ValueLabels: property → value item → that item's labels and aliases.
+	ValueLabels map[string]map[string][]string
+	// Scoped: property → its statements' (value, qualifier item) pairs,
+	// for identifiers unique within a scope (P217 within P195).
+	Scoped map[string][][2]string
+	TypeOK bool
 }
 
-func (e *Engine) fetchFacts(ctx context.Context, items []string) (map[string]*itemFacts, error) {
+func newItemFacts() *itemFacts {
+	return &itemFacts{Values: map[string][]string{}, ValueLabels: map[string]map[string][]string{}, Scoped: map[string][][2]string{}}
+}
+
+func (e *Engine) fetchFacts(ctx context.Context, items []string, classes map[string]bool) (map[string]*itemFacts, error) {
 	var queries []string
 	for _, chunk := range sparql.Chunk(items, factChunk) {
 		q, err := e.factQuery(chunk)
@@ -368,7 +566,7 @@ func (e *Engine) fetchFacts(ctx context.Context, items []string) (map[string]*it
 	}
 	facts := make(map[string]*itemFacts, len(items))
 	for _, id := range items {
-		facts[id] = &itemFacts{Values: map[string][]string{}, ValueLabels: map[string][]string{}}
+		facts[id] = newItemFacts()
 	}
 	for _, res := range results {
 		for _, row := range res.Rows {
@@ -377,48 +575,76 @@ func (e *Engine) fetchFacts(ctx context.Context, items []string) (map[string]*it
 			if !ok || f == nil {
 				continue
 			}
-			key, v := row["key"].Value, row["value"]
-			switch {
-			case key == keyTypeOK:
-				f.TypeOK = true
-			case key == "label":
-				f.Labels = append(f.Labels, langText{v.Value, v.Lang})
-			case key == "alias":
-				f.Aliases = append(f.Aliases, langText{v.Value, v.Lang})
-			case key == "description":
-				f.Descriptions = append(f.Descriptions, langText{v.Value, v.Lang})
-			case key == "P31":
-				if t, ok := e.qid(v); ok {
-					f.Types = append(f.Types, t)
-				}
-			case strings.HasSuffix(key, "/label"):
-				p := strings.TrimSuffix(key, "/label")
-				f.ValueLabels[p] = append(f.ValueLabels[p], v.Value)
-			case strings.HasPrefix(key, "P"):
-				val := v.Value
-				if t, ok := e.qid(v); ok {
-					val = t
-				}
-				f.Values[key] = append(f.Values[key], val)
-			}
+			e.addFact(f, row["key"].Value, row["value"], row["object"])
 		}
 	}
 	for _, f := range facts {
-		sortLangTexts(f.Labels)
-		sortLangTexts(f.Aliases)
-		sortLangTexts(f.Descriptions)
-		f.Types = sortedUnique(f.Types)
-		for k, vs := range f.Values {
-			f.Values[k] = sortedUnique(vs)
-		}
-		for k, vs := range f.ValueLabels {
-			f.ValueLabels[k] = sortedUnique(vs)
-		}
-		if e.t.Type != nil && e.t.Type.Exact {
-			f.TypeOK = containsString(f.Types, e.t.Type.QID)
-		}
+		e.finishFacts(f, classes)
 	}
 	return facts, nil
+}
+
+// addFact files one (key, value, object) answer of the fact query.
+func (e *Engine) addFact(f *itemFacts, key string, v, object sparql.Term) {
+	switch {
+	case key == "label":
+		f.Labels = append(f.Labels, langText{v.Value, v.Lang})
+	case key == "alias":
+		f.Aliases = append(f.Aliases, langText{v.Value, v.Lang})
+	case key == "description":
+		f.Descriptions = append(f.Descriptions, langText{v.Value, v.Lang})
+	case key == "P31":
+		if t, ok := e.qid(v); ok {
+			f.Types = append(f.Types, t)
+		}
+	case strings.HasSuffix(key, "/label"):
+		p := strings.TrimSuffix(key, "/label")
+		obj, ok := e.qid(object)
+		if !ok {
+			return
+		}
+		if f.ValueLabels[p] == nil {
+			f.ValueLabels[p] = map[string][]string{}
+		}
+		f.ValueLabels[p][obj] = append(f.ValueLabels[p][obj], v.Value)
+	case strings.HasSuffix(key, "/scoped"):
+		p := strings.TrimSuffix(key, "/scoped")
+		scope, _ := e.qid(object)
+		f.Scoped[p] = append(f.Scoped[p], [2]string{v.Value, scope})
+	case strings.HasPrefix(key, "P"):
+		val := v.Value
+		if t, ok := e.qid(v); ok {
+			val = t
+		}
+		f.Values[key] = append(f.Values[key], val)
+	}
+}
+
+// finishFacts sorts what was filed (answers come in no set order) and
+// says whether the item is of one of the template's types.
+func (e *Engine) finishFacts(f *itemFacts, classes map[string]bool) {
+	sortLangTexts(f.Labels)
+	sortLangTexts(f.Aliases)
+	sortLangTexts(f.Descriptions)
+	f.Types = sortedUnique(f.Types)
+	for k, vs := range f.Values {
+		f.Values[k] = sortedUnique(vs)
+	}
+	for _, byObj := range f.ValueLabels {
+		for o, vs := range byObj {
+			byObj[o] = sortedUnique(vs)
+		}
+	}
+	for k, vs := range f.Scoped {
+		sort.Slice(vs, func(a, b int) bool { return vs[a][0]+"\x00"+vs[a][1] < vs[b][0]+"\x00"+vs[b][1] })
+		f.Scoped[k] = slices.Compact(vs)
+	}
+	f.TypeOK = false
+	for _, t := range f.Types {
+		if classes[t] {
+			f.TypeOK = true
+		}
+	}
 }
 
 func containsString(xs []string, s string) bool {

@@ -92,9 +92,10 @@ func TestMatchBatchSmallGraph(t *testing.T) {
 	if c := got[0].Candidates[0]; c.Facts["P569"][0] != "1862-10-26" || c.Facts["P27"][0] != "Q34" || c.Types[0] != "Q5" || c.Description != "Swedish painter" {
 		t.Errorf("summary %+v", c)
 	}
-	// Three lookups at most: identifiers, labels, facts.
-	if n := e.Requests(); n != 3 {
-		t.Errorf("%d requests, want 3", n)
+	// Four lookups at most: identifiers, labels, the type's subclasses
+	// (once per engine), facts.
+	if n := e.Requests(); n != 4 {
+		t.Errorf("%d requests, want 4", n)
 	}
 	again, err := e.MatchBatch(context.Background(), rows)
 	if err != nil {

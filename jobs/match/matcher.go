@@ -36,6 +36,7 @@ type Matcher struct {
 	mu        sync.Mutex
 	clients   map[string]*sparql.Client
 	searchers map[string]Searcher
+	classes   *classCache // the types' subclasses, shared by every engine
 }
 
 // NewMatcher builds a Matcher.
@@ -46,7 +47,7 @@ func NewMatcher(cfg MatcherConfig) *Matcher {
 	if cfg.Limiter == nil {
 		cfg.Limiter = sparql.NewLimiter(sparql.LimiterConfig{Logger: cfg.Logger})
 	}
-	return &Matcher{cfg: cfg, clients: map[string]*sparql.Client{}, searchers: map[string]Searcher{}}
+	return &Matcher{cfg: cfg, clients: map[string]*sparql.Client{}, searchers: map[string]Searcher{}, classes: newClassCache()}
 }
 
 // MatchRows matches one batch of a job's rows with the job's template and
@@ -100,7 +101,9 @@ func (m *Matcher) Engine(t *Template, logger *slog.Logger) (*Engine, error) {
 	if logger == nil {
 		logger = m.cfg.Logger
 	}
-	return NewEngine(client, searcher, t, logger), nil
+	e := NewEngine(client, searcher, t, logger)
+	e.classes = m.classes
+	return e, nil
 }
 
 func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {

@@ -29,8 +29,12 @@ func TestMatcherMatchRows(t *testing.T) {
 	if len(got) != 2 || got[0].JobID != 42 || got[0].Row != 11 || got[0].Status != jobs.MatchMatched || got[0].QID != "Q2" || got[1].Status != jobs.MatchNone {
 		t.Fatalf("results %+v", got)
 	}
-	if requests != 2 || srv.Requests() != 2 {
-		t.Errorf("requests %d (server saw %d), want 2: labels and facts", requests, srv.Requests())
+	if requests != 3 || srv.Requests() != 3 {
+		t.Errorf("requests %d (server saw %d), want 3: labels, the type's subclasses, facts", requests, srv.Requests())
+	}
+	// The subclasses of the type are fetched once for all jobs and batches.
+	if _, requests, err = m.MatchRows(context.Background(), &jobs.Job{ID: 43, Template: json.RawMessage(tpl)}, cols, rows); err != nil || requests != 2 {
+		t.Errorf("second batch: %d requests (%v), want 2: labels and facts", requests, err)
 	}
 	if _, _, err := m.MatchRows(context.Background(), job, []string{"Id"}, rows); jobs.ErrorCode(err) != jobs.EINVALID {
 		t.Errorf("a template naming missing columns: %v", err)
@@ -58,7 +62,7 @@ func TestRunCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Rows != 3 || sum.Matched != 1 || sum.Review != 1 || sum.None != 1 || sum.Requests != 3 {
+	if sum.Rows != 3 || sum.Matched != 1 || sum.Review != 1 || sum.None != 1 || sum.Requests != 4 {
 		t.Errorf("summary %+v", sum)
 	}
 	r := csv.NewReader(&out)

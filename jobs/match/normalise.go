@@ -147,3 +147,165 @@ func titleCase(s string, keepParticles bool) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// lookupVariants are the spellings a label cell is looked up under as
+// exact labels, by the form of its names (Column.Form).
+func lookupVariants(s, form string) []string {
+	var out []string
+	add := func(v string) {
+		v = tidy(v)
+		if v != "" && !containsString(out, v) && len(out) < maxVariants+2 {
+			out = append(out, v)
+		}
+	}
+	switch form {
+	case FormTitle:
+		base := tidy(s)
+		forms := []string{base}
+		if p := tidy(parenthetical.ReplaceAllString(base, "")); p != base {
+			forms = append(forms, p)
+		}
+		for _, f := range forms {
+			add(f)
+			if f == strings.ToUpper(f) || f == strings.ToLower(f) {
+				add(sentenceCase(f))
+			}
+			if rest, ok := withoutArticle(f); ok {
+				add(rest)
+				add(upperFirst(rest))
+			}
+		}
+		for _, f := range forms {
+			add(sentenceCase(f))
+		}
+	case FormName:
+		base := tidy(s)
+		add(base)
+		add(parenthetical.ReplaceAllString(base, ""))
+		add(RepairCase(parenthetical.ReplaceAllString(base, "")))
+	default:
+		for _, v := range NameVariants(s) {
+			add(v)
+		}
+		add(RepairCase(tidy(s)))
+		add(DisplayName(s))
+	}
+	return out
+}
+
+// sentenceCase: the first letter upper case, the rest lower ("PORTRAIT OF
+// A MAN" → "Portrait of a man"), as Wikidata's English labels of works
+// are often written.
+func sentenceCase(s string) string { return upperFirst(strings.ToLower(s)) }
+
+func upperFirst(s string) string {
+	r := []rune(s)
+	for i, c := range r {
+		if unicode.IsLetter(c) {
+			r[i] = unicode.ToUpper(c)
+			break
+		}
+	}
+	return string(r)
+}
+
+// leadingArticles of titles in the languages partners catalogue in.
+var leadingArticles = map[string]bool{
+	"the": true, "a": true, "an": true, "der": true, "die": true, "das": true, "ein": true, "eine": true,
+	"le": true, "la": true, "les": true, "un": true, "une": true, "het": true, "een": true, "de": true,
+	"il": true, "lo": true, "gli": true, "uno": true, "una": true, "el": true, "los": true, "las": true,
+	"en": true, "ett": true, "den": true, "det": true,
+}
+
+// withoutArticle drops a title's leading article ("The Mill" → "Mill",
+// "L'Atelier" → "Atelier"); ok is false when there is none.
+func withoutArticle(s string) (string, bool) {
+	for _, el := range []string{"l'", "l’", "L'", "L’"} {
+		if rest, ok := strings.CutPrefix(s, el); ok && rest != "" {
+			return rest, true
+		}
+	}
+	first, rest, ok := strings.Cut(s, " ")
+	if !ok || !leadingArticles[strings.ToLower(first)] || strings.TrimSpace(rest) == "" {
+		return s, false
+	}
+	return strings.TrimSpace(rest), true
+}
+
+// titleKey is a title's NameKey without its leading article.
+func titleKey(s string) string {
+	if rest, ok := withoutArticle(tidy(s)); ok {
+		s = rest
+	}
+	return NameKey(s)
+}
+
+// idValue is an identifier cell without the words the column's
+// strip_prefixes name ("Inv. 3383" → "3383").
+func idValue(v string, c Column) string {
+	v = strings.TrimSpace(v)
+	for _, p := range c.StripPrefixes {
+		p = strings.TrimSpace(p)
+		if len(v) > len(p) && strings.EqualFold(v[:len(p)], p) {
+			v = strings.TrimLeft(v[len(p):], " .:#\t")
+			break
+		}
+	}
+	return v
+}
+
+// looseKey is an identifier with case, spaces and punctuation ignored.
+func looseKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// idSpellings are the spellings an identifier is looked up under: itself,
+// and for a loose column the usual ways of writing it ("NM1234",
+// "NM 1234", "NM-1234", upper case), since the lookup is exact.
+func idSpellings(v string, c Column) []string {
+	out := []string{v}
+	if c.Spelling != SpellingLoose {
+		return out
+	}
+	compact := looseKey(v)
+	var spaced, hyphen strings.Builder
+	prev := rune(0)
+	for _, r := range compact {
+		if prev != 0 && unicode.IsLetter(prev) != unicode.IsLetter(r) {
+			spaced.WriteByte(' ')
+			hyphen.WriteByte('-')
+		}
+		spaced.WriteRune(r)
+		hyphen.WriteRune(r)
+		prev = r
+	}
+	for _, s := range []string{strings.ToUpper(v), compact, spaced.String(), hyphen.String()} {
+		if s != "" && !containsString(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sameID compares identifiers as the column says (exact or loose).
+func sameID(a, b string, c Column) bool {
+	if c.Spelling == SpellingLoose {
+		return looseKey(a) == looseKey(b) && looseKey(a) != ""
+	}
+	return a == b
+}
+
+func containsID(have []string, id idFact, c Column) bool {
+	for _, h := range have {
+		if sameID(h, id.Value, c) {
+			return true
+		}
+	}
+	return false
+}

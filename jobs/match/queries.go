@@ -1,6 +1,7 @@
 package match
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,6 +14,8 @@ const (
 	identifierChunk = 500  // (property, value) pairs per identifier query
 	labelChunk      = 1500 // language-tagged literals per label query
 	factChunk       = 250  // items per fact query
+	linkedChunk     = 200  // (property, item) pairs per linked-items query
+	rankChunk       = 1000 // items per ranking query
 )
 
 const (
@@ -61,34 +64,38 @@ func (e *Engine) labelQuery(lits []langText) (string, error) {
 		"\n  { ?item rdfs:label ?text } UNION { ?item skos:altLabel ?text }\n}", nil
 }
 
-// factQuery fetches what scoring needs of each item, one (item, key, value)
-// row per fact: labels, aliases and descriptions in the languages, P31,
-// the mapped properties, the labels of mapped items' values, and whether
-// the item is of the template's type (through subclasses unless exact).
+// factQuery fetches what scoring needs of each item, one (item, key,
+// value, object) row per fact: labels, aliases and descriptions in the
+// languages, P31, the mapped properties, the labels and aliases of mapped
+// items' values (object is the value item), and scoped identifiers'
+// statements with their qualifier (object is the qualifier's item). The
+// type is checked in Go against the classes fetched once (types.go).
 func (e *Engine) factQuery(items []string) (string, error) {
-	itemTerms := make([][]string, 0, len(items))
-	for _, id := range items {
-		iri, err := sparql.PrefixedEntity(e.t.Wikibase.EntityPrefix, id)
-		if err != nil {
-			return "", err
-		}
-		itemTerms = append(itemTerms, []string{iri})
+	itemTerms, err := e.itemTerms(items)
+	if err != nil {
+		return "", err
 	}
-	langs := e.t.searchLanguages()
-	langLits := make([]string, len(langs))
-	for i, l := range langs {
-		langLits[i] = sparql.Literal(l)
-	}
+	langs := e.langList()
 	props := [][]string{
 		{"rdfs:label", sparql.Literal("label")},
 		{"skos:altLabel", sparql.Literal("alias")},
 		{"schema:description", sparql.Literal("description")},
 		{"wdt:P31", sparql.Literal("P31")},
 	}
-	var itemProps [][]string
+	var itemProps, scoped [][]string
 	seen := map[string]bool{"P31": true}
 	for _, name := range e.t.propertyColumns() {
 		c := e.t.Columns[name]
+		if c.Scope != nil {
+			sp, _ := e.t.statementPrefixes()
+			st, err1 := sparql.PrefixedEntity(sp[0], c.Property)
+			ps, err2 := sparql.PrefixedEntity(sp[1], c.Property)
+			pq, err3 := sparql.PrefixedEntity(sp[2], c.Scope.Property)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return "", err
+			}
+			scoped = append(scoped, []string{st, ps, pq, sparql.Literal(c.Property + "/scoped")})
+		}
 		if seen[c.Property] {
 			continue
 		}
@@ -104,26 +111,106 @@ func (e *Engine) factQuery(items []string) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString(e.prefixes())
-	b.WriteString("SELECT ?item ?key ?value WHERE {\n")
+	b.WriteString("SELECT ?item ?key ?value ?object WHERE {\n")
 	b.WriteString(sparql.ValuesBlock([]string{"item"}, itemTerms))
 	b.WriteString("\n  {\n    ")
 	b.WriteString(sparql.ValuesBlock([]string{"prop", "key"}, props))
-	fmt.Fprintf(&b, "\n    ?item ?prop ?value .\n    FILTER(!isLiteral(?value) || lang(?value) = \"\" || lang(?value) IN (%s))\n  }", strings.Join(langLits, ", "))
+	fmt.Fprintf(&b, "\n    ?item ?prop ?value .\n    FILTER(!isLiteral(?value) || lang(?value) = \"\" || lang(?value) IN (%s))\n  }", langs)
 	if len(itemProps) > 0 {
 		b.WriteString(" UNION {\n    ")
 		b.WriteString(sparql.ValuesBlock([]string{"prop", "key"}, itemProps))
-		fmt.Fprintf(&b, "\n    ?item ?prop ?object .\n    ?object rdfs:label|skos:altLabel ?value .\n    FILTER(lang(?value) IN (%s))\n  }", strings.Join(langLits, ", "))
+		fmt.Fprintf(&b, "\n    ?item ?prop ?object .\n    { ?object rdfs:label ?value } UNION { ?object skos:altLabel ?value }\n    FILTER(lang(?value) IN (%s))\n  }", langs)
 	}
-	if e.t.Type != nil && !e.t.Type.Exact {
-		class, err := sparql.PrefixedEntity(e.t.Wikibase.EntityPrefix, e.t.Type.QID)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&b, " UNION {\n    ?item wdt:P31/wdt:P279* %s .\n    BIND(%s AS ?key)\n  }", class, sparql.Literal(keyTypeOK))
+	if len(scoped) > 0 {
+		b.WriteString(" UNION {\n    ")
+		b.WriteString(sparql.ValuesBlock([]string{"st", "ps", "pq", "key"}, scoped))
+		b.WriteString("\n    ?item ?st ?statement .\n    ?statement ?ps ?value .\n    OPTIONAL { ?statement ?pq ?object }\n  }")
 	}
 	b.WriteString("\n}")
 	return b.String(), nil
 }
 
-// keyTypeOK marks, in the fact query's answer, an item of the template's type.
-const keyTypeOK = "type-ok"
+// linkedQuery finds the items holding any of the (property, item) pairs
+// (a creator's works) with their labels in the languages.
+func (e *Engine) linkedQuery(pairs []idPair) (string, error) {
+	rows := make([][]string, 0, len(pairs))
+	for _, p := range pairs {
+		prop, err := sparql.PrefixedEntity(e.t.Wikibase.PropertyPrefix, p.Property)
+		if err != nil {
+			return "", err
+		}
+		obj, err := sparql.PrefixedEntity(e.t.Wikibase.EntityPrefix, p.Value)
+		if err != nil {
+			return "", err
+		}
+		rows = append(rows, []string{prop, obj})
+	}
+	return e.prefixes() + "SELECT ?prop ?obj ?item ?text WHERE {\n" +
+		sparql.ValuesBlock([]string{"prop", "obj"}, rows) +
+		"\n  ?item ?prop ?obj .\n  ?item rdfs:label ?text .\n  FILTER(lang(?text) IN (" + e.langList() + "))\n}", nil
+}
+
+// rankQuery fetches, for ranking many candidates before the cap, only
+// their values of the mapped properties and P31: no labels.
+func (e *Engine) rankQuery(items []string) (string, error) {
+	itemTerms, err := e.itemTerms(items)
+	if err != nil {
+		return "", err
+	}
+	props := [][]string{{"wdt:P31", sparql.Literal("P31")}}
+	seen := map[string]bool{"P31": true}
+	for _, name := range e.t.propertyColumns() {
+		c := e.t.Columns[name]
+		if seen[c.Property] {
+			continue
+		}
+		seen[c.Property] = true
+		p, err := sparql.PrefixedEntity(e.t.Wikibase.PropertyPrefix, c.Property)
+		if err != nil {
+			return "", err
+		}
+		props = append(props, []string{p, sparql.Literal(c.Property)})
+	}
+	return e.prefixes() + "SELECT ?item ?key ?value WHERE {\n" + sparql.ValuesBlock([]string{"item"}, itemTerms) + "\n  " +
+		sparql.ValuesBlock([]string{"prop", "key"}, props) + "\n  ?item ?prop ?value .\n}", nil
+}
+
+// classQuery finds the classes whose instances are of the template's
+// types: each type and, unless exact, its subclasses (P279*).
+func (e *Engine) classQuery(types []TypeConstraint) (string, error) {
+	var rows [][]string
+	for _, t := range types {
+		if t.Exact {
+			continue
+		}
+		c, err := sparql.PrefixedEntity(e.t.Wikibase.EntityPrefix, t.QID)
+		if err != nil {
+			return "", err
+		}
+		rows = append(rows, []string{c})
+	}
+	return e.prefixes() + "SELECT DISTINCT ?class WHERE {\n" + sparql.ValuesBlock([]string{"top"}, rows) +
+		"\n  ?class wdt:P279* ?top .\n}", nil
+}
+
+func (e *Engine) itemTerms(items []string) ([][]string, error) {
+	out := make([][]string, 0, len(items))
+	for _, id := range items {
+		iri, err := sparql.PrefixedEntity(e.t.Wikibase.EntityPrefix, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, []string{iri})
+	}
+	return out, nil
+}
+
+// langList is the languages (and mul) as a SPARQL list of literals.
+func (e *Engine) langList() string {
+	langs := e.t.searchLanguages()
+	lits := make([]string, len(langs))
+	for i, l := range langs {
+		lits[i] = sparql.Literal(l)
+	}
+	return strings.Join(lits, ", ")
+}

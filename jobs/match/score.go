@@ -30,6 +30,7 @@ const (
 	maxFactBonus      = 0.3  // ...up to this much
 	penaltyConflict   = 0.35 // a date, quantity or identifier that disagrees
 	penaltyDiffers    = 0.1  // an item, string or URL that differs (often a variant, not an error)
+	penaltyNear       = 0.1  // a date one year off: often a catalogue's rounding, sometimes another item
 	// nameFloor is the similarity at or below which a name earns nothing.
 	nameFloor = 0.6
 	// identifierNameMin: an identifier match whose item's names are less
@@ -46,11 +47,15 @@ type candidate struct {
 }
 
 // decide scores a row's candidates and concludes.
-func (e *Engine) decide(num int64, in rowInput, qids []string, facts map[string]*itemFacts) jobs.RowMatch {
+func (e *Engine) decide(num int64, in rowInput, r rowRank, facts map[string]*itemFacts, found rowCands) jobs.RowMatch {
 	m := jobs.RowMatch{Row: num, Status: jobs.MatchNone}
 	var cs []candidate
-	for _, q := range qids {
-		cs = append(cs, e.score(in, q, facts[q]))
+	for _, q := range r.kept {
+		c := e.score(in, q, facts[q])
+		if via := found.via[q]; strings.HasPrefix(via, "linked ") {
+			c.Evidence = append(c.Evidence, "found among the items whose "+strings.TrimPrefix(via, "linked ")[:strings.Index(strings.TrimPrefix(via, "linked "), " ")]+" is the row's item")
+		}
+		cs = append(cs, c)
 	}
 	sort.SliceStable(cs, func(a, b int) bool {
 		if cs[a].Score != cs[b].Score {
@@ -61,14 +66,31 @@ func (e *Engine) decide(num int64, in rowInput, qids []string, facts map[string]
 	if len(cs) == 0 {
 		return m
 	}
-	best := cs[0]
+	best := &cs[0]
 	m.Status, m.QID, m.Label, m.Score = jobs.MatchReview, best.QID, best.Label, best.Score
 	margin := best.Score
 	if len(cs) > 1 {
 		margin = best.Score - cs[1].Score
 	}
+	hold := best.conflict
+	if in.attribution != nil {
+		hold = true
+		best.Evidence = append(best.Evidence, fmt.Sprintf("%s %q is an attribution (%s), not a work by %s: review", in.attribution.Column, in.attribution.Value, in.attribution.Qualifier, in.attribution.Name))
+	}
+	if r.dropped > 0 {
+		if r.bestDropped >= r.pre[best.QID] {
+			hold = true
+			best.Evidence = append(best.Evidence, fmt.Sprintf("%d more candidates rank as high on their facts and were not compared: review", r.dropped))
+		} else {
+			best.Evidence = append(best.Evidence, fmt.Sprintf("%d more candidates ranked lower on their facts and were not compared", r.dropped))
+		}
+	}
+	if found.more {
+		hold = true
+		best.Evidence = append(best.Evidence, "there may be more candidates than were found (a full page of search hits or too many labels): review")
+	}
 	// A tiny epsilon: scores are rounded to 3 decimals.
-	if best.Score >= e.t.AutoAccept.Score-1e-9 && margin >= e.t.AutoAccept.Margin-1e-9 && !best.conflict {
+	if best.Score >= e.t.AutoAccept.Score-1e-9 && margin >= e.t.AutoAccept.Margin-1e-9 && !hold {
 		m.Status = jobs.MatchMatched
 	}
 	for i, c := range cs {
@@ -82,7 +104,7 @@ func (e *Engine) decide(num int64, in rowInput, qids []string, facts map[string]
 
 func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 	if f == nil {
-		f = &itemFacts{}
+		f = newItemFacts()
 	}
 	c := candidate{CandidateSummary: jobs.CandidateSummary{
 		QID:         qid,
@@ -104,7 +126,7 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 			alias bool
 		}{{f.Labels, false}, {f.Aliases, true}} {
 			for _, l := range pool.texts {
-				if s := nameSimilarity(in.variants, l.Text); s > sim {
+				if s := nameSimilarity(in.variants, l.Text, in.title); s > sim {
 					sim, best, bestAlias = s, l, pool.alias
 				}
 			}
@@ -113,14 +135,18 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 		if bestAlias {
 			what = "alias"
 		}
+		ignoring := "ignoring case, accents and word order"
+		if in.title {
+			ignoring = "ignoring case, accents, punctuation and a leading article"
+		}
 		switch {
 		case sim < 0:
 			sim = 0
 			ev("no label in the languages")
-		case containsString(in.variants, best.Text):
+		case containsString(in.variants, best.Text) && best.Text == tidy(in.names[0]):
 			ev("%s %q@%s equals name", what, best.Text, best.Lang)
 		case sim == 1:
-			ev("%s %q@%s equals name %q ignoring case, accents and word order", what, best.Text, best.Lang, in.names[0])
+			ev("%s %q@%s equals name %q %s", what, best.Text, best.Lang, in.names[0], ignoring)
 		default:
 			ev("%s %q@%s resembles name %q (%.2f)", what, best.Text, best.Lang, in.names[0], sim)
 		}
@@ -132,9 +158,16 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 
 	// Identifiers.
 	for _, id := range in.ids {
+		col := e.t.Columns[id.Column]
+		if col.Scope != nil {
+			s, conflict := e.scopedIdentifier(id, col, f, ev)
+			score += s
+			c.conflict = c.conflict || conflict
+			continue
+		}
 		have := f.Values[id.Property]
 		switch {
-		case containsString(have, id.Value):
+		case containsID(have, id, col):
 			score += bonusIdentifier
 			ev("identifier %s = %s matches", id.Property, id.Value)
 			if sim >= 0 && len(in.names) > 0 && sim < identifierNameMin {
@@ -149,18 +182,22 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 	}
 
 	// Type.
-	if t := e.t.Type; t != nil {
+	if types := e.t.typeConstraints(); len(types) > 0 {
+		var qs []string
+		for _, t := range types {
+			qs = append(qs, t.QID)
+		}
 		if f.TypeOK {
 			score += bonusType
-			if t.Exact {
-				ev("instance of %s", t.QID)
+			if len(types) == 1 && types[0].Exact {
+				ev("instance of %s", qs[0])
 			} else {
-				ev("instance of %s or a subclass", t.QID)
+				ev("instance of %s or a subclass", strings.Join(qs, " or "))
 			}
 		} else {
 			score -= penaltyType
 			c.conflict = true
-			ev("not an instance of %s", t.QID)
+			ev("not an instance of %s", strings.Join(qs, " or "))
 		}
 	} else {
 		score += bonusNoType
@@ -169,15 +206,25 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 	// Other mapped properties.
 	factBonus := 0.0
 	for _, fact := range in.facts {
-		verdict, text := compareFact(fact, f.Values[fact.Property], f.ValueLabels[fact.Property])
-		switch verdict {
+		var v verdict
+		var text string
+		var weight float64
+		if fact.Kind == KindItem {
+			v, text = e.compareItem(in, fact, f)
+			weight = 1
+		} else {
+			v, text, weight = compareFact(fact, f.Values[fact.Property])
+		}
+		switch v {
 		case agrees:
-			factBonus += bonusFact
+			factBonus += bonusFact * weight
 		case conflicts:
 			score -= penaltyConflict
 			c.conflict = true
 		case differs:
 			score -= penaltyDiffers
+		case weakly:
+			score -= penaltyNear
 		}
 		if text != "" {
 			ev("%s", text)
@@ -188,22 +235,115 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 	return c
 }
 
+// scopedIdentifier scores an identifier unique within a scope (an
+// inventory number within its collection) against the item's statements
+// and their qualifiers.
+func (e *Engine) scopedIdentifier(id idFact, col Column, f *itemFacts, ev func(string, ...any)) (float64, bool) {
+	var scopes []string
+	scopeText := ""
+	if id.Scope != nil {
+		scopes = id.Scope.Resolved
+		scopeText = id.Scope.Value
+	}
+	var inScope, elsewhere, otherValue []string
+	for _, st := range f.Scoped[id.Property] {
+		same := sameID(st[0], id.Value, col)
+		switch {
+		case same && st[1] != "" && containsString(scopes, st[1]):
+			inScope = append(inScope, st[1])
+		case same:
+			elsewhere = append(elsewhere, st[1])
+		case st[1] != "" && containsString(scopes, st[1]):
+			otherValue = append(otherValue, st[0])
+		}
+	}
+	switch {
+	case len(inScope) > 0:
+		ev("%s %s = %s in %s %q (%s) matches", id.Column, id.Property, id.Value, col.Scope.Property, scopeText, inScope[0])
+		return bonusIdentifier, false
+	case len(otherValue) > 0:
+		ev("%s %s = %s ≠ %s in %s %q (conflict)", id.Column, id.Property, id.Value, strings.Join(sortedUnique(otherValue), ", "), col.Scope.Property, scopeText)
+		return -penaltyIdentifier, true
+	case len(elsewhere) > 0 && len(scopes) == 0 && scopeText == "":
+		ev("%s %s = %s matches, in a collection the row does not name (weak)", id.Column, id.Property, id.Value)
+		return bonusIdentifier / 4, false
+	case len(elsewhere) > 0:
+		ev("%s %s = %s is held in another %s than %q: not evidence", id.Column, id.Property, id.Value, col.Scope.Property, scopeText)
+	}
+	return 0, false
+}
+
+// compareItem compares an item cell (an artist, a country: a QID or a
+// name) with the item's values of the property by the same name handling
+// as row names, and names the value it compared.
+func (e *Engine) compareItem(in rowInput, fact idFact, f *itemFacts) (verdict, string) {
+	have := f.Values[fact.Property]
+	if len(have) == 0 {
+		return unknown, ""
+	}
+	labelOf := func(q string) string {
+		if ls := f.ValueLabels[fact.Property][q]; len(ls) > 0 {
+			return fmt.Sprintf("%q (%s)", e.pickPlain(ls), q)
+		}
+		return q
+	}
+	agree := func(q string) (verdict, string) {
+		if fact.Qualifier != "" {
+			// "circle of Rembrandt" is not Rembrandt's work: no bonus.
+			return unknown, fmt.Sprintf("%s %q names %s with %q: an attribution, not the creator", fact.Column, fact.Value, labelOf(q), fact.Qualifier)
+		}
+		return agrees, fmt.Sprintf("%s %q agrees with %s %s", fact.Column, fact.Value, fact.Property, labelOf(q))
+	}
+	for _, q := range have {
+		if containsString(fact.Resolved, q) {
+			return agree(q)
+		}
+	}
+	variants := fact.Lookup
+	if len(variants) == 0 {
+		variants = []string{fact.Name}
+	}
+	for _, q := range have {
+		for _, l := range f.ValueLabels[fact.Property][q] {
+			if nameSimilarity(variants, l, false) == 1 {
+				return agree(q)
+			}
+		}
+	}
+	var names []string
+	for _, q := range have {
+		names = append(names, labelOf(q))
+	}
+	text := fmt.Sprintf("%s %q differs from %s %s", fact.Column, fact.Value, fact.Property, strings.Join(names, ", "))
+	if in.title && e.t.finds(fact.Column) && fact.Qualifier == "" && len(fact.Resolved) > 0 {
+		// A work whose creator is another artist the row's name resolved
+		// to nobody of: a different work with the same title.
+		return conflicts, text + " (conflict)"
+	}
+	return differs, text
+}
+
 // nameSimilarity is the best Jaro-Winkler similarity between the row's
 // spellings and a label, compared as name keys and as sorted words (so
-// "Klint Hilma af" meets "Hilma af Klint").
-func nameSimilarity(variants []string, label string) float64 {
-	lk := NameKey(label)
+// "Klint Hilma af" meets "Hilma af Klint"); titles are compared as title
+// keys (leading article dropped) and their word order counts.
+func nameSimilarity(variants []string, label string, title bool) float64 {
+	key := NameKey
+	if title {
+		key = titleKey
+	}
+	lk := key(label)
 	if lk == "" {
 		return 0
 	}
 	ls := sortedWords(lk)
 	best := 0.0
 	for _, v := range variants {
-		vk := NameKey(v)
+		vk := key(v)
 		if vk == "" {
 			continue
 		}
-		if vk == lk || sortedWords(vk) == ls {
+		if vk == lk || (!title && sortedWords(vk) == ls) {
 			return 1
 		}
 		best = math.Max(best, strutil.Similarity(vk, lk, jaroWinkler))
@@ -232,6 +372,10 @@ func (e *Engine) pick(texts []langText) string {
 	}
 	return ""
 }
+
+// pickPlain chooses one of a value item's labels (they come without
+// languages): the first in sorted order, for stable evidence.
+func (e *Engine) pickPlain(labels []string) string { return labels[0] }
 
 // summaryFacts are the mapped properties' values for the review screen:
 // dates as YYYY-MM-DD, items as QIDs.
@@ -266,74 +410,88 @@ const (
 	agrees
 	conflicts
 	differs
+	weakly // weak disagreement: a year off by one
 )
 
-// compareFact compares a row's value of a property with the item's.
-func compareFact(fact idFact, have, valueLabels []string) (verdict, string) {
+// compareFact compares a row's value of a property with the item's; the
+// weight scales an agreement's bonus (a date inside a century is weak
+// evidence).
+func compareFact(fact idFact, have []string) (verdict, string, float64) {
 	if len(have) == 0 {
-		return unknown, ""
+		return unknown, "", 0
 	}
 	switch fact.Kind {
 	case KindTime:
-		want, ok := parseDate(fact.Value)
-		if !ok {
-			return unknown, fmt.Sprintf("%s %q is not a date", fact.Column, fact.Value)
-		}
-		var seen []string
-		for _, h := range have {
-			d, ok := parseDate(h)
-			if !ok {
-				continue
-			}
-			if want.agrees(d) {
-				return agrees, fmt.Sprintf("%s %s agrees", fact.Column, want.String())
-			}
-			seen = append(seen, d.at(want.precision))
-		}
-		if len(seen) == 0 {
-			return unknown, ""
-		}
-		return conflicts, fmt.Sprintf("%s %s ≠ %s (conflict)", fact.Column, want.String(), strings.Join(sortedUnique(seen), ", "))
+		return compareTime(fact, have)
 	case KindQuantity:
 		want, err := strconv.ParseFloat(strings.ReplaceAll(fact.Value, ",", ""), 64)
 		if err != nil {
-			return unknown, fmt.Sprintf("%s %q is not a number", fact.Column, fact.Value)
+			return unknown, fmt.Sprintf("%s %q is not a number", fact.Column, fact.Value), 0
 		}
 		for _, h := range have {
 			if got, err := strconv.ParseFloat(h, 64); err == nil && math.Abs(got-want) <= 0.005*math.Max(math.Abs(want), 1e-9) {
-				return agrees, fmt.Sprintf("%s %s agrees", fact.Column, fact.Value)
+				return agrees, fmt.Sprintf("%s %s agrees", fact.Column, fact.Value), 1
 			}
 		}
-		return conflicts, fmt.Sprintf("%s %s ≠ %s (conflict)", fact.Column, fact.Value, strings.Join(have, ", "))
-	case KindItem:
-		v := strings.ToUpper(fact.Value)
-		if containsString(have, v) {
-			return agrees, fmt.Sprintf("%s %s agrees", fact.Column, v)
-		}
-		k := NameKey(fact.Value)
-		for _, l := range valueLabels {
-			if NameKey(l) == k {
-				return agrees, fmt.Sprintf("%s %q agrees", fact.Column, fact.Value)
-			}
-		}
-		return differs, fmt.Sprintf("%s %q differs from %s", fact.Column, fact.Value, strings.Join(have, ", "))
+		return conflicts, fmt.Sprintf("%s %s ≠ %s (conflict)", fact.Column, fact.Value, strings.Join(have, ", ")), 0
 	case KindURL:
 		w := normaliseURL(fact.Value)
 		for _, h := range have {
 			if normaliseURL(h) == w {
-				return agrees, fmt.Sprintf("%s agrees", fact.Column)
+				return agrees, fmt.Sprintf("%s agrees", fact.Column), 1
 			}
 		}
-		return differs, fmt.Sprintf("%s %s differs", fact.Column, fact.Value)
+		return differs, fmt.Sprintf("%s %s differs", fact.Column, fact.Value), 0
 	default:
 		k := NameKey(fact.Value)
 		for _, h := range have {
 			if NameKey(h) == k {
-				return agrees, fmt.Sprintf("%s %q agrees", fact.Column, fact.Value)
+				return agrees, fmt.Sprintf("%s %q agrees", fact.Column, fact.Value), 1
 			}
 		}
-		return differs, fmt.Sprintf("%s %q differs", fact.Column, fact.Value)
+		return differs, fmt.Sprintf("%s %q differs", fact.Column, fact.Value), 0
 	}
+}
+
+// compareTime compares a catalogue date (an interval, see dates.go) with
+// the item's dates: the best of them counts.
+func compareTime(fact idFact, have []string) (verdict, string, float64) {
+	want, ok := parseDateSpan(fact.Value)
+	if !ok {
+		return unknown, fmt.Sprintf("%s %q is not a date this engine reads (not counted)", fact.Column, fact.Value), 0
+	}
+	best, bestAt := dateUnknown, ""
+	var seen []string
+	for _, h := range have {
+		d, ok := parseDate(h)
+		if !ok {
+			continue
+		}
+		at := d.String()
+		if want.isExact {
+			at = d.at(want.exact.precision)
+		}
+		seen = append(seen, at)
+		v := compareSpan(want, d)
+		if best == dateUnknown || v < best {
+			best, bestAt = v, at
+		}
+	}
+	switch best {
+	case dateAgrees:
+		return agrees, fmt.Sprintf("%s %s agrees", fact.Column, want), 1
+	case dateInside:
+		w := 0.34
+		if want.width() > 30 {
+			w = 0
+		}
+		return agrees, fmt.Sprintf("%s %s includes %s (weak)", fact.Column, want, bestAt), w
+	case dateNear:
+		return weakly, fmt.Sprintf("%s %s is near %s (weak disagreement)", fact.Column, want, bestAt), 0
+	case dateConflict:
+		return conflicts, fmt.Sprintf("%s %s ≠ %s (conflict)", fact.Column, want, strings.Join(sortedUnique(seen), ", ")), 0
+	}
+	return unknown, "", 0
 }
 
 // date is a calendar date at year, month or day precision.

@@ -8,7 +8,8 @@ import (
 )
 
 func person(label string, born string, typeOK bool, ulan string) *itemFacts {
-	f := &itemFacts{Labels: []langText{{label, "en"}}, Values: map[string][]string{}, ValueLabels: map[string][]string{}, TypeOK: typeOK}
+	f := newItemFacts()
+	f.Labels, f.TypeOK = []langText{{label, "en"}}, typeOK
 	if born != "" {
 		f.Values["P569"] = []string{born + "T00:00:00Z"}
 	}
@@ -74,7 +75,7 @@ func TestDecide(t *testing.T) {
 				qids = append(qids, q)
 			}
 			sortQIDs(qids)
-			m := e.decide(7, e.readRow(Row{Num: 7, Values: tt.row}), qids, tt.facts)
+			m := e.decide(7, e.readRow(Row{Num: 7, Values: tt.row}), rowRank{kept: qids}, tt.facts, rowCands{})
 			if m.Row != 7 || m.Status != tt.wantStatus || m.QID != tt.wantQID {
 				t.Fatalf("got %s %s %.3f %+v, want %s %s", m.Status, m.QID, m.Score, m.Candidates, tt.wantStatus, tt.wantQID)
 			}
@@ -99,7 +100,7 @@ func TestDecideOrderIsDeterministic(t *testing.T) {
 		qids = append(qids, q)
 	}
 	in := e.readRow(Row{Values: map[string]string{"name": "Anna Berg"}})
-	m := e.decide(1, in, qids, facts)
+	m := e.decide(1, in, rowRank{kept: qids}, facts, rowCands{})
 	var got []string
 	for _, c := range m.Candidates {
 		got = append(got, c.QID)

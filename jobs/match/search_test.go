@@ -71,8 +71,8 @@ func TestSearchFallbackIsBounded(t *testing.T) {
 	if !strings.Contains(last, "<http://www.wikidata.org/entity/Q42>") || strings.Count(last, "SELECT") != 1 {
 		t.Errorf("fact query:\n%s", last)
 	}
-	if n := e.Requests(); n != int64(2+len(rows)) {
-		t.Errorf("%d requests, want labels, facts and one search a row", n)
+	if n, s := e.Queries(), e.Searches(); n != 3 || s != int64(len(rows)) {
+		t.Errorf("%d queries and %d searches, want labels, the type's subclasses and facts, and one search a row", n, s)
 	}
 }
 

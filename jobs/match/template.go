@@ -465,3 +465,19 @@ func (t *Template) searchLanguages() []string {
 	}
 	return out
 }
+
+// finds says whether an item column's linked works are searched for the
+// row's title: yes unless switched off, or the column is the scope of an
+// identifier (a collection holds too many works to list).
+func (t *Template) finds(col string) bool {
+	c := t.Columns[col]
+	if c.Finds != nil {
+		return *c.Finds
+	}
+	for _, o := range t.Columns {
+		if o.Scope != nil && o.Scope.Column == col {
+			return false
+		}
+	}
+	return true
+}
