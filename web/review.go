@@ -18,9 +18,17 @@ import (
 // reviewPageSize is how many rows one review page shows.
 const reviewPageSize = 25
 
-// ItemCheck confirms that an item exists on the job's Wikibase and returns
-// its label; used when a reviewer types a QID by hand.
-type ItemCheck func(ctx context.Context, job *jobs.Job, qid string) (label string, err error)
+// ItemCheck confirms that an item exists on the job's Wikibase, following
+// a redirect (a merged item) to its target; used when a reviewer types a QID
+// by hand. A missing item is an EINVALID error saying so.
+type ItemCheck func(ctx context.Context, job *jobs.Job, qid string) (CheckedItem, error)
+
+// CheckedItem is what a typed QID names on the wiki.
+type CheckedItem struct {
+	QID            string // the item to record: the redirect's target, or the QID typed
+	Label          string
+	RedirectedFrom string // the QID typed, when it redirects to QID
+}
 
 // templateView is the part of a job template the review page needs.
 type templateView struct {
@@ -158,14 +166,22 @@ func (s *Server) decide(c *gin.Context) {
 	}
 	version, _ := strconv.Atoi(c.PostForm("version"))
 	user := currentUser(c)
-	var d *jobs.Decision
+	var (
+		d    *jobs.Decision
+		note string // what the reviewer should know about the decision recorded
+	)
 	switch action := c.PostForm("action"); action {
 	case "accept":
 		qid := strings.ToUpper(strings.TrimSpace(c.PostForm("qid")))
 		if c.PostForm("manual") == "1" && jobs.ValidQID(qid) && s.itemCheck != nil {
-			if _, err := s.itemCheck(ctx, j, qid); err != nil {
+			item, err := s.itemCheck(ctx, j, qid)
+			if err != nil {
 				s.decisionFailed(c, j, err)
 				return
+			}
+			if item.RedirectedFrom != "" && jobs.ValidQID(item.QID) {
+				note = fmt.Sprintf("%s was merged into %s (it redirects there): row %d is linked to %s.", item.RedirectedFrom, item.QID, row, item.QID)
+				qid = item.QID
 			}
 		}
 		d, err = s.store.Decide(ctx, j.ID, row, jobs.DecisionAccept, qid, user.ID, version)
@@ -182,9 +198,19 @@ func (s *Server) decide(c *gin.Context) {
 		s.decisionFailed(c, j, err)
 		return
 	}
+	if note != "" {
+		s.logger.Info("typed QID followed to its redirect target", "job_id", j.ID, "row", row, "qid", d.QID)
+	}
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"row": row, "decision": decisionJSON(d)})
+		out := gin.H{"row": row, "decision": decisionJSON(d)}
+		if note != "" {
+			out["message"] = note
+		}
+		c.JSON(http.StatusOK, out)
 		return
+	}
+	if note != "" {
+		s.setFlash(c, "ok", note)
 	}
 	c.Redirect(http.StatusSeeOther, s.reviewReturn(c, j)+"#row-"+strconv.FormatInt(row, 10))
 }

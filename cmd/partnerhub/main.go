@@ -299,7 +299,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		}
 	}
 	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger)
-	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}
+	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter, wikiAPIs: a.cfg.WikiAPIs}
 	srv, err := web.New(web.Config{
 		Version:        version,
 		DataDir:        a.cfg.DataDir,

@@ -15,6 +15,7 @@ import (
 	"partnerhub/jobs/wikiplan"
 	"partnerhub/jobs/writeback"
 	"partnerhub/sparql"
+	"partnerhub/web"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/suggest"
 	"partnerhub/wikidata/wdqs"
@@ -27,6 +28,7 @@ type endpoints struct {
 	userAgent string
 	allowed   []string // empty: any endpoint
 	limiter   *sparql.Limiter
+	wikiAPIs  []string // Action APIs typed QIDs may be checked on; empty: any
 	mu        sync.Mutex
 	clients   map[string]*sparql.Client
 }
@@ -64,20 +66,34 @@ func (e *endpoints) items(job *jobs.Job) (wdqs.Items, *match.Template, error) {
 	return wdqs.Items{Q: c, EntityPrefix: t.Wikibase.EntityPrefix, PropertyPrefix: t.Wikibase.PropertyPrefix}, t, nil
 }
 
-// itemCheck confirms a typed QID exists on the job's Wikibase.
-func (e *endpoints) itemCheck(ctx context.Context, job *jobs.Job, qid string) (string, error) {
+// itemCheck confirms a typed QID on the job's wiki through its Action API
+// (current data, and a merged item's redirect followed to its target); a
+// wiki the installation does not allow is checked on its query service,
+// which knows no redirects.
+func (e *endpoints) itemCheck(ctx context.Context, job *jobs.Job, qid string) (web.CheckedItem, error) {
 	it, t, err := e.items(job)
 	if err != nil {
-		return "", err
+		return web.CheckedItem{}, err
+	}
+	if len(e.wikiAPIs) == 0 || slices.Contains(e.wikiAPIs, t.Wikibase.APIURL) {
+		c, err := wikidata.NewClient(wikidata.Config{APIURL: t.Wikibase.APIURL, UserAgent: e.userAgent, MaxRetries: 2, MaxWait: 5 * time.Second, Timeout: 20 * time.Second}, nil)
+		if err != nil {
+			return web.CheckedItem{}, err
+		}
+		item, err := wikiplan.CheckTypedItem(ctx, c, qid, t.Wikibase.SiteURL)
+		if err != nil {
+			return web.CheckedItem{}, err
+		}
+		return web.CheckedItem{QID: item.ID, RedirectedFrom: item.RedirectedFrom, Label: item.Label(append(t.Languages, "mul", "en")...)}, nil
 	}
 	label, ok, err := it.Exists(ctx, qid, t.Languages)
 	if err != nil {
-		return "", jobs.Errorf(jobs.EINVALID, "Could not check %s on the query service (%v); try again.", qid, err)
+		return web.CheckedItem{}, jobs.Errorf(jobs.EINVALID, "Could not check %s on the query service (%v); try again.", qid, err)
 	}
 	if !ok {
-		return "", jobs.Errorf(jobs.EINVALID, "%s does not exist on %s.", qid, t.Wikibase.SiteURL)
+		return web.CheckedItem{}, jobs.Errorf(jobs.EINVALID, "%s does not exist on %s.", qid, t.Wikibase.SiteURL)
 	}
-	return label, nil
+	return web.CheckedItem{QID: qid, Label: label}, nil
 }
 
 // itemFacts gives exports the job's query service.

@@ -199,8 +199,12 @@ func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow) {
 
 func itemFromChange(no int64, g Group, ch *Change, rev int64) jobs.PlanItem {
 	diff, _ := EncodeChange(ch)
+	qid := g.QID
+	if ch.RedirectTarget != "" {
+		qid = ch.RedirectTarget
+	}
 	return jobs.PlanItem{
-		No: no, QID: g.QID, Rows: g.Rows, BaseRevID: rev, Diff: diff,
+		No: no, QID: qid, Rows: g.Rows, BaseRevID: rev, Diff: diff,
 		Statements: len(ch.Add), References: len(ch.Add) + len(ch.AddRefs), Labels: len(ch.Labels) + len(ch.Descriptions),
 		Conflicts: len(ch.Conflicts), Approved: true,
 		Status: map[bool]jobs.ItemStatus{true: jobs.ItemNothing, false: jobs.ItemPending}[ch.Empty()],

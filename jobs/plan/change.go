@@ -32,8 +32,12 @@ type Change struct {
 	Present      []Line            `json:"present,omitempty"`      // already on the item: nothing to do
 	Conflicts    []Line            `json:"conflicts,omitempty"`    // the item says otherwise: for a person
 	Skipped      []string          `json:"skipped,omitempty"`      // row values that could not be used, and why
-	Data         json.RawMessage   `json:"data,omitempty"`         // the wbeditentity data parameter
-	Reference    string            `json:"reference,omitempty"`    // the reference added, for display
+	Notes        []string          `json:"notes,omitempty"`        // what else a person should know about this item
+	// RedirectTarget is the item the edit goes to when the rows' QID is a
+	// redirect (the item was merged into this one).
+	RedirectTarget string          `json:"redirect_target,omitempty"`
+	Data           json.RawMessage `json:"data,omitempty"`      // the wbeditentity data parameter
+	Reference      string          `json:"reference,omitempty"` // the reference added, for display
 }
 
 // Line is one statement in a change, for display.

@@ -160,6 +160,12 @@ func (wb Wikibase) Changes(ctx context.Context, t *plan.Template, groups []plan.
 			changes[i] = ch
 			continue
 		}
+		if e.ID != "" && e.ID != g.QID {
+			// wbgetentities followed a redirect: edit the item the rows'
+			// item was merged into (a redirect cannot be edited).
+			ch.RedirectTarget = e.ID
+			ch.Notes = append(ch.Notes, fmt.Sprintf("%s was merged into %s (it redirects there): the edit goes to %s", g.QID, e.ID, e.ID))
+		}
 		labels, same := labelsToAdd(e, g.Labels)
 		d := wikidata.DiffItem(e, planned, labels, g.Descriptions)
 		fill(&ch, d)

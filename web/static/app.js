@@ -59,7 +59,7 @@
         row.querySelectorAll("input[name=version]").forEach(function (v) { v.value = version; });
         if (!d) { say(row, "Undecided", false); return; }
         var text = d.kind === "accept" ? "Accepted " + d.qid : d.kind === "reject" ? "Rejected" : "Not on Wikidata";
-        say(row, text + " by " + d.user, false);
+        say(row, text + " by " + d.user + (res.body.message ? " — " + res.body.message : ""), false);
         focusRow(rows.indexOf(row) + 1);
       })
       .catch(function () { form.submit(); });
