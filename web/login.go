@@ -82,6 +82,13 @@ func (s *Server) oauthCallback(c *gin.Context) {
 	ctx := c.Request.Context()
 	sess := loadSession(c, s.store)
 	token, verifier := c.Query("oauth_token"), c.Query("oauth_verifier")
+	if sess != nil && sess.UserID != 0 {
+		// Someone signed in followed a callback link (from another site,
+		// an old tab): it cannot log them out, nor in as someone else.
+		s.setFlash(c, "error", "That login link was not started in this browser, so nothing changed: you are still signed in.")
+		c.Redirect(http.StatusSeeOther, "/jobs")
+		return
+	}
 	if sess == nil || sess.Data.RequestToken == "" || token == "" || token != sess.Data.RequestToken {
 		if sess != nil {
 			s.endSession(c) // a pending login answered with another token is abandoned
@@ -124,6 +131,7 @@ func (s *Server) oauthCallback(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.rotateCSRF(c)
 	s.logger.Info("user logged in", "user_id", u.ID, "username", u.Username, "blocked", u.Blocked)
 	s.setFlash(c, "ok", "Welcome, "+u.Username+".")
 	c.Redirect(http.StatusSeeOther, next)
@@ -137,7 +145,18 @@ func (s *Server) loginFailed(c *gin.Context, status int, msg string, err error) 
 }
 
 func (s *Server) logout(c *gin.Context) {
+	if s.auth.LocalMode() {
+		// There is no session to end: every request is the local user.
+		who := ""
+		if u := currentUser(c); u != nil {
+			who = " " + u.Username
+		}
+		s.setFlash(c, "error", "There is no logging out in local mode: this installation serves only the local user"+who+". Configure an OAuth consumer (see the README) for people to log in with their wiki accounts.")
+		c.Redirect(http.StatusSeeOther, "/jobs")
+		return
+	}
 	s.endSession(c)
+	s.rotateCSRF(c)
 	s.setFlash(c, "ok", "You are logged out.")
 	c.Redirect(http.StatusSeeOther, "/login")
 }
@@ -173,6 +192,7 @@ func (s *Server) revokeTokens(c *gin.Context) {
 		return
 	}
 	s.endSession(c)
+	s.rotateCSRF(c)
 	s.logger.Info("user revoked stored tokens", "user_id", u.ID)
 	s.setFlash(c, "ok", "Your stored wiki authorization is deleted and you are logged out everywhere. To withdraw the grant on the wiki as well, visit Special:OAuthManageMyGrants there.")
 	c.Redirect(http.StatusSeeOther, "/login")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -13,6 +14,9 @@ import (
 
 	"partnerhub/jobs"
 )
+
+// csrfCookie holds gorilla/csrf's secret token.
+const csrfCookie = "partnerhub_csrf"
 
 // Context keys.
 const (
@@ -81,7 +85,7 @@ func (s *Server) fromTrustedProxy(c *gin.Context) bool {
 // the body, so checking it never makes the server buffer a 100 MB upload.
 func (s *Server) csrf() gin.HandlerFunc {
 	protect := csrf.Protect(s.cfg.CSRFKey,
-		csrf.CookieName("partnerhub_csrf"),
+		csrf.CookieName(csrfCookie),
 		csrf.FieldName("csrf_token"),
 		csrf.Path("/"),
 		csrf.HttpOnly(true),
@@ -113,6 +117,38 @@ func (s *Server) csrf() gin.HandlerFunc {
 			c.Abort()
 		}
 	}
+}
+
+// csrfForPages gives the pages that answer any address (404, 405) a CSRF
+// token for their header's forms, without refusing the unsafe requests that
+// reach them: nothing changes on such a request, so there is nothing to guard.
+func (s *Server) csrfForPages() gin.HandlerFunc {
+	protect := s.csrf()
+	return func(c *gin.Context) {
+		switch c.Request.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+			protect(c)
+		default:
+			c.Next()
+		}
+	}
+}
+
+// rotateCSRF drops the CSRF cookie, so the next page gets a new token: one
+// issued before a login or a logout is never accepted after it.
+func (s *Server) rotateCSRF(c *gin.Context) {
+	s.setCookie(c, csrfCookie, "", -1)
+}
+
+// favicon is the tool's icon, for browsers that ask for /favicon.ico.
+func (s *Server) favicon(c *gin.Context) {
+	b, err := fs.ReadFile(s.static, "favicon.svg")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/svg+xml", b)
 }
 
 // identify records who is asking, if anyone.

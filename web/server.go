@@ -147,7 +147,17 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.health)
 	r.GET("/static/*path", s.serveStatic())
 	r.HEAD("/static/*path", s.serveStatic())
-	r.NoRoute(func(c *gin.Context) { s.fail(c, jobs.Errorf(jobs.ENOTFOUND, "There is no page at this address.")) })
+	r.GET("/favicon.ico", s.favicon)
+	r.HEAD("/favicon.ico", s.favicon)
+	// Unknown addresses get a proper 404 page, with the header saying who is
+	// signed in like every other page.
+	r.NoRoute(s.csrfForPages(), s.identify, func(c *gin.Context) {
+		s.fail(c, jobs.Errorf(jobs.ENOTFOUND, "There is no page at this address."))
+	})
+	r.NoMethod(s.csrfForPages(), s.identify, func(c *gin.Context) {
+		s.render(c, http.StatusMethodNotAllowed, "error.html", page{Data: gin.H{"Title": "Not possible here",
+			"Message": "This address does not take " + c.Request.Method + " requests."}})
+	})
 
 	app := r.Group("/", s.csrf(), s.identify)
 	app.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/jobs") })
