@@ -25,6 +25,7 @@ const (
 type CandidateSummary struct {
 	QID         string              `json:"qid"`
 	Label       string              `json:"label,omitempty"`
+	LabelLang   string              `json:"label_lang,omitempty"` // the label's language code
 	Description string              `json:"description,omitempty"`
 	Score       float64             `json:"score"`
 	Evidence    []string            `json:"evidence,omitempty"`

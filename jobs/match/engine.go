@@ -537,6 +537,7 @@ func (e *Engine) qid(t sparql.Term) (string, bool) {
 // itemFacts is what the fact query says of one candidate item.
 type itemFacts struct {
 	Labels, Aliases, Descriptions []langText
+	OtherLabels                   []langText          // in other languages, when Labels is empty: display only
 	Types                         []string            // P31 values
 	Values                        map[string][]string // property → values (QIDs for items)
 	// ValueLabels: property → value item → that item's labels and aliases.
@@ -589,6 +590,8 @@ func (e *Engine) addFact(f *itemFacts, key string, v, object sparql.Term) {
 	switch {
 	case key == "label":
 		f.Labels = append(f.Labels, langText{v.Value, v.Lang})
+	case key == keyOtherLabel:
+		f.OtherLabels = append(f.OtherLabels, langText{v.Value, v.Lang})
 	case key == "alias":
 		f.Aliases = append(f.Aliases, langText{v.Value, v.Lang})
 	case key == "description":
@@ -624,6 +627,7 @@ func (e *Engine) addFact(f *itemFacts, key string, v, object sparql.Term) {
 // says whether the item is of one of the template's types.
 func (e *Engine) finishFacts(f *itemFacts, classes map[string]bool) {
 	sortLangTexts(f.Labels)
+	sortLangTexts(f.OtherLabels)
 	sortLangTexts(f.Aliases)
 	sortLangTexts(f.Descriptions)
 	f.Types = sortedUnique(f.Types)

@@ -116,3 +116,48 @@ func TestMatchBatchMalformedAnswer(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// An item without a label in the template's languages is shown by its label
+// in another language, with that language named; scoring still only looks
+// at the template's languages.
+func TestCandidateLabelFromAnyLanguage(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, `
+@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+wd:Q5 rdfs:label "human"@en .
+wd:Q61125347 rdfs:label "Maria Musterfrau"@de, "Marie Musterfrau"@fr, "Марія"@uk ; wdt:P31 wd:Q5 ; wdt:P245 "500999999" .
+wd:Q7 rdfs:label "Jane Doe"@sv, "Johanna Doe"@de ; wdt:P31 wd:Q5 ; wdt:P245 "500777777" .
+wd:Q8 wdt:P31 wd:Q5 ; wdt:P245 "500888888" .
+`)
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, smallTemplate(t), quiet)
+	got, err := e.MatchBatch(context.Background(), []Row{
+		{Num: 1, Values: map[string]string{"name": "Maria Musterfrau", "ulan": "500999999"}},
+		{Num: 2, Values: map[string]string{"name": "Jane Doe", "ulan": "500777777"}},
+		{Num: 3, Values: map[string]string{"name": "Nameless", "ulan": "500888888"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ qid, label, lang string }{
+		{"Q61125347", "Maria Musterfrau", "de"}, // German before French and Ukrainian
+		{"Q7", "Jane Doe", "sv"},                // a template language wins over German
+		{"Q8", "", ""},                          // no label at all
+	}
+	for i, w := range want {
+		if len(got[i].Candidates) == 0 {
+			t.Fatalf("row %d: no candidate", i+1)
+		}
+		c := got[i].Candidates[0]
+		if c.QID != w.qid || c.Label != w.label || c.LabelLang != w.lang {
+			t.Errorf("row %d: candidate %s %q@%s, want %s %q@%s", i+1, c.QID, c.Label, c.LabelLang, w.qid, w.label, w.lang)
+		}
+	}
+	// The German label is not evidence: the name was not compared with it.
+	for _, ev := range got[0].Candidates[0].Evidence {
+		if strings.Contains(ev, "equals name") {
+			t.Errorf("a label outside the languages was scored: %q", ev)
+		}
+	}
+}

@@ -121,6 +121,11 @@ func (e *Engine) factQuery(items []string) (string, error) {
 		b.WriteString(sparql.ValuesBlock([]string{"prop", "key"}, itemProps))
 		fmt.Fprintf(&b, "\n    ?item ?prop ?object .\n    { ?object rdfs:label ?value } UNION { ?object skos:altLabel ?value }\n    FILTER(lang(?value) IN (%s))\n  }", langs)
 	}
+	// Items without a label in the languages still need a name on the
+	// review page: their labels in any language (only theirs, so the answer
+	// stays small), kept for display and never scored.
+	fmt.Fprintf(&b, " UNION {\n    ?item rdfs:label ?value .\n    FILTER NOT EXISTS { ?item rdfs:label ?own . FILTER(lang(?own) IN (%s)) }\n    BIND(%s AS ?key)\n  }",
+		langs, sparql.Literal(keyOtherLabel))
 	if len(scoped) > 0 {
 		b.WriteString(" UNION {\n    ")
 		b.WriteString(sparql.ValuesBlock([]string{"st", "ps", "pq", "key"}, scoped))
@@ -214,3 +219,7 @@ func (e *Engine) langList() string {
 	}
 	return strings.Join(lits, ", ")
 }
+
+// keyOtherLabel marks, in the fact query's answer, a label in a language
+// outside the template's, of an item without a label in them.
+const keyOtherLabel = "label-other"

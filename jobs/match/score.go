@@ -108,11 +108,11 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 	}
 	c := candidate{CandidateSummary: jobs.CandidateSummary{
 		QID:         qid,
-		Label:       e.pick(f.Labels),
 		Description: e.pick(f.Descriptions),
 		Types:       f.Types,
 		Facts:       e.summaryFacts(f),
 	}}
+	c.Label, c.LabelLang = e.displayLabel(f)
 	ev := func(format string, args ...any) { c.Evidence = append(c.Evidence, fmt.Sprintf(format, args...)) }
 	score := 0.0
 
@@ -360,17 +360,40 @@ func sortedWords(s string) string {
 // pick chooses the text in the first of the template's languages that has
 // one, then mul, then any.
 func (e *Engine) pick(texts []langText) string {
-	for _, l := range e.t.searchLanguages() {
+	l, _ := e.pickLang(texts, e.t.searchLanguages())
+	return l.Text
+}
+
+// displayLabel is the name the review page shows for an item: its label in
+// the template's languages, else in the most widely read language it has.
+func (e *Engine) displayLabel(f *itemFacts) (text, lang string) {
+	if l, ok := e.pickLang(f.Labels, e.t.searchLanguages()); ok {
+		return l.Text, l.Lang
+	}
+	if l, ok := e.pickLang(f.OtherLabels, fallbackLanguages); ok {
+		return l.Text, l.Lang
+	}
+	return "", ""
+}
+
+// fallbackLanguages order labels outside the template's languages: the
+// languages with the most labels on Wikidata first; any other after them.
+var fallbackLanguages = []string{"mul", "en", "de", "fr", "es", "it", "nl", "sv", "pt", "ru", "pl", "ja", "zh", "ca", "cs", "da", "fi", "nb", "uk", "ar"}
+
+// pickLang is the first text in the first of langs that has one, else the
+// first text of all (texts are sorted by language).
+func (e *Engine) pickLang(texts []langText, langs []string) (langText, bool) {
+	for _, l := range langs {
 		for _, t := range texts {
 			if t.Lang == l {
-				return t.Text
+				return t, true
 			}
 		}
 	}
 	if len(texts) > 0 {
-		return texts[0].Text
+		return texts[0], true
 	}
-	return ""
+	return langText{}, false
 }
 
 // pickPlain chooses one of a value item's labels (they come without
