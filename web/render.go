@@ -62,6 +62,19 @@ func newRenderer(static fs.FS, version, editGroupsTool string) (*renderer, error
 			}
 			return m
 		},
+		// args passes several values to a partial template.
+		"args": func(kv ...any) (map[string]any, error) {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("args: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		"langName":  languageName,
 		"agreement": agreement,
 		"list":      func(xs ...string) []string { return xs },
 		"percentOf": func(a, b int64) int64 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/export"
@@ -33,6 +35,9 @@ type CheckedItem struct {
 // templateView is the part of a job template the review page needs.
 type templateView struct {
 	SiteURL string
+	// Language is the template's first language: labels in it need no
+	// language named beside them.
+	Language string
 	// Properties maps a column to the property it holds, in column order.
 	Properties []mappedColumn
 }
@@ -51,9 +56,13 @@ func parseTemplateView(raw []byte, columns []string) templateView {
 		Columns map[string]struct {
 			Property string `json:"property"`
 		} `json:"columns"`
+		Languages []string `json:"languages"`
 	}
 	_ = json.Unmarshal(raw, &t)
-	v := templateView{SiteURL: t.Wikibase.SiteURL}
+	v := templateView{SiteURL: t.Wikibase.SiteURL, Language: "en"}
+	if len(t.Languages) > 0 {
+		v.Language = t.Languages[0]
+	}
 	if v.SiteURL == "" {
 		v.SiteURL = "https://www.wikidata.org/wiki/"
 	}
@@ -68,11 +77,12 @@ func parseTemplateView(raw []byte, columns []string) templateView {
 // reviewQuery is the review page's filter as it travels in the URL.
 type reviewQuery struct {
 	Status, Min, Max, Text, Sort string
+	View                         string // "" (detailed) or "compact": one line per row
 }
 
 func (q reviewQuery) values() url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"status": q.Status, "min": q.Min, "max": q.Max, "q": q.Text, "sort": q.Sort} {
+	for k, s := range map[string]string{"status": q.Status, "min": q.Min, "max": q.Max, "q": q.Text, "sort": q.Sort, "view": q.View} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -82,6 +92,12 @@ func (q reviewQuery) values() url.Values {
 
 func (q reviewQuery) Encode() string { return q.values().Encode() }
 
+// WithView is the address of the same filter shown in another view.
+func (q reviewQuery) WithView(view string) string {
+	q.View = view
+	return "?" + q.Encode()
+}
+
 func (s *Server) reviewPage(c *gin.Context) {
 	j := currentJob(c)
 	ds, ok := s.importedDataset(c, j)
@@ -89,6 +105,9 @@ func (s *Server) reviewPage(c *gin.Context) {
 		return
 	}
 	q := reviewQuery{Status: c.Query("status"), Min: c.Query("min"), Max: c.Query("max"), Text: c.Query("q"), Sort: c.Query("sort")}
+	if c.Query("view") == "compact" {
+		q.View = "compact"
+	}
 	f := jobs.ReviewFilter{Status: q.Status, Text: q.Text, SortBy: q.Sort}
 	var err error
 	if f.MinScore, err = parseScore(q.Min); err == nil {
@@ -128,7 +147,7 @@ func (s *Server) reviewPage(c *gin.Context) {
 		byKind[string(k)] = n
 	}
 	data := gin.H{"Job": j, "Dataset": ds, "Rows": rows, "Query": q, "Template": parseTemplateView(j.Template, ds.Columns),
-		"Counts": byKind, "Progress": prog, "Return": c.Request.URL.RequestURI()}
+		"Counts": byKind, "Progress": prog, "Return": c.Request.URL.RequestURI(), "Compact": q.View == "compact"}
 	if next != nil {
 		v := q.values()
 		v.Set("after", strconv.FormatInt(next.Row, 10))
@@ -302,4 +321,17 @@ func parseAPIURL(raw []byte) string {
 	}
 	_ = json.Unmarshal(raw, &t)
 	return t.Wikibase.APIURL
+}
+
+// languageName names a label's language for the reviewer: "German (de)",
+// or the bare code when it is not one the language tables know.
+func languageName(code string) string {
+	tag, err := language.Parse(code)
+	if err != nil {
+		return code
+	}
+	if name := display.English.Tags().Name(tag); name != "" {
+		return name + " (" + code + ")"
+	}
+	return code
 }

@@ -150,3 +150,44 @@ func TestNavigationLinksToolStatistics(t *testing.T) {
 		t.Fatalf("statistics page: %d, nav not marked current", resp.StatusCode)
 	}
 }
+
+// The compact view shows one line per row with the best candidate and the
+// decision buttons, the rest inside a closed <details>; it works without
+// script and its links and forms keep the view.
+func TestReviewCompactView(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	j := f.reconciledJobFor(t, f.alice)
+	reviewPath := fmt.Sprintf("/jobs/%d/review", j.ID)
+	resp, body := f.do(t, "alice", "GET", reviewPath+"?view=compact&status=review", nil, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("compact page: %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`class="review compact"`,
+		`<div class="line">`,
+		`<span class="best">→ <a href="https://www.wikidata.org/wiki/Q100" class="label">Claude Monet</a>`,
+		`<details class="row-details"><summary>Details (2)</summary>`,
+		`name="return" value="` + reviewPath + `?view=compact&amp;status=review"`,
+		`<input type="hidden" name="view" value="compact">`,
+		`<a href="?status=review">detailed</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("compact page lacks %q", want)
+		}
+	}
+	// Candidate 1's key is on the line, not twice; the others in the details.
+	if n := strings.Count(body, `data-key="1"`); n != 1 {
+		t.Errorf("%d buttons answer key 1", n)
+	}
+	if !strings.Contains(body, `data-key="2">Accept 2</button>`) {
+		t.Error("candidate 2 cannot be chosen by key")
+	}
+	// The undo button is there for the script, hidden while undecided.
+	if !strings.Contains(body, `value="undo" class="secondary" data-key="u" hidden>`) {
+		t.Error("no hidden undo button on an undecided row")
+	}
+	_, body = f.do(t, "alice", "GET", reviewPath, nil, "")
+	if strings.Contains(body, `class="review compact"`) || !strings.Contains(body, `<a href="?view=compact">compact (one line per row)</a>`) {
+		t.Error("the detailed view is not the default or does not offer the compact one")
+	}
+}

@@ -23,6 +23,7 @@
     rows[i].scrollIntoView({ block: "nearest" });
   }
   rows.forEach(function (row, i) {
+    row.addEventListener("mousedown", function () { advancedFrom = null; });
     row.addEventListener("focusin", function () {
       if (current !== i) {
         if (current >= 0) { rows[current].classList.remove("current"); }
@@ -41,6 +42,15 @@
     }
   }
 
+  // Rows decided on this page, latest last: "u" on a row without a decision
+  // undoes the latest of them.
+  var decided = [];
+  var advancedFrom = null; // the row just decided, when focus moved on from it
+
+  function showUndo(row, on) {
+    row.querySelectorAll("[data-key='u']").forEach(function (b) { b.hidden = !on; });
+  }
+
   // Send a review form with fetch; fall back to a normal submit on failure.
   review.addEventListener("submit", function (ev) {
     var form = ev.target;
@@ -48,6 +58,7 @@
     if (!row || !window.fetch || !window.FormData) { return; }
     ev.preventDefault();
     var data = new FormData(form);
+    var action = ev.submitter && ev.submitter.name ? ev.submitter.value : data.get("action");
     if (ev.submitter && ev.submitter.name) { data.append(ev.submitter.name, ev.submitter.value); }
     // getAttribute: form.action would be the button named "action".
     fetch(form.getAttribute("action"), { method: "POST", body: new URLSearchParams(data), headers: { "Accept": "application/json" }, credentials: "same-origin" })
@@ -57,13 +68,41 @@
         var d = res.body.decision;
         var version = d ? d.version : 0;
         row.querySelectorAll("input[name=version]").forEach(function (v) { v.value = version; });
-        if (!d) { say(row, "Undecided", false); return; }
+        decided = decided.filter(function (r) { return r !== row; });
+        if (!d) { showUndo(row, false); say(row, "Undecided", false); return; }
+        showUndo(row, true);
+        decided.push(row);
         var text = d.kind === "accept" ? "Accepted " + d.qid : d.kind === "reject" ? "Rejected" : "Not on Wikidata";
         say(row, text + " by " + d.user + (res.body.message ? " — " + res.body.message : ""), false);
-        focusRow(rows.indexOf(row) + 1);
+        if (action !== "undo" && rows.indexOf(row) + 1 < rows.length) {
+          focusRow(rows.indexOf(row) + 1);
+          advancedFrom = row;
+        }
       })
       .catch(function () { form.submit(); });
   });
+
+  // "u" right after a decision (focus moved on by itself) takes that
+  // decision back; else it undoes the current row's decision, or, on an
+  // undecided row, the latest decision made on this page.
+  function undo(row) {
+    var b = row.querySelector("[data-key='u']");
+    var target = advancedFrom;
+    if (!target && b && !b.hidden) { target = row; }
+    if (!target) { target = decided[decided.length - 1]; }
+    if (!target) { return false; }
+    advancedFrom = null;
+    focusRow(rows.indexOf(target));
+    target.querySelector("[data-key='u']").click();
+    return true;
+  }
+
+  function toggleDetails(row) {
+    var d = row.querySelector("details");
+    if (!d) { return false; }
+    d.open = !d.open;
+    return true;
+  }
 
   function click(row, key) {
     var el = row.querySelector("[data-key='" + key + "']");
@@ -86,12 +125,14 @@
       if (search) { ev.preventDefault(); search.focus(); }
       return;
     }
-    if (k === "j") { ev.preventDefault(); focusRow(current + 1); return; }
-    if (k === "k") { ev.preventDefault(); focusRow(Math.max(0, current - 1)); return; }
+    if (k === "j") { ev.preventDefault(); advancedFrom = null; focusRow(current + 1); return; }
+    if (k === "k") { ev.preventDefault(); advancedFrom = null; focusRow(Math.max(0, current - 1)); return; }
     if (current < 0 && rows.length) { focusRow(0); }
     var row = rows[current];
     if (!row) { return; }
-    if (/^[1-5]$/.test(k) || k === "x" || k === "n" || k === "u" || k === "q") {
+    if (k === "u") { if (undo(row)) { ev.preventDefault(); } return; }
+    if (k === "o") { if (toggleDetails(row)) { ev.preventDefault(); } return; }
+    if (/^[1-5]$/.test(k) || k === "x" || k === "n" || k === "q") {
       if (click(row, k)) { ev.preventDefault(); }
     }
   });

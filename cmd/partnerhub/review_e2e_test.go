@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/store"
+)
+
+// reviewSession is a running binary in local mode with a seeded,
+// reconciled job, and a headless Chromium to review it with.
+type reviewSession struct {
+	t      *testing.T
+	app    *instance
+	ctx    context.Context
+	jobURL string
+	store  *store.Store
+	jobID  int64
+	user   *jobs.User
+	shots  string
+}
+
+// reviewRows is how many rows the seeded job has: more than a review page.
+const reviewRows = 60
+
+// newReviewSession seeds the data directory the way a user leaves it after
+// reconciliation (so the test spends its time on the review page, not on
+// the journey TestBrowserJourney already drives), then starts the binary and
+// a browser. Row 1's only candidate has nothing but a German label; rows
+// 2..20 are matched; the others wait for review with three candidates each.
+func newReviewSession(t *testing.T) *reviewSession {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a browser")
+	}
+	browser := chromium(t)
+	bin := buildBinary(t)
+	dataDir := t.TempDir()
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(ctx, "", dataDir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.UpsertUser(ctx, &jobs.User{Username: "local"}) // the local-mode user
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := st.CreateJob(ctx, u.ID, "Museum painters", "")
+	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"version":1,"languages":["en"],"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}}}`))
+	ds, _ := st.CreateDataset(ctx, j.ID, "painters.csv", "/none", 1)
+	ds.Columns = []string{"name", "born", "ulan", "note"}
+	_ = st.StartImport(ctx, ds)
+	var rows []jobs.Row
+	var results []jobs.RowMatch
+	for i := 1; i <= reviewRows; i++ {
+		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("Painter ", i), fmt.Sprint(1800 + i), fmt.Sprint(500000000 + i), "a longer note about the painter's life and work in the museum's own words"}})
+		m := jobs.RowMatch{Row: int64(i), Status: jobs.MatchReview, Score: 0.5 + float64(i%50)/100}
+		switch {
+		case i == 1:
+			m.Candidates = []jobs.CandidateSummary{{QID: "Q61125347", Label: "Maria Musterfrau", LabelLang: "de", Score: 0.55, Evidence: []string{"identifier P245 equals 500000001"}}}
+		case i <= 20:
+			m.Status, m.Score = jobs.MatchMatched, 0.95
+			fallthrough
+		default:
+			for c := 0; c < 3; c++ {
+				m.Candidates = append(m.Candidates, jobs.CandidateSummary{QID: fmt.Sprint("Q", 1000+i*10+c), Label: fmt.Sprint("Painter ", i), LabelLang: "en",
+					Description: "painter (1800–1900)", Score: m.Score - float64(c)/10,
+					Evidence: []string{"label \"Painter\"@en resembles name", "instance of human"}, Facts: map[string][]string{"P569": {fmt.Sprint(1800+i, "-01-01")}}})
+			}
+		}
+		m.QID, m.Label = m.Candidates[0].QID, m.Candidates[0].Label
+		results = append(results, m)
+	}
+	_ = st.AppendRows(ctx, ds.ID, rows, reviewRows)
+	ds.RowCount = reviewRows
+	_ = st.FinishImport(ctx, ds, nil)
+	_ = st.StartReconciliation(ctx, j.ID, reviewRows, reviewRows)
+	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+
+	addr := freeAddr(t)
+	app := start(t, bin, dataDir, addr, "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=", "PARTNERHUB_OAUTH_CONSUMER_KEY=", "PARTNERHUB_LOCAL_USER=local")
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	bctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	bctx, cancel = context.WithTimeout(bctx, 3*time.Minute)
+	t.Cleanup(cancel)
+	shots := filepath.Join(os.TempDir(), "partnerhub-e2e-screenshots")
+	_ = os.MkdirAll(shots, 0o755)
+	return &reviewSession{t: t, app: app, ctx: bctx, jobURL: fmt.Sprintf("%s/jobs/%d", app.base, j.ID), store: st, jobID: j.ID, user: u, shots: shots}
+}
+
+// do runs browser steps; on failure it saves a screenshot and shows the log.
+func (s *reviewSession) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	if err := chromedp.Do(s.ctx, actions...); err != nil {
+		loc, _ := chromedp.Run(s.ctx, chromedp.Location())
+		if buf, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(filepath.Join(s.shots, "failed-review-"+strings.ReplaceAll(step, " ", "-")+".png"), buf, 0o644)
+		}
+		s.t.Fatalf("%s (at %s): %v\n%s", step, loc, err, s.app.log.String())
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func evalIn[T any](s *reviewSession, step, expr string) T {
+	s.t.Helper()
+	v, err := chromedp.Run(s.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		s.t.Fatalf("%s: %v", step, err)
+	}
+	return v
+}
+
+// waitFor waits until the JavaScript condition holds in the page.
+func waitFor(cond string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second))(ctx, t)
+		if err != nil {
+			return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", cond, err)
+		}
+		return chromedp.Void{}, nil
+	}
+}
+
+func (s *reviewSession) shot(name string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		buf, err := chromedp.FullScreenshot(100)(ctx, t)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Void{}, os.WriteFile(filepath.Join(s.shots, name+".png"), buf, 0o644)
+	}
+}
+
+// decision is the stored decision on a row, as the server knows it.
+func (s *reviewSession) decision(row int64) *jobs.Decision {
+	s.t.Helper()
+	d, err := s.store.Decision(context.Background(), s.jobID, row)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return d
+}
+
+// decisionText is the row's decision line on the page.
+func decisionText(row int) string {
+	return fmt.Sprintf(`document.querySelector('#row-%d [data-decision]').textContent`, row)
+}
+
+// TestBrowserReviewCompactAndUndo reviews in the compact view with the
+// keyboard: one line per row with details on demand, decisions saved
+// without reloading, and "u" taking back decisions made on this page.
+func TestBrowserReviewCompactAndUndo(t *testing.T) {
+	s := newReviewSession(t)
+	css := func(q string) chromedp.CSS { return chromedp.CSS(q) }
+
+	// The detailed view first, to compare heights.
+	s.do("detailed view", chromedp.Navigate(s.jobURL+"/review"), chromedp.WaitVisible(css(`#row-25`)), s.shot("review-detailed"))
+	detailed := evalIn[float64](s, "detailed height", `document.querySelector('[data-review]').getBoundingClientRect().height`)
+
+	s.do("compact view", chromedp.Click(css(`.views a`)), chromedp.WaitVisible(css(`.review.compact #row-25`)), s.shot("review-compact"))
+	compact := evalIn[float64](s, "compact height", `document.querySelector('[data-review]').getBoundingClientRect().height`)
+	tallest := evalIn[float64](s, "tallest row", `Math.max(...[...document.querySelectorAll('.review-row')].map(r => r.getBoundingClientRect().height))`)
+	lineHeight := evalIn[float64](s, "line height", `document.querySelector('#row-2 .line h2').getBoundingClientRect().height`)
+	t.Logf("25 rows: detailed %.0f px, compact %.0f px (tallest row %.0f px, a line %.0f px)", detailed, compact, tallest, lineHeight)
+	if tallest > 2.6*lineHeight {
+		t.Errorf("a compact row is %.0f px tall, more than one line (%.0f px) and its padding", tallest, lineHeight)
+	}
+	if compact*4 > detailed {
+		t.Errorf("compact view %.0f px is not much shorter than the detailed %.0f px", compact, detailed)
+	}
+	// Details are on demand: hidden, then shown with "o" on the current row.
+	if evalIn[bool](s, "details closed", `[...document.querySelectorAll('.review-row details')].some(d => d.open)`) {
+		t.Fatal("compact rows start with their details open")
+	}
+	if !strings.Contains(evalIn[string](s, "view links keep view", `document.querySelector('nav.pager a[rel=next]').href`), "view=compact") {
+		t.Error("the next page leaves the compact view")
+	}
+
+	// Row 1: its candidate is named by its German label, the language named.
+	best := evalIn[string](s, "row 1 best", `document.querySelector('#row-1 .best').textContent`)
+	if !strings.Contains(best, "Maria Musterfrau") || !strings.Contains(best, "German (de)") || strings.Contains(best, "Q61125347 (Q61125347)") {
+		t.Errorf("row 1's candidate shows as %q", best)
+	}
+	if lang := evalIn[string](s, "label lang", `document.querySelector('#row-1 .best a.label').lang`); lang != "de" {
+		t.Errorf("the German label is marked lang=%q", lang)
+	}
+
+	// Keyboard: j to row 1, o opens its details, 1 accepts; focus moves on.
+	s.do("open details", chromedp.KeyEvent("j"), chromedp.KeyEvent("o"), waitFor(`document.querySelector('#row-1 details').open`),
+		chromedp.WaitVisible(css(`#row-1 details ol.candidates`)), chromedp.KeyEvent("o"), waitFor(`!document.querySelector('#row-1 details').open`))
+	s.do("accept row 1", chromedp.KeyEvent("1"), waitFor(decisionText(1)+`.startsWith('Accepted Q61125347')`),
+		waitFor(`document.activeElement.id === 'row-2'`), s.shot("review-compact-decided"))
+	if d := s.decision(1); d == nil || d.QID != "Q61125347" {
+		t.Fatalf("row 1 after the key: %+v", d)
+	}
+	// u right after: row 1's decision is withdrawn, on the server too.
+	s.do("undo row 1", chromedp.KeyEvent("u"), waitFor(decisionText(1)+` === 'Undecided'`), waitFor(`document.activeElement.id === 'row-1'`),
+		waitFor(`document.querySelector('#row-1 [data-key=u]').hidden`))
+	if d := s.decision(1); d != nil {
+		t.Fatalf("row 1 still decided after u: %+v", d)
+	}
+	// Decide again from the same page: the page knows the new version.
+	s.do("reject row 1", chromedp.KeyEvent("x"), waitFor(decisionText(1)+`.startsWith('Rejected')`))
+	if d := s.decision(1); d == nil || d.Kind != jobs.DecisionReject {
+		t.Fatalf("row 1 after x: %+v", d)
+	}
+	// Candidate 3 of row 2 through the closed details (focus moves to row
+	// 3), then on to row 4: u on an undecided row takes back the latest
+	// decision on the page.
+	s.do("accept 3 on row 2", chromedp.KeyEvent("3"), waitFor(decisionText(2)+`.startsWith('Accepted Q1022')`),
+		waitFor(`document.activeElement.id === 'row-3'`), chromedp.KeyEvent("j"), waitFor(`document.activeElement.id === 'row-4'`))
+	if d := s.decision(2); d == nil || d.QID != "Q1022" {
+		t.Fatalf("row 2 after 3: %+v", d)
+	}
+	s.do("undo latest", chromedp.KeyEvent("u"), waitFor(decisionText(2)+` === 'Undecided'`), waitFor(`document.activeElement.id === 'row-2'`))
+	if d := s.decision(2); d != nil {
+		t.Fatalf("row 2 still decided: %+v", d)
+	}
+	// u on a row decided before the page was loaded undoes that row.
+	s.do("reload", chromedp.Reload(), chromedp.WaitVisible(css(`#row-1 [data-key=u]`)), chromedp.Focus(css(`#row-1`)), chromedp.KeyEvent("u"),
+		waitFor(decisionText(1)+` === 'Undecided'`))
+	if d := s.decision(1); d != nil {
+		t.Fatalf("row 1 still decided after reload and u: %+v", d)
+	}
+}
