@@ -36,7 +36,7 @@ var attributionForms = []string{
 
 // trailingAttribution: "Rembrandt (attributed)", "Rembrandt, workshop",
 // "Rembrandt (?)", "Rembrandt, tillskriven".
-var trailingAttribution = regexp.MustCompile(`(?i)(?:\s*\((?:attributed|attr\.?|workshop|circle|school|follower|manner|copy|after|\?|zugeschrieben|werkstatt|umkreis|schule|atelier|école|ecole|toegeschreven|kring|tillskriven|verkstad|attribuito|bottega|cerchia|scuola)\)|\s*,\s*(?:attributed|workshop|circle|school|follower|manner|studio|zugeschrieben|werkstatt|umkreis|atelier|toegeschreven|tillskriven|verkstad|bottega|cerchia|scuola)|\s+\?)$`)
+var trailingAttribution = regexp.MustCompile(`(?i)(?:\s*\((?:attributed|attr\.?|workshop|circle|school|follower|manner|copy after|copy|after|studio|\?|zugeschrieben|werkstatt|umkreis|schule|atelier|école|ecole|toegeschreven|kring|tillskriven|verkstad|attribuito|bottega|cerchia|scuola)\)|\s*,\s*(?:attributed|workshop|circle|school|follower|manner|studio|zugeschrieben|werkstatt|umkreis|atelier|toegeschreven|tillskriven|verkstad|bottega|cerchia|scuola)|\s+\?)$`)
 
 var attributionRE = func() *regexp.Regexp {
 	forms := make([]string, len(attributionForms))

@@ -35,6 +35,7 @@ func TestAttribution(t *testing.T) {
 		{"Rembrandt (attributed)", "attributed", "Rembrandt"},
 		{"Rembrandt, workshop", "workshop", "Rembrandt"},
 		{"Rembrandt ?", "?", "Rembrandt"},
+		{"Rembrandt (copy after)", "copy after", "Rembrandt"},
 		{"Rembrandt (?)", "?", "Rembrandt"},
 		{"Leonardo da Vinci", "", "Leonardo da Vinci"},
 		{"Da Costa, Maria", "", "Da Costa, Maria"},

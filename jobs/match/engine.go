@@ -41,7 +41,11 @@ const (
 	maxResolvedPerCell = 10   // items a name in an item cell (an artist) may stand for
 	searchLimit        = 10   // hits asked of the Searcher per row
 	searchConcurrency  = 4    // Searcher calls in flight
-	maxNamesSearched   = 2    // row names tried with the Searcher
+	// genericTitle: a title that more items than this carry is generic,
+	// and earns less (genericTitleWeight of the name's weight).
+	genericTitle       = 5
+	genericTitleWeight = 0.75
+	maxNamesSearched   = 2 // row names tried with the Searcher
 	maxSearchTextRunes = 250
 	// worksTitleMin is how similar a title of a work linked to the row's
 	// item (the artist's paintings) must be to the row's to be a candidate.
@@ -86,6 +90,9 @@ type rowInput struct {
 	title    bool     // the names are titles of works
 	ids      []idFact
 	facts    []idFact // mapped properties other than identifiers
+	// sameName counts the items found with exactly the row's name: a
+	// title many works share ("Portrait of a Man") says little by itself.
+	sameName int
 	// attribution is the first item cell written as an attribution
 	// ("circle of Rembrandt"): the row is never matched without review.
 	attribution *idFact
@@ -241,6 +248,11 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 	out := make([]jobs.RowMatch, len(rows))
 	counts := map[jobs.MatchStatus]int{}
 	for i, r := range rows {
+		for _, via := range cands[i].via {
+			if via == "label" {
+				inputs[i].sameName++
+			}
+		}
 		out[i] = e.decide(r.Num, inputs[i], ranked[i], facts, cands[i])
 		counts[out[i].Status]++
 	}

@@ -150,7 +150,12 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 		default:
 			ev("%s %q@%s resembles name %q (%.2f)", what, best.Text, best.Lang, in.names[0], sim)
 		}
-		score += weightName * math.Max(0, (sim-nameFloor)/(1-nameFloor))
+		w := weightName
+		if in.title && in.sameName > genericTitle {
+			w *= genericTitleWeight
+			ev("%d items have this title: it counts for less", in.sameName)
+		}
+		score += w * math.Max(0, (sim-nameFloor)/(1-nameFloor))
 	} else {
 		// No name to compare: neither for nor against.
 		score += weightName * 0.75
