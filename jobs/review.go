@@ -17,14 +17,16 @@ const (
 
 // Decision is the current decision on a row.
 type Decision struct {
-	JobID     int64
-	Row       int64
-	Kind      DecisionKind
-	QID       string // for accept
-	UserID    int64
-	UserName  string
-	Version   int // increases with every change; reviewers send the version they saw
-	DecidedAt time.Time
+	JobID int64
+	Row   int64
+	Kind  DecisionKind
+	QID   string // for accept
+	// CreatedQID is, for "new", the item a write-back created for the row.
+	CreatedQID string
+	UserID     int64
+	UserName   string
+	Version    int // increases with every change; reviewers send the version they saw
+	DecidedAt  time.Time
 }
 
 // ReviewFilter selects rows on the review page.

@@ -5,15 +5,18 @@ import "time"
 // Statistics sum what reconciliation, review and write-back did for a job,
 // a group or the whole tool.
 type Statistics struct {
-	Jobs       int64
-	Rows       int64
-	Matched    int64
-	Review     int64
-	None       int64
-	Decisions  map[DecisionKind]int64 // current decisions by kind
-	Linked     int64                  // rows linked to an item: accepted, or matched and not overruled
-	Reviewers  []ReviewerCount        // most active first
-	Reconciled int64                  // rows reconciled (done batches)
+	Jobs      int64
+	Rows      int64
+	Matched   int64
+	Review    int64
+	None      int64
+	Decisions map[DecisionKind]int64 // current decisions by kind
+	Linked    int64                  // rows linked to an item: accepted, matched and not overruled, or on an item a write-back created
+	// RowsOnNewItems are the rows marked "not on the wiki" whose item a
+	// write-back created.
+	RowsOnNewItems int64
+	Reviewers      []ReviewerCount // most active first
+	Reconciled     int64           // rows reconciled (done batches)
 
 	// What write-backs added to the wiki.
 	ItemsEdited     int64

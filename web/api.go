@@ -240,7 +240,7 @@ func (s *Server) apiGroupStats(c *gin.Context) {
 func apiStats(st jobs.Statistics, withNames bool) gin.H {
 	out := gin.H{"jobs": st.Jobs, "rows": st.Rows, "reconciled": st.Reconciled, "matched": st.Matched, "review": st.Review, "none": st.None,
 		"linked": st.Linked, "decisions": st.Decisions, "decisions_taken": st.DecisionsTaken(), "reviewers": len(st.Reviewers),
-		"items_edited": st.ItemsEdited, "items_created": st.ItemsCreated, "statements_added": st.StatementsAdded, "references_added": st.ReferencesAdded,
+		"items_edited": st.ItemsEdited, "items_created": st.ItemsCreated, "rows_on_new_items": st.RowsOnNewItems, "statements_added": st.StatementsAdded, "references_added": st.ReferencesAdded,
 		"edits_by_day": st.EditsByDay, "editgroups": st.EditGroups}
 	if withNames {
 		by := make([]gin.H, 0, len(st.Reviewers))

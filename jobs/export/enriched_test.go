@@ -251,3 +251,51 @@ func FuzzParseWikiColumns(f *testing.F) {
 		}
 	})
 }
+
+// A row marked "not on the wiki" whose item a write-back created carries the
+// created QID in every format, and the item's facts like any other.
+func TestEnrichedCarriesCreatedItems(t *testing.T) {
+	created := pagesFunc(func(after int64) []jobs.ReviewRow {
+		if after > 0 {
+			return nil
+		}
+		return []jobs.ReviewRow{
+			{Row: 1, Cells: []string{"Olof Hilma Brännsten"}, Match: jobs.RowMatch{Row: 1, Status: jobs.MatchNone},
+				Decision: &jobs.Decision{Kind: jobs.DecisionNew, CreatedQID: "Q900"}},
+			{Row: 2, Cells: []string{"Not yet created"}, Match: jobs.RowMatch{Row: 2, Status: jobs.MatchNone},
+				Decision: &jobs.Decision{Kind: jobs.DecisionNew}},
+		}
+	})
+	ds := &jobs.Dataset{ID: 1, Columns: []string{"name"}}
+	var buf bytes.Buffer
+	if err := WriteEnriched(context.Background(), &buf, created, 1, ds, EnrichedOptions{Format: FormatCSV}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[1][1] != "Q900" || recs[1][4] != "new" || recs[2][1] != "" {
+		t.Fatalf("csv: %v", recs)
+	}
+	buf.Reset()
+	facts := &fakeFacts{}
+	if err := WriteEnriched(context.Background(), &buf, created, 1, ds, EnrichedOptions{Format: FormatJSONLines, Languages: []string{"en"}, Facts: facts}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var first, second jsonRow
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(lines[1]), &second)
+	if first.QID != "Q900" || first.Labels["en"] == "" || second.QID != "" {
+		t.Fatalf("jsonl: %s", buf.String())
+	}
+}
+
+type pagesFunc func(after int64) []jobs.ReviewRow
+
+func (f pagesFunc) ExportPage(_ context.Context, _, _ int64, after int64, _ int) ([]jobs.ReviewRow, error) {
+	return f(after), nil
+}

@@ -307,11 +307,47 @@ func (s *Store) MarkItemSending(ctx context.Context, planID, no int64) (bool, er
 // SettleItem records how a sent item ended: done with its revision (and new
 // item id), nothing to do, conflict or failed with a message. Only an item
 // being sent can be settled.
+//
+// A new item's id is also kept on the decisions of its rows (still "new"),
+// in the same transaction: exports and statistics then link the rows to it,
+// and a later plan edits it instead of creating it again.
 func (s *Store) SettleItem(ctx context.Context, planID, no int64, status jobs.ItemStatus, revID int64, newQID, message string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET status = ?, rev_id = ?, new_qid = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`,
-		status, revID, newQID, truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemSending)
-	if err != nil {
-		return fmt.Errorf("record outcome: %w", err)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE plan_items SET status = ?, rev_id = ?, new_qid = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`,
+			status, revID, newQID, truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemSending)
+		if err != nil {
+			return fmt.Errorf("record outcome: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 || status != jobs.ItemDone || newQID == "" {
+			return nil
+		}
+		return linkCreatedItem(ctx, tx, planID, no, newQID)
+	})
+}
+
+// linkCreatedItem records a new item's id on the "new" decisions of the
+// rows it was created for.
+func linkCreatedItem(ctx context.Context, tx *sql.Tx, planID, no int64, qid string) error {
+	var (
+		jobID    int64
+		rowsJSON string
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT p.job_id, i.rows_json FROM plan_items i JOIN edit_plans p ON p.id = i.plan_id WHERE i.plan_id = ? AND i.item_no = ?`,
+		planID, no).Scan(&jobID, &rowsJSON); err != nil {
+		return fmt.Errorf("read the rows of new item %s: %w", qid, err)
+	}
+	var rows []int64
+	if err := json.Unmarshal([]byte(rowsJSON), &rows); err != nil {
+		return fmt.Errorf("decode the rows of new item %s: %w", qid, err)
+	}
+	for _, chunk := range chunkInt64(rows, 500) {
+		args := []any{qid, jobID}
+		for _, r := range chunk {
+			args = append(args, r)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE decisions SET created_qid = ? WHERE job_id = ? AND kind = 'new' AND row_num IN (`+inList(len(chunk))+`)`, args...); err != nil {
+			return fmt.Errorf("link rows to new item %s: %w", qid, err)
+		}
 	}
 	return nil
 }
@@ -366,8 +402,8 @@ type PlanRow struct {
 // by QID, then row; rows for new items last), without holding them all.
 func (s *Store) EachPlanRow(ctx context.Context, jobID, datasetID int64, fn func(PlanRow) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT final_qid, is_new, row_num, cells_json FROM (
-			SELECT CASE WHEN d.kind = 'accept' THEN d.qid WHEN d.kind IS NULL AND m.status = 'matched' THEN m.qid ELSE '' END AS final_qid,
-				CASE WHEN d.kind = 'new' THEN 1 ELSE 0 END AS is_new, r.row_num, r.cells_json
+			SELECT CASE WHEN d.kind = 'accept' THEN d.qid WHEN d.kind = 'new' THEN d.created_qid WHEN d.kind IS NULL AND m.status = 'matched' THEN m.qid ELSE '' END AS final_qid,
+				CASE WHEN d.kind = 'new' AND d.created_qid = '' THEN 1 ELSE 0 END AS is_new, r.row_num, r.cells_json
 			FROM row_matches m
 			JOIN dataset_rows r ON r.dataset_id = ? AND r.row_num = m.row_num
 			LEFT JOIN decisions d ON d.job_id = m.job_id AND d.row_num = m.row_num

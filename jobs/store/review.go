@@ -67,7 +67,7 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 	}
 	args = append(args, limit+1)
 	q := `SELECT m.row_num, m.status, m.qid, m.label, m.score, m.candidates_json, r.cells_json,
-			d.kind, d.qid, d.user_id, u.username, d.version, d.decided_at
+			d.kind, d.qid, d.user_id, u.username, d.version, d.decided_at, d.created_qid
 		FROM row_matches m
 		JOIN dataset_rows r ON r.dataset_id = ? AND r.row_num = m.row_num
 		LEFT JOIN decisions d ON d.job_id = m.job_id AND d.row_num = m.row_num
@@ -86,9 +86,10 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 			dKind, dQID, dUser   sql.NullString
 			dUserID, dVersion    sql.NullInt64
 			dAt                  sql.NullInt64
+			dCreated             sql.NullString
 		)
 		if err := rows.Scan(&rr.Row, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &cands, &cells,
-			&dKind, &dQID, &dUserID, &dUser, &dVersion, &dAt); err != nil {
+			&dKind, &dQID, &dUserID, &dUser, &dVersion, &dAt, &dCreated); err != nil {
 			return nil, nil, err
 		}
 		rr.Match.JobID, rr.Match.Row, rr.Match.Status = jobID, rr.Row, jobs.MatchStatus(status)
@@ -100,7 +101,7 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 		}
 		if dKind.Valid {
 			rr.Decision = &jobs.Decision{JobID: jobID, Row: rr.Row, Kind: jobs.DecisionKind(dKind.String), QID: dQID.String,
-				UserID: dUserID.Int64, UserName: dUser.String, Version: int(dVersion.Int64), DecidedAt: msToTime(dAt.Int64)}
+				UserID: dUserID.Int64, UserName: dUser.String, Version: int(dVersion.Int64), DecidedAt: msToTime(dAt.Int64), CreatedQID: dCreated.String}
 		}
 		out = append(out, rr)
 	}
@@ -123,9 +124,9 @@ func (s *Store) Decision(ctx context.Context, jobID, row int64) (*jobs.Decision,
 		kind string
 		at   int64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT d.kind, d.qid, d.user_id, COALESCE(u.username, ''), d.version, d.decided_at
+	err := s.db.QueryRowContext(ctx, `SELECT d.kind, d.qid, d.user_id, COALESCE(u.username, ''), d.version, d.decided_at, d.created_qid
 		FROM decisions d LEFT JOIN users u ON u.id = d.user_id WHERE d.job_id = ? AND d.row_num = ?`, jobID, row).
-		Scan(&kind, &d.QID, &d.UserID, &d.UserName, &d.Version, &at)
+		Scan(&kind, &d.QID, &d.UserID, &d.UserName, &d.Version, &at, &d.CreatedQID)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -288,7 +289,7 @@ func (s *Store) DecisionCounts(ctx context.Context, jobID int64) (map[jobs.Decis
 // reconciled yet come with an empty result).
 func (s *Store) ExportPage(ctx context.Context, jobID, datasetID, after int64, limit int) ([]jobs.ReviewRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT r.row_num, r.cells_json, COALESCE(m.status, ''), COALESCE(m.qid, ''), COALESCE(m.label, ''), COALESCE(m.score, 0),
-			d.kind, d.qid, u.username, d.decided_at
+			d.kind, d.qid, u.username, d.decided_at, d.created_qid
 		FROM dataset_rows r
 		LEFT JOIN row_matches m ON m.job_id = ? AND m.row_num = r.row_num
 		LEFT JOIN decisions d ON d.job_id = ? AND d.row_num = r.row_num
@@ -305,8 +306,9 @@ func (s *Store) ExportPage(ctx context.Context, jobID, datasetID, after int64, l
 			cells, status      string
 			dKind, dQID, dUser sql.NullString
 			dAt                sql.NullInt64
+			dCreated           sql.NullString
 		)
-		if err := rows.Scan(&rr.Row, &cells, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &dKind, &dQID, &dUser, &dAt); err != nil {
+		if err := rows.Scan(&rr.Row, &cells, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &dKind, &dQID, &dUser, &dAt, &dCreated); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(cells), &rr.Cells); err != nil {
@@ -314,7 +316,7 @@ func (s *Store) ExportPage(ctx context.Context, jobID, datasetID, after int64, l
 		}
 		rr.Match.Row, rr.Match.Status = rr.Row, jobs.MatchStatus(status)
 		if dKind.Valid {
-			rr.Decision = &jobs.Decision{JobID: jobID, Row: rr.Row, Kind: jobs.DecisionKind(dKind.String), QID: dQID.String, UserName: dUser.String, DecidedAt: msToTime(dAt.Int64)}
+			rr.Decision = &jobs.Decision{JobID: jobID, Row: rr.Row, Kind: jobs.DecisionKind(dKind.String), QID: dQID.String, UserName: dUser.String, DecidedAt: msToTime(dAt.Int64), CreatedQID: dCreated.String}
 		}
 		out = append(out, rr)
 	}

@@ -76,7 +76,14 @@ func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (job
 		WHERE d.job_id`+in+` AND m.status = 'matched'`, args...).Scan(&decidedMatches); err != nil {
 		return st, fmt.Errorf("count linked rows: %w", err)
 	}
-	st.Linked = st.Matched - decidedMatches + st.Decisions[jobs.DecisionAccept]
+	// Rows marked "not on the wiki" are linked too once a write-back created
+	// their item.
+	var created int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM decisions WHERE job_id`+in+` AND kind = 'new' AND created_qid <> ''`, args...).Scan(&created); err != nil {
+		return st, fmt.Errorf("count rows linked to created items: %w", err)
+	}
+	st.Linked = st.Matched - decidedMatches + st.Decisions[jobs.DecisionAccept] + created
+	st.RowsOnNewItems = created
 	if err := s.writeStatistics(ctx, &st, in, args); err != nil {
 		return st, err
 	}
