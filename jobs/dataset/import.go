@@ -84,6 +84,7 @@ func (im *Importer) Import(ctx context.Context, datasetID int64, opts Options) e
 	if err != nil {
 		return im.reject(ctx, d, err.Error(), err)
 	}
+	defer rd.Close()
 	keys, err := newRowKeys(ctx, im.store, d, rd.Header())
 	if err != nil {
 		var ie *InputError

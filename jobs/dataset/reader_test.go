@@ -143,6 +143,7 @@ func FuzzReader(f *testing.F) {
 	for _, s := range []string{
 		"name,born\nAda,1815\n", "a;b\n1;2\n", "a\tb\n\"x\ny\"\t2\n", "\xEF\xBB\xBFa,b\n1,2\n",
 		"a,b\n\"unterminated\n", "a,a\n1,2\n", ",b\n1,2\n", "a,b\nRen\xe9,1\n", "a|b|c\n1|2\n", "\xFF\xFE",
+		"\x89PNG\r\n\x1a\n", "PK\x03\x04[Content_Types].xml", "n\xc3\xa4me,b\nR\xe9,1\n\xc3\xb6,2\n",
 	} {
 		f.Add([]byte(s))
 	}
