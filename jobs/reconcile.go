@@ -62,18 +62,22 @@ type Batch struct {
 
 // Progress sums a job's reconciliation so far.
 type Progress struct {
-	Rows        int64     `json:"rows"`    // rows in the dataset
-	Done        int64     `json:"done"`    // rows in finished batches
-	Matched     int64     `json:"matched"` // auto-accepted
-	Review      int64     `json:"review"`
-	None        int64     `json:"none"`
-	Failed      int64     `json:"failed"` // rows in failed batches
-	Batches     int64     `json:"batches"`
-	BatchesDone int64     `json:"batches_done"`
-	Requests    int64     `json:"requests"` // SPARQL/API requests spent
-	StartedAt   time.Time `json:"started_at"`
-	FinishedAt  time.Time `json:"finished_at"`
-	LastDoneAt  time.Time `json:"last_done_at"`
+	Rows        int64 `json:"rows"`    // rows in the dataset
+	Done        int64 `json:"done"`    // rows in finished batches
+	Matched     int64 `json:"matched"` // auto-accepted
+	Review      int64 `json:"review"`
+	None        int64 `json:"none"`
+	Failed      int64 `json:"failed"` // rows in failed batches
+	Batches     int64 `json:"batches"`
+	BatchesDone int64 `json:"batches_done"`
+	Requests    int64 `json:"requests"` // SPARQL/API requests spent
+	// Retrying counts batches that failed and wait for another attempt;
+	// LastError is the latest of their errors.
+	Retrying   int64     `json:"retrying"`
+	LastError  string    `json:"last_error,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	LastDoneAt time.Time `json:"last_done_at"`
 }
 
 // Percent is how far the job is, 0..100.

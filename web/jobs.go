@@ -43,6 +43,9 @@ func (s *Server) createJob(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
 }
 
+// maxFailedShown is how many failed batches the job page lists.
+const maxFailedShown = 50
+
 func (s *Server) showJob(c *gin.Context) {
 	j := currentJob(c)
 	ds, err := s.store.DatasetOfJob(c.Request.Context(), j.ID)
@@ -57,6 +60,15 @@ func (s *Server) showJob(c *gin.Context) {
 		return
 	}
 	p := page{Data: gin.H{"Job": j, "Dataset": ds, "MaxUpload": humanLimit(s.cfg.MaxUploadBytes), "Progress": newProgressView(prog)}}
+	if prog.Failed > 0 {
+		// Failed rows are shown as failed, with why, and can be retried.
+		failed, err := s.store.FailedBatches(c.Request.Context(), j.ID, maxFailedShown)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		p.Data.(gin.H)["Failed"] = failed
+	}
 	if plan, err := s.store.LatestPlan(c.Request.Context(), j.ID); err == nil {
 		p.Data.(gin.H)["Plan"] = plan
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -391,6 +392,8 @@ func (s *Server) reconcileAction(c *gin.Context) {
 		err, done = s.runner.ResumeReconciliation(ctx, j.ID), "Resumed."
 	case "cancel":
 		err, done = s.runner.CancelReconciliation(ctx, j.ID), "Cancelled. The results so far are kept."
+	case "retry":
+		err, done = s.retryFailedRows(ctx, j.ID)
 	default:
 		err = jobs.Errorf(jobs.ENOTFOUND, "There is no such action.")
 	}
@@ -406,6 +409,21 @@ func (s *Server) reconcileAction(c *gin.Context) {
 	s.logger.Info("reconciliation "+c.Param("action"), "job_id", j.ID, "user_id", currentUser(c).ID)
 	s.setFlash(c, "ok", done)
 	c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
+}
+
+// FailedRowsRetrier reconciles a finished job's failed rows again; the
+// task runner is one.
+type FailedRowsRetrier interface {
+	RetryFailedRows(ctx context.Context, jobID int64) (int64, error)
+}
+
+func (s *Server) retryFailedRows(ctx context.Context, jobID int64) (error, string) {
+	r, ok := s.runner.(FailedRowsRetrier)
+	if !ok {
+		return jobs.Errorf(jobs.ENOTFOUND, "There is no such action."), ""
+	}
+	n, err := r.RetryFailedRows(ctx, jobID)
+	return err, fmt.Sprintf("Retrying the %d failed rows. The other rows keep their results.", n)
 }
 
 // progressView is the reconciliation progress as pages and JSON show it.

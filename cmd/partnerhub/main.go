@@ -298,7 +298,10 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger)
+	// Before a reconciliation starts, its query service and wiki are asked
+	// once, with the workers' clients and limits.
+	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger).
+		CheckEndpointsWith(match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)).CheckEndpoints)
 	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter, wikiAPIs: a.cfg.WikiAPIs}
 	srv, err := web.New(web.Config{
 		Version:        version,

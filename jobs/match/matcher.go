@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"partnerhub/jobs"
 	"partnerhub/sparql"
@@ -131,4 +132,36 @@ func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {
 		m.searchers[t.Wikibase.APIURL] = s
 	}
 	return c, s, nil
+}
+
+// checkTimeout bounds the endpoint check, which runs while a user waits.
+const checkTimeout = 20 * time.Second
+
+// CheckEndpoints asks the job's query service one cheap query and its wiki
+// one search, the two things every batch needs, and says in words which
+// one refused and how. It runs before a reconciliation starts, so that an
+// endpoint that refuses work is named at once instead of failing every
+// batch after minutes of retries.
+func (m *Matcher) CheckEndpoints(ctx context.Context, job *jobs.Job) error {
+	t, err := ParseTemplate(job.Template)
+	if err != nil {
+		return err
+	}
+	client, searcher, err := m.endpoint(t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if _, err := client.Select(ctx, `SELECT ?ok WHERE { BIND(1 AS ?ok) }`); err != nil {
+		return jobs.Errorf(jobs.EINVALID, "the query service %s did not answer a test query (%v). Check the SPARQL endpoint on the mapping page, or try again later.",
+			t.Wikibase.SPARQLEndpoint, err)
+	}
+	if searcher != nil {
+		if _, err := searcher.Search(ctx, "test", t.Languages[0], 1); err != nil {
+			return jobs.Errorf(jobs.EINVALID, "the wiki at %s refused a test search (%v). Check the Action API on the mapping page, or try again later.",
+				t.Wikibase.APIURL, err)
+		}
+	}
+	return nil
 }

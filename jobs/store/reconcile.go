@@ -260,18 +260,26 @@ func (s *Store) FailBatchAttempt(ctx context.Context, jobID, no int64, message s
 }
 
 // FinishReconciliationIfDone marks a reconciling job reconciled once no batch
-// is pending. It returns true when it did.
+// is pending, or failed when no batch succeeded (every row failed: a green
+// "reconciled" would hide that nothing was done). It returns true when it
+// did.
 func (s *Store) FinishReconciliationIfDone(ctx context.Context, jobID int64) (bool, error) {
-	var pending int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM reconcile_batches WHERE job_id = ? AND status = ?`, jobID, jobs.BatchPending).Scan(&pending); err != nil {
+	var pending, done, failed sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), SUM(CASE WHEN status = ? THEN 1 ELSE 0 END),
+			SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) FROM reconcile_batches WHERE job_id = ?`,
+		jobs.BatchPending, jobs.BatchDone, jobs.BatchFailed, jobID).Scan(&pending, &done, &failed); err != nil {
 		return false, err
 	}
-	if pending > 0 {
+	if pending.Int64 > 0 {
 		return false, nil
+	}
+	to := jobs.JobReconciled
+	if done.Int64 == 0 && failed.Int64 > 0 {
+		to = jobs.JobFailed
 	}
 	now := s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = ?, reconcile_finished_at = ?, updated_at = ? WHERE id = ? AND status = ?`,
-		jobs.JobReconciled, now, now, jobID, jobs.JobReconciling)
+		to, now, now, jobID, jobs.JobReconciling)
 	if err != nil {
 		return false, err
 	}
@@ -324,6 +332,7 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 		p                                         jobs.Progress
 		batchesDone, done, failed                 sql.NullInt64
 		matched, review, none, requests, lastDone sql.NullInt64
+		retrying                                  sql.NullInt64
 		started, finished                         int64
 	)
 	// SUMs are NULL for a job without batches; hence the NullInt64s.
@@ -331,9 +340,10 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 			SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END),
 			SUM(CASE WHEN status = 'done' THEN last_row - first_row + 1 ELSE 0 END),
 			SUM(CASE WHEN status = 'failed' THEN last_row - first_row + 1 ELSE 0 END),
-			SUM(n_matched), SUM(n_review), SUM(n_none), SUM(requests), MAX(done_at)
+			SUM(n_matched), SUM(n_review), SUM(n_none), SUM(requests), MAX(done_at),
+			SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END)
 		FROM reconcile_batches WHERE job_id = ?`, jobID).
-		Scan(&p.Batches, &batchesDone, &done, &failed, &matched, &review, &none, &requests, &lastDone)
+		Scan(&p.Batches, &batchesDone, &done, &failed, &matched, &review, &none, &requests, &lastDone, &retrying)
 	if err != nil {
 		return p, fmt.Errorf("read progress: %w", err)
 	}
@@ -341,6 +351,14 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 	p.Done, p.Failed = done.Int64, failed.Int64
 	p.Matched, p.Review, p.None, p.Requests = matched.Int64, review.Int64, none.Int64, requests.Int64
 	p.LastDoneAt = msToTime(lastDone.Int64)
+	if p.Retrying = retrying.Int64; p.Retrying > 0 {
+		// Batches failing right now: say so while they are retried, with
+		// the latest reason, rather than showing a progress that stalls.
+		if err := s.db.QueryRowContext(ctx, `SELECT error FROM reconcile_batches WHERE job_id = ? AND status = ? AND attempts > 0
+			ORDER BY updated_at DESC, batch_no LIMIT 1`, jobID, jobs.BatchPending).Scan(&p.LastError); err != nil {
+			return p, fmt.Errorf("read failing batches: %w", err)
+		}
+	}
 	if err := s.db.QueryRowContext(ctx, `SELECT j.reconcile_started_at, j.reconcile_finished_at, COALESCE(d.row_count, 0)
 		FROM jobs j LEFT JOIN datasets d ON d.job_id = j.id AND d.is_current = 1 WHERE j.id = ?`, jobID).Scan(&started, &finished, &p.Rows); err != nil {
 		return p, notFound(err, "The job")
@@ -397,4 +415,45 @@ func (s *Store) LastBatchActivity(ctx context.Context, jobID int64) (time.Time, 
 func (s *Store) SetJobError(ctx context.Context, jobID int64, message string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET error = ?, updated_at = ? WHERE id = ?`, truncateRunes(message, 2000), s.now(), jobID)
 	return err
+}
+
+// RetryFailedBatches queues a finished job's failed batches again: they
+// become pending with their attempts reset, and the job reconciling. The
+// rows that were reconciled keep their results. It returns how many rows
+// are retried; ECONFLICT when the job is running, EINVALID when nothing
+// failed.
+func (s *Store) RetryFailedBatches(ctx context.Context, jobID int64) (int64, error) {
+	var rows int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT SUM(last_row - first_row + 1) FROM reconcile_batches WHERE job_id = ? AND status = ?`,
+			jobID, jobs.BatchFailed).Scan(&n); err != nil {
+			return err
+		}
+		if n.Int64 == 0 {
+			return jobs.Errorf(jobs.EINVALID, "No rows failed, so there is nothing to retry.")
+		}
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, error = '', reconcile_finished_at = 0, updated_at = ? WHERE id = ? AND status IN (?, ?, ?)`,
+			jobs.JobReconciling, now, jobID, jobs.JobReconciled, jobs.JobFailed, jobs.JobCancelled)
+		if err != nil {
+			return fmt.Errorf("restart job: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return jobs.Errorf(jobs.ECONFLICT, "The job is still running; retry the failed rows when it has finished.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reconcile_batches SET status = ?, attempts = 0, updated_at = ? WHERE job_id = ? AND status = ?`,
+			jobs.BatchPending, now, jobID, jobs.BatchFailed); err != nil {
+			return fmt.Errorf("queue failed batches again: %w", err)
+		}
+		rows = n.Int64
+		return nil
+	})
+	return rows, err
+}
+
+// FailedBatches lists a job's failed batches (their rows and the reason),
+// first rows first, at most limit.
+func (s *Store) FailedBatches(ctx context.Context, jobID int64, limit int) ([]*jobs.Batch, error) {
+	return s.BatchesWithStatus(ctx, jobID, jobs.BatchFailed, limit)
 }

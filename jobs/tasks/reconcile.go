@@ -53,6 +53,33 @@ type Runner struct {
 	queue     *Queue
 	batchRows int
 	logger    *slog.Logger
+	check     func(ctx context.Context, job *jobs.Job) error
+}
+
+// CheckEndpointsWith makes the runner call check (e.g. the Matcher's
+// CheckEndpoints) before it starts or retries a reconciliation, so that a
+// query service or wiki that refuses work is named up front instead of
+// failing every batch.
+func (r *Runner) CheckEndpointsWith(check func(ctx context.Context, job *jobs.Job) error) *Runner {
+	r.check = check
+	return r
+}
+
+// checkEndpoints runs the check, if any.
+func (r *Runner) checkEndpoints(ctx context.Context, j *jobs.Job) error {
+	if r.check == nil {
+		return nil
+	}
+	if err := r.check(ctx, j); err != nil {
+		r.logger.Warn("endpoint check failed; nothing started", "job_id", j.ID, "err", err)
+		msg := jobs.ErrorMessage(err)
+		if jobs.ErrorCode(err) == jobs.EINTERNAL {
+			// A failure talking to the endpoints: its text is the reason.
+			msg = "the endpoints could not be checked (" + err.Error() + ")"
+		}
+		return jobs.Errorf(jobs.EINVALID, "Nothing was started: %s", msg)
+	}
+	return nil
 }
 
 // NewRunner builds a runner; batchRows 0 means DefaultBatchRows.
@@ -87,6 +114,9 @@ func (r *Runner) StartReconciliation(ctx context.Context, jobID int64) error {
 		return jobs.Errorf(jobs.EINVALID, "The dataset is not imported yet.")
 	}
 	if err := r.checkNoImportPending(ctx, jobID); err != nil {
+		return err
+	}
+	if err := r.checkEndpoints(ctx, j); err != nil {
 		return err
 	}
 	if err := r.store.StartReconciliation(ctx, jobID, ds.RowCount, r.batchRows); err != nil {
@@ -125,6 +155,31 @@ func (r *Runner) ResumeReconciliation(ctx context.Context, jobID int64) error {
 	}
 	r.dispatch(ctx, jobID)
 	return nil
+}
+
+// RetryFailedRows reconciles again the rows of a finished job's failed
+// batches (after checking the endpoints answer), keeping the other rows'
+// results. It returns how many rows are retried.
+func (r *Runner) RetryFailedRows(ctx context.Context, jobID int64) (int64, error) {
+	j, err := r.store.Job(ctx, jobID)
+	if err != nil {
+		return 0, err
+	}
+	if j.Status == jobs.JobReconciling || j.Status == jobs.JobPaused {
+		return 0, jobs.Errorf(jobs.ECONFLICT, "The job is %s; retry the failed rows when it has finished.", j.Status)
+	}
+	if err := r.checkNoImportPending(ctx, jobID); err != nil {
+		return 0, err
+	}
+	if err := r.checkEndpoints(ctx, j); err != nil {
+		return 0, err
+	}
+	n, err := r.store.RetryFailedBatches(ctx, jobID)
+	if err != nil {
+		return 0, err
+	}
+	r.dispatch(ctx, jobID)
+	return n, nil
 }
 
 // CancelReconciliation ends a running or paused job; its results so far stay.
@@ -219,7 +274,7 @@ func (w *Worker) handleBatch(ctx context.Context, t *asynq.Task) error {
 		}
 		log.Warn("batch failed", "attempt", b.Attempts+1, "final", final, "err", err)
 		if final {
-			_ = w.store.SetJobError(ctx, p.JobID, "Some rows could not be reconciled: "+msg)
+			_ = w.store.SetJobError(ctx, p.JobID, "Some rows could not be reconciled; the failed rows and why are listed below. The latest: "+msg)
 			_, ferr := w.store.FinishReconciliationIfDone(ctx, p.JobID)
 			return ferr
 		}
