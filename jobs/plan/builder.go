@@ -37,10 +37,11 @@ type WikiFor func(t *Template) (Wiki, error)
 
 // Builder builds plans.
 type Builder struct {
-	store   *store.Store
-	wikiFor WikiFor
-	logger  *slog.Logger
-	now     func() time.Time
+	store    *store.Store
+	wikiFor  WikiFor
+	namesFor NamesFor // nil: names in item columns are reported, not looked up
+	logger   *slog.Logger
+	now      func() time.Time
 }
 
 // NewBuilder builds plans with the store and a way to reach the wiki.
@@ -88,6 +89,14 @@ func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
 	for i, c := range ds.Columns {
 		col[c] = i
 	}
+	names, err := b.resolveNames(ctx, job, ds, t, col)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fail(err)
+	}
+	lookUp := b.namesFor != nil
 	retrieved := b.now().UTC()
 	var (
 		batch   []Group
@@ -138,7 +147,7 @@ func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
 			}
 			current = &Group{QID: r.QID, Labels: map[string]string{}, Descriptions: map[string]string{}}
 		}
-		addRow(current, t, col, r)
+		addRow(current, t, col, r, names, lookUp)
 		return nil
 	})
 	if err == nil {
@@ -161,7 +170,7 @@ func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
 }
 
 // addRow adds a row's values to its item's group.
-func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow) {
+func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow, names Names, lookUp bool) {
 	g.Rows = append(g.Rows, r.Row)
 	cell := func(name string) string {
 		if i, ok := col[name]; ok && i < len(r.Cells) {
@@ -174,6 +183,9 @@ func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow) {
 	for _, name := range w.Columns {
 		c := t.Columns[name]
 		v, err := NormaliseValue(c.Kind, cell(name))
+		if err != nil && c.Kind == "item" && isName(cell(name)) {
+			v, err = names.itemValue(name, cell(name), lookUp)
+		}
 		if err != nil {
 			g.Skipped = append(g.Skipped, fmt.Sprintf("row %d, column %q: %v", r.Row, name, err))
 			continue

@@ -67,6 +67,8 @@ type Template struct {
 	} `json:"type"`
 	Columns map[string]Column `json:"columns"`
 	Write   *WriteSettings    `json:"write"`
+	// Languages are the languages names are looked up in (and mul).
+	Languages []string `json:"languages"`
 }
 
 // Column is a mapped column of the template.
@@ -93,6 +95,9 @@ func ParseTemplate(raw []byte, columns []string) (*Template, error) {
 	}
 	if t.Wikibase.SiteURL == "" {
 		t.Wikibase.SiteURL = "https://www.wikidata.org/wiki/"
+	}
+	if len(t.Languages) == 0 {
+		t.Languages = []string{"en"}
 	}
 	w := t.Write
 	if w == nil {

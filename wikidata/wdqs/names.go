@@ -1,0 +1,127 @@
+package wdqs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/match"
+	"partnerhub/sparql"
+)
+
+// Wikibase's "value-type constraint" (Q21510865) says, through "class"
+// (P2308), which classes a property's values belong to; P2302 is "property
+// constraint", P31 and P279 "instance of" and "subclass of".
+const (
+	valueTypeConstraint = "Q21510865"
+	propConstraint      = "P2302"
+	propClass           = "P2308"
+	propInstanceOf      = "P31"
+	propSubclassOf      = "P279"
+)
+
+// namesPerQuery bounds the names one label query looks up.
+const namesPerQuery = 40
+
+// maxCandidatesPerName bounds the items kept for one name ("John Smith").
+const maxCandidatesPerName = 20
+
+// statementPrefixes derives the p:, ps: and pq: namespaces from the direct
+// claim one (http://www.wikidata.org/prop/direct/ → http://www.wikidata.org/prop/).
+func (it Items) statementPrefixes() (p, ps, pq string, err error) {
+	base, ok := strings.CutSuffix(it.PropertyPrefix, "direct/")
+	if !ok {
+		return "", "", "", fmt.Errorf("property prefix %q does not end in direct/", it.PropertyPrefix)
+	}
+	return base, base + "statement/", base + "qualifier/", nil
+}
+
+// ValueTypes returns the classes the property's value-type constraint asks
+// its values to be instances of; none when it has no such constraint.
+func (it Items) ValueTypes(ctx context.Context, property string) ([]string, error) {
+	prop, err := sparql.PrefixedEntity(it.EntityPrefix, property)
+	if err != nil {
+		return nil, err
+	}
+	p, ps, pq, err := it.statementPrefixes()
+	if err != nil {
+		return nil, err
+	}
+	constraint, _ := sparql.PrefixedEntity(it.EntityPrefix, valueTypeConstraint)
+	q := sparql.Prefixes(map[string]string{"p": p, "ps": ps, "pq": pq}) +
+		"SELECT DISTINCT ?class WHERE { " + prop + " p:" + propConstraint + " ?c . ?c ps:" + propConstraint + " " + constraint + " ; pq:" + propClass + " ?class . }"
+	res, err := it.Q.Select(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read the value type of %s: %w", property, err)
+	}
+	var out []string
+	for _, r := range res.Rows {
+		if id, ok := strings.CutPrefix(r["class"].Value, it.EntityPrefix); ok && jobs.ValidQID(id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// Named looks each name up as the exact label of items, in languages and
+// "mul", under the spellings match.NameVariants makes (tidied, case
+// repaired, "Korea, South" turned round); each item found says whether it is
+// an instance of one of classes (or of a subclass). Names without any item
+// are left out of the map.
+func (it Items) Named(ctx context.Context, names, languages, classes []string) (map[string][]jobs.ValueCandidate, error) {
+	langs := append(append([]string{}, languages...), "mul")
+	var classTerms []string
+	for _, c := range classes {
+		term, err := sparql.PrefixedEntity(it.EntityPrefix, c)
+		if err != nil {
+			return nil, err
+		}
+		classTerms = append(classTerms, term)
+	}
+	out := map[string][]jobs.ValueCandidate{}
+	for _, chunk := range sparql.Chunk(names, namesPerQuery) {
+		var rows [][]string
+		for _, name := range chunk {
+			for _, v := range match.NameVariants(name) {
+				for _, l := range langs {
+					lit, err := sparql.LangLiteral(v, l)
+					if err != nil {
+						return nil, err
+					}
+					rows = append(rows, []string{sparql.Literal(name), lit})
+				}
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		typed := "false"
+		if len(classTerms) > 0 {
+			typed = "EXISTS { VALUES ?class { " + strings.Join(classTerms, " ") + " } ?item wdt:" + propInstanceOf + "/wdt:" + propSubclassOf + "* ?class }"
+		}
+		desc := ""
+		if len(languages) > 0 {
+			desc = "OPTIONAL { ?item schema:description ?desc . FILTER(LANG(?desc) = " + sparql.Literal(strings.ToLower(languages[0])) + ") }"
+		}
+		q := sparql.Prefixes(map[string]string{"rdfs": rdfsNS, "schema": schemaNS, "wdt": it.PropertyPrefix}) +
+			"SELECT ?name ?item ?label ?desc ?typed WHERE {\n" + sparql.ValuesBlock([]string{"name", "label"}, rows) +
+			"\n?item rdfs:label ?label .\n" + desc + "\nBIND(" + typed + " AS ?typed)\n}"
+		res, err := it.Q.Select(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("look up item names: %w", err)
+		}
+		seen := map[string]bool{}
+		for _, r := range res.Rows {
+			qid, ok := strings.CutPrefix(r["item"].Value, it.EntityPrefix)
+			name := r["name"].Value
+			if !ok || !jobs.ValidQID(qid) || seen[name+"\x00"+qid] || len(out[name]) >= maxCandidatesPerName {
+				continue
+			}
+			seen[name+"\x00"+qid] = true
+			out[name] = append(out[name], jobs.ValueCandidate{QID: qid, Label: r["label"].Value, Language: r["label"].Lang,
+				Description: r["desc"].Value, Typed: r["typed"].Value == "true" || r["typed"].Value == "1"})
+		}
+	}
+	return out, nil
+}
