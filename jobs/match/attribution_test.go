@@ -49,3 +49,18 @@ func TestAttribution(t *testing.T) {
 		}
 	}
 }
+
+func FuzzAttribution(f *testing.F) {
+	for _, s := range []string{"circle of Rembrandt", "Rembrandt (attributed)", "d'après Poussin", "after", "x ?", "(?)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, name := Attribution(s)
+		if tidy(s) != "" && name == "" {
+			t.Fatalf("Attribution(%q) lost the name (qualifier %q)", s, q)
+		}
+		if q != "" && len(name) >= len(tidy(s)) {
+			t.Fatalf("Attribution(%q) = %q, %q: a qualifier but nothing taken off", s, q, name)
+		}
+	})
+}

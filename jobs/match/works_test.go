@@ -1,0 +1,126 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"partnerhub/jobs"
+	"partnerhub/sparql/sparqltest"
+)
+
+// worksGraph: an artist with two portraits in different collections, 60
+// same-titled portraits by others (more than are scored in full), an
+// inventory number repeated in two collections, a drawing and a sculpture
+// under visual artwork.
+func worksGraph() string {
+	var b strings.Builder
+	b.WriteString(`@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wds: <http://www.wikidata.org/entity/statement/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+@prefix p: <http://www.wikidata.org/prop/> .
+@prefix ps: <http://www.wikidata.org/prop/statement/> .
+@prefix pq: <http://www.wikidata.org/prop/qualifier/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+wd:Q3305213 wdt:P279 wd:Q4502142 . wd:Q93184 wdt:P279 wd:Q4502142 .
+wd:Q50 rdfs:label "Rembrandt van Rijn"@en ; skos:altLabel "Rembrandt"@en ; wdt:P31 wd:Q5 .
+wd:Q51 rdfs:label "Lavinia Lottileschi"@en ; wdt:P31 wd:Q5 .
+wd:Q60 rdfs:label "Nationalmuseum"@en . wd:Q61 rdfs:label "Rijksmuseum"@en .
+wd:Q900 rdfs:label "Portrait of a Man"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q50 ; wdt:P571 "1650-01-01T00:00:00Z"^^xsd:dateTime ;
+  wdt:P217 "NM 1234" ; p:P217 wds:a . wds:a ps:P217 "NM 1234" ; pq:P195 wd:Q60 .
+wd:Q901 rdfs:label "Portrait of a Man"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q50 ; wdt:P571 "1632-01-01T00:00:00Z"^^xsd:dateTime ;
+  wdt:P217 "3383" ; p:P217 wds:b . wds:b ps:P217 "3383" ; pq:P195 wd:Q61 .
+wd:Q902 rdfs:label "Study of Hands"@en ; wdt:P31 wd:Q93184 ; wdt:P170 wd:Q51 ;
+  wdt:P217 "3383" ; p:P217 wds:c . wds:c ps:P217 "3383" ; pq:P195 wd:Q60 .
+wd:Q903 rdfs:label "The Mill"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q50 .
+`)
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&b, "wd:Q%d rdfs:label \"Portrait of a Man\"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q%d .\n", 1000+i, 2000+i%7)
+	}
+	// The last in QID order, 62nd of the portraits, has the date 1700.
+	b.WriteString(`wd:Q1059 wdt:P571 "1700-01-01T00:00:00Z"^^xsd:dateTime .` + "\n")
+	return b.String()
+}
+
+const worksTemplate = `{"languages":["en"],"type":{"qid":"Q4502142"},"columns":{
+	"title":{"role":"label"},"artist":{"property":"P170","kind":"item"},"date":{"property":"P571","kind":"time"},
+	"inv":{"property":"P217","kind":"external-id","spelling":"loose","strip_prefixes":["Inv."],"scope":{"property":"P195","column":"coll"}},
+	"coll":{"property":"P195","kind":"item"}}}`
+
+func TestMatchWorks(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, worksGraph())
+	tpl, err := ParseTemplate([]byte(worksTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tpl.Validate(nil); err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, tpl, quiet)
+	tests := []struct {
+		row    map[string]string
+		status jobs.MatchStatus
+		qid    string
+		ev     string // in the best candidate's evidence
+	}{
+		// 62 portraits: narrowed to the artist's, told apart by the date.
+		{map[string]string{"title": "Portrait of a Man", "artist": "REMBRANDT", "date": "c. 1650"}, jobs.MatchMatched, "Q900",
+			`artist "REMBRANDT" agrees with P170 "Rembrandt" (Q50)`},
+		{map[string]string{"title": "portrait of a man", "artist": "Rijn, Rembrandt van (1606–1669)", "date": "1630s"}, jobs.MatchMatched, "Q901", "date \"1630s\" (1630–1639) includes 1632"},
+		// The artist alone cannot tell his two portraits apart.
+		{map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt van Rijn"}, jobs.MatchReview, "", "items have this title"},
+		// An attribution is never the artist's work.
+		{map[string]string{"title": "The Mill", "artist": "circle of Rembrandt"}, jobs.MatchReview, "Q903", "is an attribution (circle of), not a work by Rembrandt"},
+		{map[string]string{"title": "Mill", "artist": "Rembrandt van Rijn"}, jobs.MatchMatched, "Q903", "found among the items whose P170 is the row's item"},
+		// Off by one year: weak disagreement, not a conflict.
+		{map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt", "date": "1651"}, jobs.MatchReview, "Q900", "date 1651 is near 1650 (weak disagreement)"},
+		// Inventory numbers within their collection, spelt loosely.
+		{map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt", "inv": "NM1234", "coll": "Nationalmuseum"}, jobs.MatchMatched, "Q900",
+			`inv P217 = NM1234 in P195 "Nationalmuseum" (Q60) matches`},
+		{map[string]string{"title": "Study of Hands", "inv": "Inv. 3383", "coll": "Nationalmuseum"}, jobs.MatchMatched, "Q902", "instance of Q4502142 or a subclass"},
+		{map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt", "inv": "3383", "coll": "Nationalmuseum"}, jobs.MatchReview, "", ""},
+	}
+	for i, tt := range tests {
+		got, err := e.MatchBatch(context.Background(), []Row{{Num: int64(i + 1), Values: tt.row}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := got[0]
+		var ev string
+		if len(m.Candidates) > 0 {
+			ev = strings.Join(m.Candidates[0].Evidence, " | ")
+		}
+		if m.Status != tt.status || (tt.qid != "" && m.QID != tt.qid) || !strings.Contains(ev, tt.ev) {
+			t.Errorf("%v: %s %s %.3f [%s]; want %s %s with %q", tt.row, m.Status, m.QID, m.Score, ev, tt.status, tt.qid, tt.ev)
+		}
+	}
+}
+
+// TestRankBeforeCap: with more candidates than are scored in full, the
+// right one is ranked in by its facts, and a row whose left-out candidates
+// are as good is never auto-accepted.
+func TestRankBeforeCap(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, worksGraph())
+	tpl, _ := ParseTemplate([]byte(`{"languages":["en"],"type":{"qid":"Q4502142"},"columns":{"title":{"role":"label"},"date":{"property":"P571","kind":"time"}}}`))
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, tpl, quiet)
+	got, err := e.MatchBatch(context.Background(), []Row{
+		{Num: 1, Values: map[string]string{"title": "Portrait of a Man", "date": "1700"}},
+		{Num: 2, Values: map[string]string{"title": "Portrait of a Man"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Q1059 is not among the first 40 portraits in QID order: it is scored
+	// because it was ranked on its date before the cap.
+	if got[0].QID != "Q1059" || !strings.Contains(strings.Join(got[0].Candidates[0].Evidence, "|"), "more candidates ranked lower") {
+		t.Errorf("row 1: %s %+v", got[0].QID, got[0].Candidates)
+	}
+	if got[1].Status == jobs.MatchMatched || !strings.Contains(strings.Join(got[1].Candidates[0].Evidence, "|"), "rank as high on their facts and were not compared") {
+		t.Errorf("row 2: %s %+v", got[1].Status, got[1].Candidates)
+	}
+}
