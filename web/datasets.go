@@ -1,7 +1,9 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -32,6 +34,7 @@ func (s *Server) uploadDataset(c *gin.Context) {
 		s.fail(c, jobs.Errorf(jobs.EINVALID, "Send the file with the upload form (multipart/form-data)."))
 		return
 	}
+	var opts dataset.Options
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -48,6 +51,11 @@ func (s *Server) uploadDataset(c *gin.Context) {
 			return
 		}
 		if part.FormName() != "file" {
+			// The reading choices come before the file in the form.
+			if err := readUploadChoice(part, &opts); err != nil {
+				s.fail(c, err)
+				return
+			}
 			continue
 		}
 		name := cleanFileName(part.FileName())
@@ -61,7 +69,12 @@ func (s *Server) uploadDataset(c *gin.Context) {
 			return
 		}
 		ctx := c.Request.Context()
-		ds, err := s.store.CreateDataset(ctx, j.ID, name, path, size)
+		optsJSON := ""
+		if opts != (dataset.Options{}) {
+			b, _ := json.Marshal(opts)
+			optsJSON = string(b)
+		}
+		ds, err := s.store.CreateDatasetVersion(ctx, j.ID, name, path, size, optsJSON)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -71,10 +84,48 @@ func (s *Server) uploadDataset(c *gin.Context) {
 			s.logger.Warn("enqueue import failed; the sweep will retry", "dataset_id", ds.ID, "err", err)
 		}
 		s.logger.Info("dataset uploaded", "job_id", j.ID, "dataset_id", ds.ID, "bytes", size)
-		s.setFlash(c, "ok", "Uploaded "+name+". The import is running.")
+		msg := "Uploaded " + name + ". The import is running."
+		if !ds.Current {
+			msg = fmt.Sprintf("Uploaded %s as version %d. It is imported beside the current version, which stays in use (with its results) until the new one is complete.", name, ds.Version)
+		}
+		s.setFlash(c, "ok", msg)
 		c.Redirect(http.StatusSeeOther, "/jobs/"+strconv.FormatInt(j.ID, 10))
 		return
 	}
+}
+
+// readUploadChoice reads one of the upload form's reading choices.
+func readUploadChoice(part io.Reader, opts *dataset.Options) error {
+	name := ""
+	if p, ok := part.(interface{ FormName() string }); ok {
+		name = p.FormName()
+	}
+	raw, err := io.ReadAll(io.LimitReader(part, 256))
+	if err != nil {
+		return jobs.Errorf(jobs.EINVALID, "The upload was cut short; try again.")
+	}
+	v := strings.TrimSpace(string(raw))
+	switch name {
+	case "encoding":
+		switch v {
+		case dataset.EncodingAuto, dataset.EncodingUTF8, dataset.EncodingWindows1252:
+			opts.Encoding = v
+		default:
+			return jobs.Errorf(jobs.EINVALID, "Choose the encoding: detect, UTF-8 or windows-1252.")
+		}
+	case "delimiter":
+		d, ok := map[string]rune{"": 0, "comma": ',', "semicolon": ';', "tab": '\t', "pipe": '|'}[v]
+		if !ok {
+			return jobs.Errorf(jobs.EINVALID, "Choose the delimiter: detect, comma, semicolon, tab or pipe.")
+		}
+		opts.Delimiter = d
+	case "sheet":
+		if len([]rune(v)) > 31 {
+			return jobs.Errorf(jobs.EINVALID, "A worksheet name has at most 31 characters.")
+		}
+		opts.Sheet = v
+	}
+	return nil
 }
 
 // cleanFileName keeps the base name of what the browser sent, for display.

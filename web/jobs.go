@@ -59,7 +59,12 @@ func (s *Server) showJob(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p := page{Data: gin.H{"Job": j, "Dataset": ds, "MaxUpload": humanLimit(s.cfg.MaxUploadBytes), "Progress": newProgressView(prog)}}
+	pending, err := s.store.PendingDataset(c.Request.Context(), j.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := page{Data: gin.H{"Job": j, "Dataset": ds, "Pending": pending, "MaxUpload": humanLimit(s.cfg.MaxUploadBytes), "Progress": newProgressView(prog)}}
 	if prog.Failed > 0 {
 		// Failed rows are shown as failed, with why, and can be retried.
 		failed, err := s.store.FailedBatches(c.Request.Context(), j.ID, maxFailedShown)
@@ -72,7 +77,10 @@ func (s *Server) showJob(c *gin.Context) {
 	if plan, err := s.store.LatestPlan(c.Request.Context(), j.ID); err == nil {
 		p.Data.(gin.H)["Plan"] = plan
 	}
-	if (ds != nil && (ds.Status == jobs.DatasetUploaded || ds.Status == jobs.DatasetImporting)) || j.Status == jobs.JobReconciling {
+	importing := func(d *jobs.Dataset) bool {
+		return d != nil && (d.Status == jobs.DatasetUploaded || d.Status == jobs.DatasetImporting)
+	}
+	if importing(ds) || importing(pending) || j.Status == jobs.JobReconciling {
 		p.Refresh = 5
 	}
 	if applied {
@@ -88,7 +96,11 @@ func (s *Server) jobStatus(c *gin.Context) {
 	ds, err := s.store.DatasetOfJob(c.Request.Context(), j.ID)
 	switch {
 	case err == nil:
-		out["dataset"] = gin.H{"status": ds.Status, "rows": ds.RowCount, "error": ds.Error, "file_name": ds.FileName}
+		out["dataset"] = gin.H{"status": ds.Status, "rows": ds.RowCount, "error": ds.Error, "file_name": ds.FileName, "version": ds.Version, "key_column": ds.KeyColumn,
+			"refresh": gin.H{"kept": ds.Refresh.Kept, "changed": ds.Refresh.Changed, "added": ds.Refresh.Added, "removed": ds.Refresh.Removed}}
+		if pending, err := s.store.PendingDataset(c.Request.Context(), j.ID); err == nil && pending != nil {
+			out["new_version"] = gin.H{"version": pending.Version, "status": pending.Status, "rows": pending.RowCount, "error": pending.Error, "file_name": pending.FileName}
+		}
 	case jobs.ErrorCode(err) != jobs.ENOTFOUND:
 		s.fail(c, err)
 		return

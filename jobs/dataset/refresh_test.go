@@ -178,7 +178,7 @@ func TestRefreshKeepsUnchangedRows(t *testing.T) {
 			t.Fatalf("job %s, want reconciling the changed and added rows", got.Status)
 		}
 		p, _ := st.JobProgress(ctx, j.ID)
-		if p.Rows != 5 || p.Done != 1 || p.Percent() != 20 {
+		if p.Rows != 5 || p.Done != 3 || p.Percent() != 60 { // the three kept rows have their results
 			t.Errorf("progress right after the refresh: %d/%d (%d%%)", p.Done, p.Rows, p.Percent())
 		}
 		// The batches hold only the rows needing a result.

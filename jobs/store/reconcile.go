@@ -327,6 +327,8 @@ func (s *Store) JobsWithStatus(ctx context.Context, status jobs.JobStatus) ([]in
 }
 
 // JobProgress sums the job's batches; cheap at any size (one row per batch).
+// A pending batch of a refreshed dataset counts its rows that kept their
+// results as done.
 func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, error) {
 	var (
 		p                                         jobs.Progress
@@ -338,7 +340,7 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 	// SUMs are NULL for a job without batches; hence the NullInt64s.
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
 			SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END),
-			SUM(CASE WHEN status = 'done' THEN last_row - first_row + 1 ELSE 0 END),
+			SUM(CASE WHEN status = 'done' THEN last_row - first_row + 1 WHEN status = 'pending' THEN n_matched + n_review + n_none ELSE 0 END),
 			SUM(CASE WHEN status = 'failed' THEN last_row - first_row + 1 ELSE 0 END),
 			SUM(n_matched), SUM(n_review), SUM(n_none), SUM(requests), MAX(done_at),
 			SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END)
