@@ -291,6 +291,13 @@ func (w *Wiki) Inject(f Fault) {
 	w.faults = append(w.faults, f)
 }
 
+// ClearFaults drops the faults not yet used up: the wiki works again.
+func (w *Wiki) ClearFaults() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.faults = nil
+}
+
 func (w *Wiki) takeFault(action string) *Fault {
 	w.mu.Lock()
 	defer w.mu.Unlock()
