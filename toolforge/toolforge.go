@@ -55,6 +55,11 @@ func Defaults(getenv func(string) string, readFile func(string) ([]byte, error))
 	if home != "" {
 		out["PARTNERHUB_DATA_DIR"] = filepath.Join(home, "partnerhub-data")
 	}
+	if tool != "" {
+		// Wikimedia's User-Agent policy wants a contact: the tool's page and
+		// the address Toolforge forwards to the tool's maintainers.
+		out["PARTNERHUB_USER_AGENT"] = UserAgent(tool)
+	}
 	if getenv("PARTNERHUB_DB_DSN") == "" {
 		user, pass, err := toolsDBCredentials(getenv, readFile, home)
 		if err != nil {
@@ -77,6 +82,11 @@ func Defaults(getenv func(string) string, readFile func(string) ([]byte, error))
 		out["PARTNERHUB_QUEUE"] = QueueName(tool, secret)
 	}
 	return out, nil
+}
+
+// UserAgent is the tool's User-Agent on Toolforge, with its contacts.
+func UserAgent(tool string) string {
+	return "Partnerhub/0.1 (https://" + tool + ".toolforge.org/; tools." + tool + "@toolforge.org)"
 }
 
 // QueueName is the asynq queue of a tool on the shared Redis: the same for

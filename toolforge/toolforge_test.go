@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+
+	"partnerhub/wikidata"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -39,6 +41,9 @@ func TestDefaults(t *testing.T) {
 	if d["PARTNERHUB_REDIS_ADDR"] != RedisAddr || d["PARTNERHUB_LOG_FORMAT"] != "json" || d["PARTNERHUB_SECURE_COOKIES"] != "true" ||
 		d["PARTNERHUB_DATA_DIR"] != "/data/project/partnerhub/partnerhub-data" || d["PARTNERHUB_TRUSTED_PROXIES"] != ProxyRange {
 		t.Fatalf("defaults %v", d)
+	}
+	if ua := d["PARTNERHUB_USER_AGENT"]; ua != "Partnerhub/0.1 (https://partnerhub.toolforge.org/; tools.partnerhub@toolforge.org)" || wikidata.CheckUserAgent(ua) != nil {
+		t.Fatalf("User-Agent %q should name the tool's page and its maintainers' address", ua)
 	}
 	q := d["PARTNERHUB_QUEUE"]
 	if !strings.HasPrefix(q, "partnerhub-") || len(q) != len("partnerhub-")+24 || q != QueueName("partnerhub", "k") || q == QueueName("partnerhub", "other") {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"partnerhub/wikidata"
 )
 
 // config is everything read from the environment, once, in main.
@@ -137,6 +139,9 @@ func loadConfig() (config, error) {
 	c.OAuthKey, c.OAuthSecret = getenv("PARTNERHUB_OAUTH_CONSUMER_KEY"), getenv("PARTNERHUB_OAUTH_CONSUMER_SECRET")
 	c.OAuthWiki, c.OAuthIndexURL, c.OAuthIssuer = getenv("PARTNERHUB_OAUTH_WIKI"), getenv("PARTNERHUB_OAUTH_INDEX_URL"), getenv("PARTNERHUB_OAUTH_ISSUER")
 	c.UserAgent = getenv("PARTNERHUB_USER_AGENT")
+	if err := wikidata.CheckUserAgent(c.UserAgent); err != nil {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_USER_AGENT %q does not follow Wikimedia's User-Agent policy: %v", c.UserAgent, err))
+	}
 	if v, err := strconv.ParseFloat(getenv("PARTNERHUB_EDITS_PER_MINUTE"), 64); err != nil || v <= 0 {
 		errs = append(errs, fmt.Sprintf("PARTNERHUB_EDITS_PER_MINUTE must be a positive number, not %q", getenv("PARTNERHUB_EDITS_PER_MINUTE")))
 	} else {

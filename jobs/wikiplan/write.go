@@ -221,7 +221,14 @@ func (s *Service) Write(ctx context.Context, p *jobs.EditPlan) error {
 	if err != nil {
 		return s.store.SetPlanStatus(ctx, p.ID, jobs.PlanPaused, "The write-back cannot use the account that started it: "+jobs.ErrorMessage(err), jobs.PlanWriting)
 	}
-	c, err := wikidata.NewClient(wikidata.Config{APIURL: t.Wikibase.APIURL, UserAgent: s.cfg.UserAgent, Tag: s.cfg.Tag, Logger: s.cfg.Logger}, creds)
+	writer, err := s.store.User(ctx, p.WriterID)
+	if err != nil {
+		return err
+	}
+	// The edits are the writer's: their wiki account is the contact for them
+	// (Wikimedia counts rate limits per client and asks for a contact).
+	ua := wikidata.EditUserAgent(s.cfg.UserAgent, writer.Username, t.Wikibase.APIURL)
+	c, err := wikidata.NewClient(wikidata.Config{APIURL: t.Wikibase.APIURL, UserAgent: ua, Tag: s.cfg.Tag, Logger: s.cfg.Logger}, creds)
 	if err != nil {
 		return err
 	}

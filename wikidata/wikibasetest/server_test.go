@@ -2,9 +2,11 @@ package wikibasetest_test
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -12,9 +14,14 @@ import (
 	"partnerhub/wikidata/wikibasetest"
 )
 
+// testUA is a User-Agent as the policy asks for; Go's default is refused.
+const testUA = "wikibasetest-test/1.0 (https://partnerhub.example/)"
+
 func get(t *testing.T, url string) map[string]any {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("User-Agent", testUA)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +56,11 @@ func TestStandaloneServer(t *testing.T) {
 		t.Fatalf("search with language fallback found %v", hits)
 	}
 	// An unsigned write is refused in the real shape, with HTTP 200.
-	resp, err := http.PostForm(s.URL(), map[string][]string{"action": {"wbeditentity"}, "id": {"Q42"}, "data": {"{}"}, "assert": {"user"}, "token": {"+\\"}, "errorformat": {"plaintext"}})
+	form := url.Values{"action": {"wbeditentity"}, "id": {"Q42"}, "data": {"{}"}, "assert": {"user"}, "token": {"+\\"}, "errorformat": {"plaintext"}}
+	req, _ := http.NewRequest("POST", s.URL(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", testUA)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +71,29 @@ func TestStandaloneServer(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != 200 || len(e.Errors) != 1 || e.Errors[0].Code != "assertuserfailed" {
 		t.Fatalf("unsigned write: %d %+v %v", resp.StatusCode, e, err)
 	}
-	if len(s.WriteRequests()) != 1 || len(s.Edits()) != 0 {
-		t.Fatal("write request not recorded, or applied")
+	if w := s.WriteRequests(); len(w) != 1 || len(s.Edits()) != 0 || w[0].UserAgent != testUA {
+		t.Fatalf("write request not recorded (with its User-Agent), or applied: %+v", w)
+	}
+}
+
+// TestRequestsWithoutUserAgentAreRefused: like Wikimedia's edge, the fake
+// refuses a request with no User-Agent or Go's generic one, with a plain
+// text 403 before any API handling.
+func TestRequestsWithoutUserAgentAreRefused(t *testing.T) {
+	srv := httptest.NewServer(wikibasetest.Handler(wikibasetest.Options{}))
+	defer srv.Close()
+	for _, ua := range []string{"", "Go-http-client/1.1"} {
+		req, _ := http.NewRequest("GET", srv.URL+wikibasetest.APIPath+"?action=wbgetentities&ids=Q1&format=json", nil)
+		req.Header.Set("User-Agent", ua)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") || !strings.Contains(string(b), "user-agent") {
+			t.Errorf("User-Agent %q: %d %q %q", ua, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
 	}
 }
 

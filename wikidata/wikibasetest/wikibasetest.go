@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -113,6 +114,7 @@ type WriteRequest struct {
 	User      string
 	Data      string
 	Summary   string
+	UserAgent string
 }
 
 // Wiki is the fake's state and its http.Handler.
@@ -377,6 +379,14 @@ func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Lock()
 	w.requests++
 	w.mu.Unlock()
+	if ua := r.UserAgent(); ua == "" || strings.HasPrefix(ua, "Go-http-client/") {
+		// Wikimedia's edge refuses requests without a descriptive User-Agent
+		// (T400119), before MediaWiki sees them: plain text, not API JSON.
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(rw, "Please set a user-agent and respect our robot policy https://w.wiki/4wJS. See also T400119.\n")
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(rw, "bad request body", http.StatusBadRequest)
 		return
@@ -402,7 +412,7 @@ func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if action == "wbeditentity" {
 		w.mu.Lock()
 		w.writes = append(w.writes, WriteRequest{ID: r.FormValue("id"), New: r.FormValue("new"), BaseRevID: r.FormValue("baserevid"),
-			User: user, Data: r.FormValue("data"), Summary: r.FormValue("summary")})
+			User: user, Data: r.FormValue("data"), Summary: r.FormValue("summary"), UserAgent: r.UserAgent()})
 		w.mu.Unlock()
 	}
 	if f := w.takeFault(action); f != nil && w.misbehave(rw, r, f, user) {
