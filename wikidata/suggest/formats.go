@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,6 +29,10 @@ const (
 	propRegex        = "P1793"
 )
 
+// maxFormatValues is how many distinct values of a column are tried
+// against the formats: enough to tell a format, cheap against thousands.
+const maxFormatValues = 20
+
 // retryAfterFailure is how long a failed load of the constraints is
 // remembered before the next page view tries again.
 const retryAfterFailure = time.Minute
@@ -49,10 +54,13 @@ type Formats struct {
 	now      func() time.Time
 }
 
+// formatPattern is one distinct pattern and the properties that have it
+// (many share one, e.g. plain digits), so that each is tried once.
 type formatPattern struct {
-	property, source string
-	re               *regexp.Regexp
-	literals         int // see literalRunes
+	properties []string
+	source     string
+	re         *regexp.Regexp
+	literals   int // see literalRunes
 }
 
 // FormatMatch is a property whose format constraint a column's values meet.
@@ -122,35 +130,52 @@ func (f *Formats) load(ctx context.Context) error {
 		return f.err
 	}
 	var skipped int
-	seen := map[string]bool{}
+	bySource := map[string]*formatPattern{}
 	for _, row := range res.Rows {
 		iri, src := row["property"].Value, row["regex"].Value
 		id := iri[strings.LastIndexByte(iri, '/')+1:]
-		if !sparql.ValidEntityID(id) || src == "" || seen[id+"\x00"+src] {
+		if !sparql.ValidEntityID(id) || src == "" {
 			continue
 		}
-		seen[id+"\x00"+src] = true
+		if p, ok := bySource[src]; ok {
+			if p != nil && !slices.Contains(p.properties, id) {
+				p.properties = append(p.properties, id)
+			}
+			continue
+		}
 		// A format constraint must match the whole value. Patterns written
 		// for PCRE that RE2 cannot compile (look-arounds, backreferences)
 		// are skipped: they only cost a suggestion.
 		re, err := regexp.Compile(`^(?:` + src + `)$`)
 		if err != nil {
+			bySource[src] = nil
 			skipped++
 			continue
 		}
-		f.patterns = append(f.patterns, formatPattern{property: id, source: src, re: re, literals: literalRunes(src)})
+		bySource[src] = &formatPattern{properties: []string{id}, source: src, re: re, literals: literalRunes(src)}
 	}
-	sort.Slice(f.patterns, func(i, j int) bool { return f.patterns[i].property < f.patterns[j].property })
+	for _, p := range bySource {
+		if p != nil {
+			sort.Strings(p.properties)
+			f.patterns = append(f.patterns, *p)
+		}
+	}
+	sort.Slice(f.patterns, func(i, j int) bool { return f.patterns[i].properties[0] < f.patterns[j].properties[0] })
 	f.loaded, f.err = true, nil
 	f.log.Info("format constraints loaded", "patterns", len(f.patterns), "skipped_not_re2", skipped)
 	return nil
 }
 
-// Len is how many usable patterns are cached (0 before the first load).
+// Len is how many properties have a usable pattern cached (0 before the
+// first load).
 func (f *Formats) Len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.patterns)
+	n := 0
+	for _, p := range f.patterns {
+		n += len(p.properties)
+	}
+	return n
 }
 
 // literalRunes is how many fixed characters every match of the pattern
@@ -197,8 +222,11 @@ func literalRunes(src string) int {
 func (f *Formats) Matching(ctx context.Context, values []string, limit int) ([]FormatMatch, error) {
 	var vals []string
 	for _, v := range values {
-		if v = strings.TrimSpace(v); v != "" {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(vals, v) {
 			vals = append(vals, v)
+			if len(vals) == maxFormatValues {
+				break
+			}
 		}
 	}
 	if len(vals) == 0 {
@@ -213,9 +241,6 @@ func (f *Formats) Matching(ctx context.Context, values []string, limit int) ([]F
 	var out []FormatMatch
 	seen := map[string]bool{}
 	for _, p := range patterns {
-		if seen[p.property] {
-			continue
-		}
 		all := true
 		for _, v := range vals {
 			if !p.re.MatchString(v) {
@@ -223,9 +248,14 @@ func (f *Formats) Matching(ctx context.Context, values []string, limit int) ([]F
 				break
 			}
 		}
-		if all {
-			seen[p.property] = true
-			out = append(out, FormatMatch{Property: p.property, Pattern: p.source, literals: p.literals})
+		if !all {
+			continue
+		}
+		for _, id := range p.properties {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, FormatMatch{Property: id, Pattern: p.source, literals: p.literals})
+			}
 		}
 	}
 	for i := range out {
