@@ -45,6 +45,17 @@ func (s *Server) planPage(c *gin.Context) {
 		return
 	}
 	data := gin.H{"Job": j, "Plan": p}
+	if names, err := s.store.ValueResolutions(ctx, j.ID); err == nil {
+		waiting := 0
+		for _, byValue := range names {
+			for _, v := range byValue {
+				if v.Status == jobs.ValueAmbiguous || v.Status == jobs.ValueNone {
+					waiting++
+				}
+			}
+		}
+		data["NamesWaiting"] = waiting
+	}
 	pg := page{Data: data}
 	if p != nil {
 		counts, err := s.store.PlanCounts(ctx, p.ID)

@@ -189,6 +189,8 @@ func (s *Server) Handler() http.Handler {
 	job.POST("/plan/approve", s.approvePlan)
 	job.POST("/plan/write/:action", s.writeAction)
 	job.GET("/plan.qs.txt", s.planQuickStatements)
+	job.GET("/plan/names", s.itemNamesPage)
+	job.POST("/plan/names", s.decideItemName)
 	s.collabRoutes(app, job)
 	return r
 }

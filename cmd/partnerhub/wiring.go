@@ -11,6 +11,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/export"
 	"partnerhub/jobs/match"
+	"partnerhub/jobs/plan"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
 	"partnerhub/jobs/writeback"
@@ -113,8 +114,15 @@ func (a *app) planService() (*wikiplan.Service, error) {
 		return nil, err
 	}
 	engine := writeback.New(writeback.Config{EditsPerMinute: a.cfg.EditsPerMinute, Tool: a.cfg.EditGroupsTool}, a.store, wikiplan.Classify, a.logger)
+	// Names in item columns are looked up on the job's query service, paced
+	// by this process's limiter like every other query.
+	names := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}
+	itemNames := func(template []byte) (plan.ItemNames, error) {
+		it, _, err := names.items(&jobs.Job{Template: template})
+		return it, err
+	}
 	return wikiplan.NewService(wikiplan.Config{ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, UserAgent: a.cfg.UserAgent,
-		Tag: a.cfg.EditTag, AllowedAPIs: a.cfg.WikiAPIs, Logger: a.logger}, a.store, tokens, engine), nil
+		Tag: a.cfg.EditTag, AllowedAPIs: a.cfg.WikiAPIs, ItemNames: itemNames, Logger: a.logger}, a.store, tokens, engine), nil
 }
 
 // matcherConfig is the one configuration of the reconciliation engine,

@@ -157,7 +157,10 @@ type Config struct {
 	// AllowedAPIs, if set, are the only Action APIs templates may use, so a
 	// template cannot point the workers at internal hosts.
 	AllowedAPIs []string
-	Logger      *slog.Logger
+	// ItemNames looks names in item columns up (the job's query service);
+	// nil: such names are reported in the plan, not looked up.
+	ItemNames plan.NamesFor
+	Logger    *slog.Logger
 }
 
 // checkAPI refuses an API the installation does not allow.
@@ -194,6 +197,9 @@ func NewService(cfg Config, st *store.Store, tokens *vault.Vault, engine *writeb
 		}
 		return Wikibase{R: c}, nil
 	}, cfg.Logger)
+	if cfg.ItemNames != nil {
+		s.builder.WithItemNames(cfg.ItemNames)
+	}
 	return s
 }
 
