@@ -273,6 +273,15 @@ func RenameTemplateColumns(body []byte, renames map[string]string, fileCols []st
 		return nil, err
 	}
 	doc["columns"] = raw
+	if w, ok := doc["write"]; ok {
+		var write map[string]any
+		if json.Unmarshal(w, &write) == nil && write != nil {
+			RenameWriteColumns(write, renames)
+			if doc["write"], err = json.Marshal(write); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var key string
 	if json.Unmarshal(doc["key"], &key) == nil && renames[key] != "" {
 		if doc["key"], err = json.Marshal(renames[key]); err != nil {
@@ -309,4 +318,39 @@ func FitTemplate(body []byte, fileCols []string) ([]byte, []MissingColumn, error
 		return nil, nil, err
 	}
 	return out, missing, nil
+}
+
+// RenameWriteColumns follows renamed columns (old → new name) in a
+// template's write section: the columns that become statements, the
+// {column} placeholders of the reference URL and the label column. A
+// column renamed to "" (left out) is dropped from the statement columns;
+// a placeholder or label column naming it stays, for validation to report.
+func RenameWriteColumns(write map[string]any, renames map[string]string) {
+	if cols, ok := write["columns"].([]any); ok {
+		out := cols[:0]
+		for _, c := range cols {
+			name, _ := c.(string)
+			if to, ok := renames[name]; ok {
+				if to == "" {
+					continue
+				}
+				c = to
+			}
+			out = append(out, c)
+		}
+		write["columns"] = out
+	}
+	if u, ok := write["reference_url"].(string); ok {
+		for from, to := range renames {
+			if to != "" {
+				u = strings.ReplaceAll(u, "{"+from+"}", "{"+to+"}")
+			}
+		}
+		write["reference_url"] = u
+	}
+	if l, ok := write["labels"].(map[string]any); ok {
+		if c, _ := l["column"].(string); renames[c] != "" {
+			l["column"] = renames[c]
+		}
+	}
 }

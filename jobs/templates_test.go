@@ -160,3 +160,25 @@ func TestFitTemplate(t *testing.T) {
 		t.Fatalf("leaving out every column: %v", err)
 	}
 }
+
+func TestRenameFollowsTheWriteSection(t *testing.T) {
+	body := []byte(`{"columns":{"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},
+		"write":{"stated_in":"Q1","columns":["ulan","born"],"reference_url":"https://m.example/{ulan}?n={name}","labels":{"column":"name","languages":["en"]}}}`)
+	out, err := RenameTemplateColumns(body, map[string]string{"ulan": "getty", "name": "Namn", "born": ""}, []string{"getty", "Namn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Write struct {
+			Columns      []string                `json:"columns"`
+			ReferenceURL string                  `json:"reference_url"`
+			Labels       struct{ Column string } `json:"labels"`
+		} `json:"write"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(doc.Write.Columns, ",") != "getty" || doc.Write.ReferenceURL != "https://m.example/{getty}?n={Namn}" || doc.Write.Labels.Column != "Namn" {
+		t.Fatalf("write section %s", out)
+	}
+}

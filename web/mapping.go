@@ -398,6 +398,9 @@ func mapMissing(c *gin.Context, raw []byte, st *templateStart, ds *jobs.Dataset)
 			mapping["property"], mapping["kind"] = m.Property, m.Kind
 		}
 		cols[to] = mapping
+		if write, ok := doc["write"].(map[string]any); ok {
+			jobs.RenameWriteColumns(write, map[string]string{m.Column: to})
+		}
 	}
 	doc["columns"] = cols
 	return json.MarshalIndent(doc, "", "  ")

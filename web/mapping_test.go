@@ -340,3 +340,25 @@ func TestTemplateColumnLeftOut(t *testing.T) {
 		t.Fatalf("columns page left out: %v", cols)
 	}
 }
+
+func TestMissingTemplateColumnMappedFollowsTheWriteSection(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	body := `{"version":1,"columns":{"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"}},
+	 "write":{"stated_in":"Q1000","reference_url":"https://museum.example/p/{ulan}"}}`
+	j := f.templateJob(t, body, []string{"name", "getty"}, []string{"Ada", "500115493"})
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	_, page := f.do(t, "alice", "GET", path, nil, "")
+	if !strings.Contains(page, `value="https://museum.example/p/{ulan}"`) {
+		t.Fatalf("the template's reference URL is not shown: %s", page)
+	}
+	// The form as the page shows it, with ulan mapped to getty.
+	form := url.Values{"role_0": {"label"}, "languages": {"en"}, "stated_in": {"Q1000"}, "reference_url": {"https://museum.example/p/{ulan}"},
+		"missing_0": {"getty"}, "csrf_token": {f.csrfToken(t, "alice", path)}}
+	if resp, body := f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	got, _ := f.st.Job(context.Background(), j.ID)
+	if !strings.Contains(string(got.Template), `"reference_url": "https://museum.example/p/{getty}"`) || storedColumns(t, f, j.ID)["getty"]["property"] != "P245" {
+		t.Fatalf("template %s", got.Template)
+	}
+}
