@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ type Group struct {
 	Labels       map[string]string // label per language, for languages without one
 	Descriptions map[string]string
 	Skipped      []string
+	Notes        []string // e.g. which item a name in an item column stands for, and why
 }
 
 // Wiki computes changes against the wiki's current data.
@@ -185,6 +187,13 @@ func addRow(g *Group, t *Template, col map[string]int, r store.PlanRow, names Na
 		v, err := NormaliseValue(c.Kind, cell(name))
 		if err != nil && c.Kind == "item" && isName(cell(name)) {
 			v, err = names.itemValue(name, cell(name), lookUp)
+			if err == nil {
+				r := names[name][strings.TrimSpace(cell(name))]
+				note := fmt.Sprintf("column %q: %q is %s (%s)", name, r.Value, v, r.Evidence)
+				if !slices.Contains(g.Notes, note) {
+					g.Notes = append(g.Notes, note)
+				}
+			}
 		}
 		if err != nil {
 			g.Skipped = append(g.Skipped, fmt.Sprintf("row %d, column %q: %v", r.Row, name, err))

@@ -29,7 +29,7 @@ func (w *fakeWiki) Changes(_ context.Context, t *plan.Template, groups []plan.Gr
 	var out []plan.Change
 	var revs []int64
 	for _, g := range groups {
-		ch := plan.Change{New: g.QID == "", Planned: g.Planned, Labels: g.Labels, Skipped: g.Skipped}
+		ch := plan.Change{New: g.QID == "", Planned: g.Planned, Labels: g.Labels, Skipped: g.Skipped, Notes: g.Notes}
 		for _, pv := range g.Planned {
 			have, ok := w.existing[g.QID][pv.Property]
 			switch {

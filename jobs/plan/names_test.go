@@ -122,6 +122,12 @@ func TestBuildResolvesItemNames(t *testing.T) {
 		if countryOf(got["Q101"]) != "Q34" || countryOf(got["Q106"]) != "Q34" || countryOf(got["Q105"]) != "Q34" {
 			t.Fatalf("Sweden not resolved: %+v %+v", got["Q101"], got["Q106"])
 		}
+		if n := got["Q101"].Notes; len(n) != 1 || !strings.HasPrefix(n[0], `column "country": "Sweden" is Q34 (the only one of the items of the expected type (Q6256) labelled "Sweden"`) {
+			t.Fatalf("the plan does not say why Sweden is Q34: %v", n)
+		}
+		if n := got["Q105"].Notes; len(n) != 0 {
+			t.Fatalf("a QID given as such has a note: %v", n)
+		}
 		for qid, want := range map[string]string{
 			"Q102": `row 2, column "country": "Congo" is ambiguous`,
 			"Q104": `row 4, column "country": "Sveden" was not found`,

@@ -111,7 +111,7 @@ func (wb Wikibase) Changes(ctx context.Context, t *plan.Template, groups []plan.
 	changes := make([]plan.Change, len(groups))
 	revs := make([]int64, len(groups))
 	for i, g := range groups {
-		ch := plan.Change{New: g.QID == "", Planned: g.Planned, Skipped: append([]string(nil), g.Skipped...)}
+		ch := plan.Change{New: g.QID == "", Planned: g.Planned, Skipped: append([]string(nil), g.Skipped...), Notes: append([]string(nil), g.Notes...)}
 		var planned []wikidata.PlannedStatement
 		refURLs := map[string]bool{}
 		for _, pv := range g.Planned {
@@ -213,7 +213,7 @@ func fill(ch *plan.Change, d wikidata.ItemDiff) {
 // Recheck recomputes an item's change on the item's current data (after an
 // edit conflict, or an interrupted edit): what is there by now is dropped.
 func Recheck(ctx context.Context, wb Wikibase, t *plan.Template, qid string, rows []int64, ch *plan.Change, now time.Time) (*plan.Change, int64, error) {
-	g := plan.Group{QID: qid, Rows: rows, Planned: ch.Planned, Labels: ch.Labels, Descriptions: ch.Descriptions}
+	g := plan.Group{QID: qid, Rows: rows, Planned: ch.Planned, Labels: ch.Labels, Descriptions: ch.Descriptions, Notes: ch.Notes}
 	changes, revs, err := wb.Changes(ctx, t, []plan.Group{g}, now)
 	if err != nil {
 		return nil, 0, err

@@ -124,6 +124,17 @@ func TestQuickStatementsSayWhatTheWriteBackDoes(t *testing.T) {
 				t.Errorf("Q2: %v", fromQS)
 			}
 		}
+		if it.QID == "" {
+			// The created item is the row's item from now on: in exports,
+			// statistics and later plans.
+			page, _ := st.ExportPage(ctx, j.ID, ds.ID, 2, 10)
+			if len(page) != 1 || page[0].FinalQID() != it.NewQID || it.NewQID == "" {
+				t.Errorf("export of row 3 after its item %q was created: %+v", it.NewQID, page)
+			}
+			if stats, _ := st.JobStatistics(ctx, j.ID); stats.Linked != 3 || stats.ItemsCreated != 1 || stats.RowsOnNewItems != 1 {
+				t.Errorf("statistics after the write-back: %+v", stats)
+			}
+		}
 		for _, s := range fromQS {
 			if !strings.Contains(s, "P248=Q1000") {
 				t.Errorf("%s: no stated in: %s", qid, s)
