@@ -195,7 +195,8 @@ func (s *suggesters) forJob(job *jobs.Job) (*suggest.Suggester, error) {
 	if err != nil {
 		return nil, err
 	}
-	sg := &suggest.Suggester{Wiki: c}
+	// The mapping page asks the same searches on every view: ask the wiki once.
+	sg := &suggest.Suggester{Wiki: suggest.Cached(c, 10*time.Minute)}
 	if q, err := s.eps.client(wb.SPARQLEndpoint); err == nil {
 		if f, err := suggest.NewFormats(q, wb.EntityPrefix, wb.PropertyPrefix, s.a.logger); err == nil {
 			sg.Formats = f

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"partnerhub/sparql"
 	"partnerhub/sparql/sparqltest"
@@ -166,5 +167,27 @@ func TestColumnReportsFailedSearch(t *testing.T) {
 	col := s.Column(context.Background(), "date of birth", []string{"1862"})
 	if len(col.Problems) != 1 || !strings.Contains(col.Problems[0], "property search") || col.Kind != suggest.KindTime {
 		t.Fatalf("failed search: %+v", col)
+	}
+}
+
+func TestCachedWikiAsksOnce(t *testing.T) {
+	c, srv := wiki(t)
+	w := suggest.Cached(c, time.Hour)
+	ctx := context.Background()
+	for range 3 {
+		if got, err := suggest.SearchProperties(ctx, w, "date of birth", "en", 5); err != nil || len(got) == 0 || got[0].ID != "P569" {
+			t.Fatalf("search: %+v %v", got, err)
+		}
+	}
+	if n := srv.Requests(); n != 1 {
+		t.Fatalf("%d requests for three equal searches, want 1", n)
+	}
+	// A failure is not kept.
+	srv.Inject(wikibasetest.Fault{Action: "wbsearchentities", Kind: wikibasetest.HTTP500, Count: 2})
+	if _, err := suggest.SearchTypes(ctx, w, "person", "en", 5); err == nil {
+		t.Fatal("the injected failure did not fail")
+	}
+	if got, err := suggest.SearchTypes(ctx, w, "person", "en", 5); err != nil || len(got) != 1 {
+		t.Fatalf("after a failure: %+v %v", got, err)
 	}
 }
