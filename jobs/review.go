@@ -57,3 +57,42 @@ var qidPattern = regexp.MustCompile(`^Q[1-9][0-9]{0,11}$`)
 
 // ValidQID says whether s is a well-formed item id.
 func ValidQID(s string) bool { return qidPattern.MatchString(s) }
+
+// Bulk acceptance modes.
+const (
+	BulkMatched = "matched" // rows reconciliation matched with confidence
+	BulkScore   = "score"   // rows whose best candidate scores at least a threshold
+)
+
+// BulkDecision is one "accept in bulk": every row it decided, taken back
+// together by undoing it.
+type BulkDecision struct {
+	ID        int64
+	JobID     int64
+	UserName  string
+	Mode      string  // BulkMatched or BulkScore
+	MinScore  float64 // for BulkScore
+	Rows      int64   // rows it decided
+	DecidedAt time.Time
+	UndoneBy  string // empty while in force
+	UndoneAt  time.Time
+	Restored  int64 // rows set back to undecided by the undo
+	Kept      int64 // rows the undo left alone: decided by someone since
+}
+
+// BulkUndo is what undoing a bulk decision did.
+type BulkUndo struct {
+	Bulk      BulkDecision
+	Restored  int64      // rows back to undecided, as they were before
+	Withdrawn int64      // rows already undecided again (someone undid them)
+	Kept      []Decision // rows decided since by someone: left as they are
+}
+
+// ScoreHistogram counts the undecided rows that bulk acceptance could take
+// (a best candidate, matched or to review) by the best candidate's score.
+type ScoreHistogram struct {
+	Step    float64 // bucket width; bucket i holds scores in [i·Step, (i+1)·Step), the last also 1
+	Buckets []int64
+	AtLeast []int64 // AtLeast[i]: rows scoring at least i·Step
+	Matched int64   // of them, rows reconciliation matched
+}

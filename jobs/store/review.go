@@ -227,42 +227,6 @@ func (s *Store) logDecision(ctx context.Context, tx *sql.Tx, jobID, row int64, k
 	return err
 }
 
-// AcceptInBulk accepts the best candidate of every undecided row that is
-// matched (onlyMatched) or whose score is at least minScore. It returns how
-// many rows it decided.
-func (s *Store) AcceptInBulk(ctx context.Context, jobID, userID int64, onlyMatched bool, minScore float64) (int64, error) {
-	cond := `m.job_id = ? AND m.qid <> '' AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.job_id = m.job_id AND d.row_num = m.row_num)`
-	args := []any{jobID}
-	if onlyMatched {
-		cond += ` AND m.status = ?`
-		args = append(args, jobs.MatchMatched)
-	} else {
-		if minScore <= 0 || minScore > 1 {
-			return 0, jobs.Errorf(jobs.EINVALID, "Choose a score between 0 and 1 for bulk acceptance.")
-		}
-		cond += ` AND m.score >= ? AND m.status IN (?, ?)`
-		args = append(args, minScore, jobs.MatchMatched, jobs.MatchReview)
-	}
-	now := s.now()
-	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO decision_log (job_id, row_num, kind, qid, user_id, decided_at)
-			SELECT m.job_id, m.row_num, ?, m.qid, ?, ? FROM row_matches m WHERE `+cond,
-			append([]any{jobs.DecisionAccept, userID, now}, args...)...); err != nil {
-			return fmt.Errorf("log bulk decisions: %w", err)
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO decisions (job_id, row_num, kind, qid, user_id, version, decided_at)
-			SELECT m.job_id, m.row_num, ?, m.qid, ?, 1, ? FROM row_matches m WHERE `+cond,
-			append([]any{jobs.DecisionAccept, userID, now}, args...)...)
-		if err != nil {
-			return fmt.Errorf("bulk accept: %w", err)
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return n, err
-}
-
 // DecisionCounts counts a job's current decisions by kind.
 func (s *Store) DecisionCounts(ctx context.Context, jobID int64) (map[jobs.DecisionKind]int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT kind, COUNT(*) FROM decisions WHERE job_id = ? GROUP BY kind`, jobID)

@@ -139,13 +139,13 @@ func TestDecisionsConflictUndoAndBulk(t *testing.T) {
 		}
 
 		_, _ = st.Decide(ctx, j.ID, 3, jobs.DecisionReject, "", alice.ID, 0)
-		n, err := st.AcceptInBulk(ctx, j.ID, alice.ID, true, 0)
-		if err != nil || n != 9 { // matched rows 3..30 step 3 = 10, minus row 3 decided
-			t.Fatalf("bulk matched: %d %v", n, err)
+		b, err := st.AcceptInBulk(ctx, j.ID, alice.ID, jobs.BulkMatched, 0)
+		if err != nil || b.Rows != 9 { // matched rows 3..30 step 3 = 10, minus row 3 decided
+			t.Fatalf("bulk matched: %+v %v", b, err)
 		}
-		n, err = st.AcceptInBulk(ctx, j.ID, bob.ID, false, 0.9) // rows 27..30 (score ≥ .9), 27 and 30 already decided
-		if err != nil || n != 2 {
-			t.Fatalf("bulk by score: %d %v", n, err)
+		b, err = st.AcceptInBulk(ctx, j.ID, bob.ID, jobs.BulkScore, 0.9) // rows 27..30 (score ≥ .9), 27 and 30 already decided
+		if err != nil || b.Rows != 2 {
+			t.Fatalf("bulk by score: %+v %v", b, err)
 		}
 		counts, _ := st.DecisionCounts(ctx, j.ID)
 		if counts[jobs.DecisionAccept] != 11 || counts[jobs.DecisionReject] != 1 {
