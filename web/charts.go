@@ -102,3 +102,88 @@ func newStatsView(id string, st jobs.Statistics, showReviewers bool) statsView {
 	}
 	return v
 }
+
+// histogramChart is a vertical bar chart of counts by score, drawn as
+// inline SVG by the "histogram" partial; each bar links to choosing its
+// lower bound as the threshold, so it works without script.
+type histogramChart struct {
+	ID, Title, Desc string
+	Width, Height   int
+	BaseY           int // the x axis
+	PlotTop, PlotH  int // the area bars may fill (their links cover it)
+	AxisStart       int
+	AxisEnd, TickY  int
+	Bars            []histogramBar
+	Ticks           []histogramTick
+	Threshold       float64 // 0: none chosen
+	ThresholdX      int
+	AtThreshold     int64 // rows at or above the threshold
+}
+
+type histogramBar struct {
+	From, To   string // the bucket's bounds, as labels
+	Count      int64
+	AtLeast    int64 // rows scoring at least From
+	X, Y, W, H int
+	Above      bool // at or above the threshold
+	Href       string
+}
+
+type histogramTick struct {
+	X     int
+	Label string
+}
+
+// Histogram geometry, in SVG user units.
+const (
+	histWidth  = 480
+	histPlotH  = 150
+	histTop    = 24
+	histLeft   = 16
+	histBottom = 22
+)
+
+// newScoreHistogram lays out a score histogram with the bars at or above
+// threshold marked; href gives each bar's link for its lower bound.
+func newScoreHistogram(id string, h jobs.ScoreHistogram, threshold float64, href func(from float64) string) histogramChart {
+	ch := histogramChart{ID: id, Title: "Undecided rows by best score", Width: histWidth, Height: histTop + histPlotH + histBottom,
+		BaseY: histTop + histPlotH, Threshold: threshold, PlotTop: histTop, PlotH: histPlotH, AxisStart: histLeft, AxisEnd: histWidth - histLeft, TickY: histTop + histPlotH + 16}
+	ch.Desc = "How many undecided rows with a candidate have their best candidate's score in each interval of " + strconv.FormatFloat(h.Step, 'f', 2, 64) + "."
+	var maxV int64
+	for _, n := range h.Buckets {
+		maxV = max(maxV, n)
+	}
+	n := len(h.Buckets)
+	if n == 0 {
+		return ch
+	}
+	slot := (histWidth - 2*histLeft) / n
+	for i, count := range h.Buckets {
+		from := float64(i) * h.Step
+		b := histogramBar{From: strconv.FormatFloat(from, 'f', 2, 64), To: strconv.FormatFloat(float64(i+1)*h.Step, 'f', 2, 64),
+			Count: count, AtLeast: h.AtLeast[i], X: histLeft + i*slot + 1, W: slot - 2, Href: href(from)}
+		if maxV > 0 {
+			b.H = int(float64(histPlotH) * float64(count) / float64(maxV))
+		}
+		if count > 0 && b.H < 2 {
+			b.H = 2 // a non-zero count stays visible
+		}
+		b.Y = ch.BaseY - b.H
+		// A tiny epsilon: bounds are multiples of the step, thresholds typed.
+		b.Above = threshold > 0 && from >= threshold-1e-9
+		ch.Bars = append(ch.Bars, b)
+	}
+	for _, t := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		ch.Ticks = append(ch.Ticks, histogramTick{X: histLeft + int(t*float64(slot*n)), Label: strconv.FormatFloat(t, 'f', 2, 64)})
+	}
+	if threshold > 0 {
+		ch.ThresholdX = histLeft + int(threshold*float64(slot*n))
+		for i := range h.Buckets {
+			if float64(i)*h.Step >= threshold-1e-9 {
+				ch.AtThreshold = h.AtLeast[i]
+				break
+			}
+		}
+	}
+	return ch
+}

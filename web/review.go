@@ -142,12 +142,18 @@ func (s *Server) reviewPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	bulk, err := s.store.BulkDecisions(c.Request.Context(), j.ID, 5)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	byKind := map[string]int64{}
 	for k, n := range counts {
 		byKind[string(k)] = n
 	}
 	data := gin.H{"Job": j, "Dataset": ds, "Rows": rows, "Query": q, "Template": parseTemplateView(j.Template, ds.Columns),
-		"Counts": byKind, "Progress": prog, "Return": c.Request.URL.RequestURI(), "Compact": q.View == "compact"}
+		"Counts": byKind, "Progress": prog, "Return": c.Request.URL.RequestURI(), "Compact": q.View == "compact",
+		"Bulk": bulk, "BulkOpen": len(bulk) > 0 && bulk[0].UndoneAt.IsZero()}
 	if next != nil {
 		v := q.values()
 		v.Set("after", strconv.FormatInt(next.Row, 10))
@@ -260,37 +266,17 @@ func (s *Server) decisionFailed(c *gin.Context, j *jobs.Job, err error) {
 // reviewReturn is where to go back to after a review form: the page the form
 // was on, if it is this job's review page.
 func (s *Server) reviewReturn(c *gin.Context, j *jobs.Job) string {
+	return reviewAddress(c.PostForm("return"), j)
+}
+
+// reviewAddress is ret if it is an address of this job's review page, else
+// the review page itself: forms never send people elsewhere.
+func reviewAddress(ret string, j *jobs.Job) string {
 	base := fmt.Sprintf("/jobs/%d/review", j.ID)
-	ret := c.PostForm("return")
 	if ret == base || strings.HasPrefix(ret, base+"?") {
 		return ret
 	}
 	return base
-}
-
-func (s *Server) bulkAccept(c *gin.Context) {
-	j := currentJob(c)
-	var (
-		n   int64
-		err error
-	)
-	switch c.PostForm("mode") {
-	case "matched":
-		n, err = s.store.AcceptInBulk(c.Request.Context(), j.ID, currentUser(c).ID, true, 0)
-	case "score":
-		var min float64
-		if min, err = parseScore(c.PostForm("min_score")); err == nil {
-			n, err = s.store.AcceptInBulk(c.Request.Context(), j.ID, currentUser(c).ID, false, min)
-		}
-	default:
-		err = jobs.Errorf(jobs.EINVALID, "Choose what to accept.")
-	}
-	if err != nil {
-		s.decisionFailed(c, j, err)
-		return
-	}
-	s.setFlash(c, "ok", fmt.Sprintf("Accepted the best candidate of %d rows.", n))
-	c.Redirect(http.StatusSeeOther, s.reviewReturn(c, j))
 }
 
 // exportDecisions streams the dataset with its decisions as CSV.

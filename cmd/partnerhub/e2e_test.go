@@ -249,6 +249,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	do("bulk accept", chromedp.Navigate(jobURL+"/review"))
 	press("bulk accept", `form.bulk button[value="matched"]`)
+	press("bulk confirm", `form.bulk-confirm button`) // the confirmation page: how many rows, which threshold
 	flashOK("bulk accept")
 
 	// Plan, approve, write back.

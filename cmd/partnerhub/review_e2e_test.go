@@ -134,14 +134,21 @@ func evalIn[T any](s *reviewSession, step, expr string) T {
 	return v
 }
 
-// waitFor waits until the JavaScript condition holds in the page.
+// waitFor waits until the JavaScript condition holds in the page. A page
+// being replaced by the one a click leads to has no context to evaluate in
+// for a moment: such errors mean "look again", until the deadline.
 func waitFor(cond string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second))(ctx, t)
-		if err != nil {
-			return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", cond, err)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(5*time.Second))(ctx, t)
+			if err == nil {
+				return chromedp.Void{}, nil
+			}
+			if ctx.Err() != nil || time.Now().After(deadline) {
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", cond, err)
+			}
 		}
-		return chromedp.Void{}, nil
 	}
 }
 
@@ -245,5 +252,68 @@ func TestBrowserReviewCompactAndUndo(t *testing.T) {
 		waitFor(decisionText(1)+` === 'Undecided'`))
 	if d := s.decision(1); d != nil {
 		t.Fatalf("row 1 still decided after reload and u: %+v", d)
+	}
+}
+
+// TestBrowserBulkAcceptAndUndo accepts in bulk through the confirmation
+// page, choosing the threshold on the score histogram, and undoes it after
+// another reviewer changed one of the rows: that row is kept and named.
+func TestBrowserBulkAcceptAndUndo(t *testing.T) {
+	s := newReviewSession(t)
+	css := func(q string) chromedp.CSS { return chromedp.CSS(q) }
+	ctx := context.Background()
+
+	s.do("review", chromedp.Navigate(s.jobURL+"/review?view=compact"), chromedp.WaitVisible(css(`#row-1`)),
+		chromedp.Click(css(`form.bulk button[value="matched"]`)), chromedp.WaitVisible(css(`[data-field="bulk-count"]`)), s.shot("bulk-matched"))
+	count := evalIn[string](s, "matched count", `document.querySelector('[data-field="bulk-count"]').textContent`)
+	if !strings.Contains(count, "19 undecided rows that reconciliation matched") || !strings.Contains(count, "auto-accept threshold") {
+		t.Fatalf("confirmation for matched rows: %q", count)
+	}
+	if d := s.decision(2); d != nil {
+		t.Fatalf("the confirmation page decided row 2: %+v", d)
+	}
+	// Choose 0.70 on the histogram: rows 2..20 (0.95) and 21..49 (0.71..0.99).
+	s.do("choose on histogram", chromedp.Click(css(`svg a[href*="min_score=0.70"] rect`)),
+		waitFor(`location.search.includes('min_score=0.70')`), chromedp.WaitVisible(css(`[data-field="bulk-count"]`)), s.shot("bulk-histogram"))
+	count = evalIn[string](s, "score count", `document.querySelector('[data-field="bulk-count"]').textContent`)
+	if !strings.Contains(count, "48 undecided rows whose best candidate scores at least 0.70") {
+		t.Fatalf("confirmation for 0.70: %q", count)
+	}
+	above := evalIn[float64](s, "bars above", `document.querySelectorAll('svg rect.bar-above').length`)
+	label := evalIn[string](s, "threshold label", `[...document.querySelectorAll('svg text')].map(t => t.textContent).join(' | ')`)
+	if above != 6 || !strings.Contains(label, "≥ 0.70: 48 rows") {
+		t.Errorf("histogram marks %v bars above 0.70 (want 6) and says %q", above, label)
+	}
+	s.do("confirm", chromedp.Click(css(`form.bulk-confirm button`)), chromedp.WaitVisible(css(`.flash.ok`)))
+	if msg := evalIn[string](s, "flash", `document.querySelector('.flash').textContent`); !strings.Contains(msg, "Accepted the best candidate of 48 rows") {
+		t.Fatalf("after confirming: %q", msg)
+	}
+	if !strings.Contains(evalIn[string](s, "back in view", `location.search`), "view=compact") {
+		t.Error("confirming left the compact view")
+	}
+	if d := s.decision(21); d == nil || d.Kind != jobs.DecisionAccept || d.QID != "Q1210" {
+		t.Fatalf("row 21 after the bulk: %+v", d)
+	}
+
+	// Another reviewer changes row 25 meanwhile.
+	bob, _ := s.store.UpsertUser(ctx, &jobs.User{WikiUserID: "9", Username: "Bob"})
+	if _, err := s.store.Decide(ctx, s.jobID, 25, jobs.DecisionReject, "", bob.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Undo (the page asks first; the test says yes).
+	s.do("undo bulk", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), chromedp.Click(css(`.bulk-history form button`)),
+		waitFor(`!!document.querySelector('.flash') && document.querySelector('.flash').textContent.includes('Undid')`), s.shot("bulk-undone"))
+	msg := evalIn[string](s, "undo flash", `document.querySelector('.flash').textContent`)
+	if !strings.Contains(msg, "47 rows undecided again") || !strings.Contains(msg, "Kept 1 row decided since then: row 25 (rejected by Bob)") {
+		t.Fatalf("after undo: %q", msg)
+	}
+	if d := s.decision(21); d != nil {
+		t.Errorf("row 21 still decided after the undo: %+v", d)
+	}
+	if d := s.decision(25); d == nil || d.Kind != jobs.DecisionReject || d.UserName != "Bob" {
+		t.Errorf("Bob's decision on row 25 was overwritten: %+v", d)
+	}
+	if hist := evalIn[string](s, "history", `document.querySelector('.bulk-history').textContent`); !strings.Contains(hist, "Undone by local") || !strings.Contains(hist, "47 undecided again, 1 kept") {
+		t.Errorf("bulk history: %q", hist)
 	}
 }
