@@ -293,12 +293,25 @@ func idSpellings(v string, c Column) []string {
 	return out
 }
 
-// sameID compares identifiers as the column says (exact or loose).
+// sameID compares identifiers as the column says: exact, or loose, where
+// a letters-only prefix on one side is the collection's own ("3383" is
+// the Nationalmuseum's "NM 3383").
 func sameID(a, b string, c Column) bool {
-	if c.Spelling == SpellingLoose {
-		return looseKey(a) == looseKey(b) && looseKey(a) != ""
+	if c.Spelling != SpellingLoose {
+		return a == b
 	}
-	return a == b
+	ka, kb := looseKey(a), looseKey(b)
+	if ka == "" || kb == "" {
+		return false
+	}
+	if ka == kb {
+		return true
+	}
+	if len(ka) < len(kb) {
+		ka, kb = kb, ka
+	}
+	prefix, ok := strings.CutSuffix(ka, kb)
+	return ok && strings.IndexFunc(prefix, unicode.IsDigit) < 0 && strings.IndexFunc(kb, unicode.IsDigit) == 0
 }
 
 func containsID(have []string, id idFact, c Column) bool {

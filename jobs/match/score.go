@@ -30,7 +30,7 @@ const (
 	maxFactBonus      = 0.3  // ...up to this much
 	penaltyConflict   = 0.35 // a date, quantity or identifier that disagrees
 	penaltyDiffers    = 0.1  // an item, string or URL that differs (often a variant, not an error)
-	penaltyNear       = 0.1  // a date one year off: often a catalogue's rounding, sometimes another item
+	penaltyNear       = 0.0  // a date one year off: weak disagreement, see TEMPLATE.md
 	// nameFloor is the similarity at or below which a name earns nothing.
 	nameFloor = 0.6
 	// identifierNameMin: an identifier match whose item's names are less
@@ -38,7 +38,12 @@ const (
 	identifierNameMin = 0.8
 )
 
-var jaroWinkler = metrics.NewJaroWinkler()
+var (
+	jaroWinkler = metrics.NewJaroWinkler()
+	// levenshtein compares titles: Jaro-Winkler favours a shared beginning,
+	// which titles have ("Morning at a Mill", "Morning at Haarlem": 0.91).
+	levenshtein = metrics.NewLevenshtein()
+)
 
 // candidate is a scored item for one row.
 type candidate struct {
@@ -331,7 +336,8 @@ func (e *Engine) compareItem(in rowInput, fact idFact, f *itemFacts) (verdict, s
 // nameSimilarity is the best Jaro-Winkler similarity between the row's
 // spellings and a label, compared as name keys and as sorted words (so
 // "Klint Hilma af" meets "Hilma af Klint"); titles are compared as title
-// keys (leading article dropped) and their word order counts.
+// keys (leading article dropped) by edit distance, and their word order
+// counts.
 func nameSimilarity(variants []string, label string, title bool) float64 {
 	key := NameKey
 	if title {
@@ -351,7 +357,11 @@ func nameSimilarity(variants []string, label string, title bool) float64 {
 		if vk == lk || (!title && sortedWords(vk) == ls) {
 			return 1
 		}
-		best = math.Max(best, strutil.Similarity(vk, lk, jaroWinkler))
+		if title {
+			best = math.Max(best, strutil.Similarity(vk, lk, levenshtein))
+		} else {
+			best = math.Max(best, strutil.Similarity(vk, lk, jaroWinkler))
+		}
 	}
 	return best
 }

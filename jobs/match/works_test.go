@@ -124,3 +124,28 @@ func TestRankBeforeCap(t *testing.T) {
 		t.Errorf("row 2: %s %+v", got[1].Status, got[1].Candidates)
 	}
 }
+
+func TestSameID(t *testing.T) {
+	loose := Column{Spelling: SpellingLoose}
+	tests := []struct {
+		a, b string
+		c    Column
+		want bool
+	}{
+		{"NM1234", "NM 1234", loose, true},
+		{"nm-1234", "NM 1234", loose, true},
+		{"3383", "NM 3383", loose, true}, // the collection's own prefix
+		{"SK-A-3383", "3383", loose, true},
+		{"3383", "NM 33830", loose, false},
+		{"NM 1234", "GKM 1234", loose, false},
+		{"12/1960", "NMH 12/1960", loose, true},
+		{"1234A", "1234", loose, false},
+		{"NM1234", "NM 1234", Column{}, false},
+		{"", "", loose, false},
+	}
+	for _, tt := range tests {
+		if got := sameID(tt.a, tt.b, tt.c); got != tt.want {
+			t.Errorf("sameID(%q, %q, %q) = %v", tt.a, tt.b, tt.c.Spelling, got)
+		}
+	}
+}
