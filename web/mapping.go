@@ -118,6 +118,8 @@ func (s *Server) helpMapping(c *gin.Context, j *jobs.Job, ds *jobs.Dataset, f *m
 					col.Role, col.Property, col.Kind = "property", b.ID, b.Kind
 				} else if got.Role == "label" {
 					col.Role = "label"
+				} else if got.Kind != "" {
+					col.Kind = got.Kind // years or dates: time, whichever property is chosen
 				}
 			}
 		}(&f.Columns[i], values[i])

@@ -63,11 +63,11 @@ func (f *fixture) artistsJob(t *testing.T) *jobs.Job {
 	ctx := context.Background()
 	j, _ := f.st.CreateJob(ctx, f.alice.ID, "Artists", "")
 	ds, _ := f.st.CreateDataset(ctx, j.ID, "artists.csv", "/none", 10)
-	ds.Columns, ds.Encoding, ds.Delimiter = []string{"Name", "date_of_birth", "getty", "notes"}, "utf-8", ','
+	ds.Columns, ds.Encoding, ds.Delimiter = []string{"Name", "date_of_birth", "getty", "notes", "year"}, "utf-8", ','
 	_ = f.st.StartImport(ctx, ds)
 	_ = f.st.AppendRows(ctx, ds.ID, []jobs.Row{
-		{Num: 1, Cells: []string{"Hilma af Klint", "1862-10-26", "500115493", "Swedish painter"}},
-		{Num: 2, Cells: []string{"Carl Larsson", "1853", "500012368", ""}},
+		{Num: 1, Cells: []string{"Hilma af Klint", "1862-10-26", "500115493", "Swedish painter", "1862"}},
+		{Num: 2, Cells: []string{"Carl Larsson", "1853", "500012368", "", "1853"}},
 	}, 2)
 	ds.RowCount = 2
 	_ = f.st.FinishImport(ctx, ds, nil)
@@ -104,7 +104,8 @@ func TestMappingPageSuggestsFromNamesAndValues(t *testing.T) {
 		"role_0": "label", "property_0": "",
 		"role_1": "property", "property_1": "P569", "kind_1": "time", // by label, kind from the datatype
 		"role_2": "property", "property_2": "P245", "kind_2": "external-id", // by format constraint
-		"role_3": "", "property_3": "",
+		"role_3": "", "property_3": "", "kind_3": "",
+		"role_4": "", "property_4": "", "kind_4": "time", // years: time, whatever property is chosen
 	} {
 		if got := selected(t, body, name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
