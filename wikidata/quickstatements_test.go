@@ -78,3 +78,39 @@ func TestQuickStatementsRefusesWhatItCannotSay(t *testing.T) {
 		t.Error("broken data: no error")
 	}
 }
+
+// FuzzQuickStatements: whatever the text of a label or a string value, the
+// export either refuses it or writes one command per line whose columns are
+// exactly the ones meant, with the text intact between the quotes.
+func FuzzQuickStatements(f *testing.F) {
+	for _, s := range []string{"Hilma af Klint", `say "hi"`, "a\tb", "line\nbreak", "\r", `"`, "", "\x00", "S248"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		data, err := EditPayload(ItemDiff{Labels: map[string]string{"en": s}, Add: []Statement{
+			NewStringStatement("P1476", "string", s).WithReferences(NewReference(StatedIn("Q1000"), ReferenceURL("https://m.example/"+s))),
+		}})
+		if err != nil {
+			return
+		}
+		lines, err := QuickStatements("Q1", data)
+		if err != nil {
+			if !strings.ContainsAny(s, "\t\r\n") {
+				t.Fatalf("%q refused: %v", s, err)
+			}
+			return
+		}
+		// What the wiki is sent: JSON turns invalid UTF-8 into U+FFFD.
+		b, _ := json.Marshal(s)
+		_ = json.Unmarshal(b, &s)
+		want := [][]string{{"Q1", "Len", `"` + s + `"`}, {"Q1", "P1476", `"` + s + `"`, "S248", "Q1000", "S854", `"https://m.example/` + s + `"`}}
+		if len(lines) != len(want) {
+			t.Fatalf("%q: %d lines %q", s, len(lines), lines)
+		}
+		for i, l := range lines {
+			if strings.ContainsAny(l, "\r\n") || strings.Join(strings.Split(l, "\t"), "\x00") != strings.Join(want[i], "\x00") {
+				t.Fatalf("%q: line %q, want columns %q", s, l, want[i])
+			}
+		}
+	})
+}
