@@ -270,7 +270,11 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 	}
 	start := time.Now()
 	defer func() {
-		c.spent.Add(int64(time.Since(start)))
+		d := time.Since(start)
+		c.spent.Add(int64(d))
+		for _, m := range meters(ctx) {
+			m.add(d)
+		}
 		ticket.Done(ctx)
 	}()
 

@@ -318,3 +318,28 @@ func TestRetryAfterHoldsEveryRequestToTheEndpoint(t *testing.T) {
 		t.Fatalf("endpoint time not counted: %s", c.EndpointTime())
 	}
 }
+
+// A meter on the context counts every request made under it, and an outer
+// meter sees what inner ones see.
+func TestMeterCountsRequestsUnderAContext(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(5 * time.Millisecond)
+		_, _ = io.WriteString(w, `{"head":{"vars":[]},"results":{"bindings":[]}}`)
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, sparql.Config{})
+	outer, inner := &sparql.Meter{}, &sparql.Meter{}
+	octx := sparql.WithMeter(context.Background(), outer)
+	ictx := sparql.WithMeter(octx, inner)
+	for _, ctx := range []context.Context{octx, ictx, ictx, context.Background()} {
+		if _, err := c.Select(ctx, "SELECT * {}"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if outer.Requests() != 3 || inner.Requests() != 2 || c.Requests() != 4 {
+		t.Fatalf("outer %d, inner %d, client %d requests; want 3, 2, 4", outer.Requests(), inner.Requests(), c.Requests())
+	}
+	if inner.EndpointTime() < 10*time.Millisecond || outer.EndpointTime() < inner.EndpointTime() {
+		t.Fatalf("endpoint time: outer %s, inner %s", outer.EndpointTime(), inner.EndpointTime())
+	}
+}

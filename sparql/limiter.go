@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -351,3 +352,34 @@ func (a *MemoryAccount) PausedUntil(_ context.Context, endpoint string) (time.Ti
 	defer a.mu.Unlock()
 	return a.pauses[endpoint], nil
 }
+
+// Meter counts the requests made, and the endpoint time spent, under a
+// context (e.g. one batch of a job), whatever client or reader sent them.
+type Meter struct {
+	requests atomic.Int64
+	spent    atomic.Int64
+}
+
+type meterKey struct{}
+
+// WithMeter returns a context whose requests m counts, as well as any meter
+// ctx already had.
+func WithMeter(ctx context.Context, m *Meter) context.Context {
+	return context.WithValue(ctx, meterKey{}, append(meters(ctx), m))
+}
+
+func meters(ctx context.Context) []*Meter {
+	ms, _ := ctx.Value(meterKey{}).([]*Meter)
+	return ms[:len(ms):len(ms)]
+}
+
+func (m *Meter) add(d time.Duration) {
+	m.requests.Add(1)
+	m.spent.Add(int64(d))
+}
+
+// Requests is how many HTTP requests were sent, retries included.
+func (m *Meter) Requests() int64 { return m.requests.Load() }
+
+// EndpointTime is the time those requests took.
+func (m *Meter) EndpointTime() time.Duration { return time.Duration(m.spent.Load()) }
