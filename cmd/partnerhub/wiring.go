@@ -32,6 +32,7 @@ type endpoints struct {
 	wikiAPIs  []string // Action APIs typed QIDs may be checked on; empty: any
 	mu        sync.Mutex
 	clients   map[string]*sparql.Client
+	readers   map[[3]string]*wdqs.Reader // by endpoint and prefixes, so the cache serves every request
 }
 
 func (e *endpoints) client(url string) (*sparql.Client, error) {
@@ -55,16 +56,27 @@ func (e *endpoints) client(url string) (*sparql.Client, error) {
 }
 
 // items reads item data from the job's query service.
-func (e *endpoints) items(job *jobs.Job) (wdqs.Items, *match.Template, error) {
+func (e *endpoints) items(job *jobs.Job) (*wdqs.Reader, *match.Template, error) {
 	t, err := match.ParseTemplate(job.Template)
 	if err != nil {
-		return wdqs.Items{}, nil, err
+		return nil, nil, err
 	}
 	c, err := e.client(t.Wikibase.SPARQLEndpoint)
 	if err != nil {
-		return wdqs.Items{}, nil, err
+		return nil, nil, err
 	}
-	return wdqs.Items{Q: c, EntityPrefix: t.Wikibase.EntityPrefix, PropertyPrefix: t.Wikibase.PropertyPrefix}, t, nil
+	key := [3]string{t.Wikibase.SPARQLEndpoint, t.Wikibase.EntityPrefix, t.Wikibase.PropertyPrefix}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.readers[key]
+	if !ok {
+		r = wdqs.NewReader(c, wdqs.Config{EntityPrefix: t.Wikibase.EntityPrefix, PropertyPrefix: t.Wikibase.PropertyPrefix})
+		if e.readers == nil {
+			e.readers = map[[3]string]*wdqs.Reader{}
+		}
+		e.readers[key] = r
+	}
+	return r, t, nil
 }
 
 // itemCheck confirms a typed QID on the job's wiki through its Action API
@@ -72,7 +84,7 @@ func (e *endpoints) items(job *jobs.Job) (wdqs.Items, *match.Template, error) {
 // wiki the installation does not allow is checked on its query service,
 // which knows no redirects.
 func (e *endpoints) itemCheck(ctx context.Context, job *jobs.Job, qid string) (web.CheckedItem, error) {
-	it, t, err := e.items(job)
+	r, t, err := e.items(job)
 	if err != nil {
 		return web.CheckedItem{}, err
 	}
@@ -87,7 +99,7 @@ func (e *endpoints) itemCheck(ctx context.Context, job *jobs.Job, qid string) (w
 		}
 		return web.CheckedItem{QID: item.ID, RedirectedFrom: item.RedirectedFrom, Label: item.Label(append(t.Languages, "mul", "en")...)}, nil
 	}
-	label, ok, err := it.Exists(ctx, qid, t.Languages)
+	label, ok, err := r.Exists(ctx, qid, t.Languages)
 	if err != nil {
 		return web.CheckedItem{}, jobs.Errorf(jobs.EINVALID, "Could not check %s on the query service (%v); try again.", qid, err)
 	}
@@ -97,13 +109,27 @@ func (e *endpoints) itemCheck(ctx context.Context, job *jobs.Job, qid string) (w
 	return web.CheckedItem{QID: qid, Label: label}, nil
 }
 
+// pace is how much of the job's query-service budget every process is
+// spending now (the limiter's account is in the database).
+func (e *endpoints) pace(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error) {
+	t, err := match.ParseTemplate(job.Template)
+	if err != nil {
+		return jobs.EndpointPace{}, err
+	}
+	p, err := e.limiter.Pace(ctx, t.Wikibase.SPARQLEndpoint)
+	if err != nil {
+		return jobs.EndpointPace{}, err
+	}
+	return jobs.EndpointPace{Endpoint: p.Endpoint, Spent: p.Spent, Budget: p.Budget, Window: p.Window, PausedUntil: p.PausedUntil}, nil
+}
+
 // itemFacts gives exports the job's query service.
 func (e *endpoints) itemFacts(job *jobs.Job) (export.ItemFacts, error) {
-	it, _, err := e.items(job)
+	r, _, err := e.items(job)
 	if err != nil {
 		return nil, fmt.Errorf("the job's template: %w", err)
 	}
-	return it, nil
+	return export.WikibaseFacts(r), nil
 }
 
 // planService builds and writes edit plans against each job's wiki, with

@@ -18,7 +18,7 @@ import (
 // "Item names" list, and every row value that is not used is reported with
 // its row, column and reason. A person's choice is kept for later plans.
 
-// ItemNames looks names up on the job's query service (a wdqs.Items).
+// ItemNames looks names up on the job's query service (WikibaseNames over a wdqs.Reader).
 type ItemNames interface {
 	// ValueTypes are the classes a property's value-type constraint asks
 	// for; none when it has none.

@@ -13,7 +13,7 @@ import (
 	"partnerhub/jobs/store/storetest"
 )
 
-// fakeNames answers like wdqs.Items over a few countries.
+// fakeNames answers like WikibaseNames over a few countries.
 type fakeNames struct {
 	asked []string
 }

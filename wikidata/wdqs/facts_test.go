@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"partnerhub/sparql"
@@ -15,54 +16,106 @@ const graph = `
 @prefix wd: <http://www.wikidata.org/entity/> .
 @prefix wdt: <http://www.wikidata.org/prop/direct/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix schema: <http://schema.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-wd:Q231092 rdfs:label "Hilma af Klint"@sv, "Hilma af Klint"@en ; schema:description "svensk konstnär"@sv, "Swedish painter"@en ;
-  wdt:P31 wd:Q5 ; wdt:P569 "1862-10-26T00:00:00Z"^^xsd:dateTime ; wdt:P18 "Hilma af Klint c. 1901.jpg" ; wdt:P245 "500115493" .
+wd:Q231092 rdfs:label "Hilma af Klint"@sv, "Hilma af Klint"@en, "ヒルマ・アフ・クリント"@ja ; skos:altLabel "Hilma Af Klint"@sv ;
+  schema:description "svensk konstnär"@sv, "Swedish painter"@en ;
+  wdt:P31 wd:Q5 ; wdt:P569 "1862-10-26T00:00:00Z"^^xsd:dateTime ; wdt:P18 "Hilma af Klint c. 1901.jpg" ; wdt:P245 "500115493" ;
+  wdt:P27 wd:Q34 .
+wd:Q34 rdfs:label "Sverige"@sv, "Sweden"@en ; skos:altLabel "Konungariket Sverige"@sv .
 wd:Q187310 rdfs:label "Carl Larsson"@sv ; wdt:P31 wd:Q5 ; wdt:P106 wd:Q1028181, wd:Q1281618 .
+wd:Q3305213 rdfs:label "painting"@en ; wdt:P279 wd:Q838948 .
+wd:Q838948 rdfs:label "work of art"@en .
+wd:Q12418 rdfs:label "Mona Lisa"@en ; wdt:P31 wd:Q3305213 .
 `
 
-func items(t *testing.T) wdqs.Items {
+func reader(t *testing.T, cfg wdqs.Config) (*wdqs.Reader, *sparqltest.Server) {
 	srv := sparqltest.Start(t)
 	srv.Load(t, graph)
 	c, err := sparql.NewClient(sparql.Config{Endpoint: srv.Endpoint(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wdqs.Items{Q: c, EntityPrefix: "http://www.wikidata.org/entity/", PropertyPrefix: "http://www.wikidata.org/prop/direct/"}
+	cfg.EntityPrefix, cfg.PropertyPrefix = "http://www.wikidata.org/entity/", "http://www.wikidata.org/prop/direct/"
+	return wdqs.NewReader(c, cfg), srv
 }
 
-func TestFacts(t *testing.T) {
-	it := items(t)
-	got, err := it.Facts(context.Background(), []string{"Q231092", "Q187310", "Q404"}, []string{"en", "sv"}, []string{"P569", "P18", "P106"})
+func TestItems(t *testing.T) {
+	r, srv := reader(t, wdqs.Config{})
+	ctx := context.Background()
+	want := wdqs.Want{Languages: []string{"en", "sv"}, Aliases: true, Descriptions: true,
+		Properties: []string{"P569", "P18", "P106", "P27"}, ValueLabels: []string{"P27"}, Classes: []string{"Q838948", "Q5"}}
+	got, err := r.Items(ctx, []string{"Q231092", "Q187310", "Q404", "Q12418"}, want)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := got["Q231092"]
-	if h.Labels["en"] != "Hilma af Klint" || h.Descriptions["sv"] != "svensk konstnär" || h.Claims["P569"][0] != "1862-10-26" || h.Claims["P18"][0] != "Hilma af Klint c. 1901.jpg" {
-		t.Fatalf("Q231092: %+v", h)
+	if h.Label("en") != "Hilma af Klint" || len(h.Labels) != 2 || len(h.Aliases) != 1 || len(h.Descriptions) != 2 {
+		t.Fatalf("Q231092 texts (ja must not come): %+v", h)
 	}
-	if c := got["Q187310"]; len(c.Claims["P106"]) != 2 || c.Labels["sv"] != "Carl Larsson" {
+	if h.Claims["P569"][0].Display() != "1862-10-26" || h.Claims["P18"][0].Display() != "Hilma af Klint c. 1901.jpg" || h.Claims["P27"][0].ID != "Q34" {
+		t.Fatalf("Q231092 claims: %+v", h.Claims)
+	}
+	if !slices.Equal(h.ValueLabels["P27"], []string{"Konungariket Sverige", "Sverige", "Sweden"}) || !slices.Equal(h.Types, []string{"Q5"}) {
+		t.Fatalf("Q231092 value labels %v, types %v", h.ValueLabels, h.Types)
+	}
+	if !slices.Equal(h.Classes, []string{"Q5"}) || !slices.Equal(got["Q12418"].Classes, []string{"Q838948"}) {
+		t.Fatalf("classes through subclasses: %v %v", h.Classes, got["Q12418"].Classes)
+	}
+	if c := got["Q187310"]; len(c.Claims["P106"]) != 2 || c.Label("en", "sv") != "Carl Larsson" {
 		t.Fatalf("Q187310: %+v", c)
 	}
-	if _, ok := got["Q404"]; ok {
-		t.Fatal("an unknown item has facts")
+	if q := got["Q404"]; q == nil || len(q.Labels) != 0 || len(q.Classes) != 0 {
+		t.Fatalf("an unknown item: %+v", q)
 	}
-	if _, err := it.Facts(context.Background(), []string{"Q1> . ?s ?p ?o"}, nil, []string{"P1"}); err == nil {
+
+	// The same items again cost no query; one more item costs one.
+	before := srv.Requests()
+	again, err := r.Items(ctx, []string{"Q12418", "Q231092"}, want)
+	if err != nil || srv.Requests() != before || !slices.Equal(again["Q12418"].Classes, []string{"Q838948"}) {
+		t.Fatalf("cached answer: %v, %d queries", err, srv.Requests()-before)
+	}
+	if _, err := r.Items(ctx, []string{"Q34", "Q231092"}, want); err != nil || srv.Requests() != before+1 {
+		t.Fatalf("one new item: %v, %d queries", err, srv.Requests()-before)
+	}
+
+	if _, err := r.Items(ctx, []string{"Q1> . ?s ?p ?o"}, wdqs.Want{Properties: []string{"P1"}}); err == nil {
 		t.Fatal("malformed QID accepted")
 	}
-	if _, err := it.Facts(context.Background(), []string{"Q1"}, []string{`en") }`}, nil); err == nil {
+	if _, err := r.Items(ctx, []string{"Q1"}, wdqs.Want{Languages: []string{`en") }`}}); err == nil {
 		t.Fatal("malformed language accepted")
 	}
 }
 
+// A closure larger than MaxClosure is not fetched whole: membership is
+// asked in the item query, with the same answer.
+func TestClassesPastMaxClosure(t *testing.T) {
+	r, _ := reader(t, wdqs.Config{MaxClosure: 1})
+	ctx := context.Background()
+	if classes, complete, err := r.Subclasses(ctx, "Q838948"); err != nil || complete || len(classes) > 2 {
+		t.Fatalf("closure of 2 with MaxClosure 1: %v %v %v", classes, complete, err)
+	}
+	got, err := r.Items(ctx, []string{"Q12418", "Q231092"}, wdqs.Want{Classes: []string{"Q838948"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got["Q12418"].Classes, []string{"Q838948"}) || len(got["Q231092"].Classes) != 0 {
+		t.Fatalf("classes: %v %v", got["Q12418"].Classes, got["Q231092"].Classes)
+	}
+	full, _ := reader(t, wdqs.Config{})
+	if classes, complete, err := full.Subclasses(ctx, "Q838948"); err != nil || !complete || !classes["Q3305213"] || !classes["Q838948"] || len(classes) != 2 {
+		t.Fatalf("closure: %v %v %v", classes, complete, err)
+	}
+}
+
 func TestExists(t *testing.T) {
-	it := items(t)
-	label, ok, err := it.Exists(context.Background(), "Q187310", []string{"en"})
+	r, _ := reader(t, wdqs.Config{})
+	label, ok, err := r.Exists(context.Background(), "Q187310", []string{"en"})
 	if err != nil || !ok || label != "Carl Larsson" {
 		t.Fatalf("Q187310: %q %v %v", label, ok, err)
 	}
-	if _, ok, err := it.Exists(context.Background(), "Q999", nil); err != nil || ok {
+	if _, ok, err := r.Exists(context.Background(), "Q999", nil); err != nil || ok {
 		t.Fatalf("Q999: %v %v", ok, err)
 	}
 }

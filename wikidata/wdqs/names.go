@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"partnerhub/jobs"
-	"partnerhub/jobs/match"
 	"partnerhub/sparql"
 )
 
@@ -29,61 +27,71 @@ const maxCandidatesPerName = 20
 
 // statementPrefixes derives the p:, ps: and pq: namespaces from the direct
 // claim one (http://www.wikidata.org/prop/direct/ → http://www.wikidata.org/prop/).
-func (it Items) statementPrefixes() (p, ps, pq string, err error) {
-	base, ok := strings.CutSuffix(it.PropertyPrefix, "direct/")
+func (r *Reader) statementPrefixes() (p, ps, pq string, err error) {
+	base, ok := strings.CutSuffix(r.cfg.PropertyPrefix, "direct/")
 	if !ok {
-		return "", "", "", fmt.Errorf("property prefix %q does not end in direct/", it.PropertyPrefix)
+		return "", "", "", fmt.Errorf("property prefix %q does not end in direct/", r.cfg.PropertyPrefix)
 	}
 	return base, base + "statement/", base + "qualifier/", nil
 }
 
 // ValueTypes returns the classes the property's value-type constraint asks
 // its values to be instances of; none when it has no such constraint.
-func (it Items) ValueTypes(ctx context.Context, property string) ([]string, error) {
-	prop, err := sparql.PrefixedEntity(it.EntityPrefix, property)
+func (r *Reader) ValueTypes(ctx context.Context, property string) ([]string, error) {
+	prop, err := sparql.PrefixedEntity(r.cfg.EntityPrefix, property)
 	if err != nil {
 		return nil, err
 	}
-	p, ps, pq, err := it.statementPrefixes()
+	p, ps, pq, err := r.statementPrefixes()
 	if err != nil {
 		return nil, err
 	}
-	constraint, _ := sparql.PrefixedEntity(it.EntityPrefix, valueTypeConstraint)
+	constraint, _ := sparql.PrefixedEntity(r.cfg.EntityPrefix, valueTypeConstraint)
 	q := sparql.Prefixes(map[string]string{"p": p, "ps": ps, "pq": pq}) +
 		"SELECT DISTINCT ?class WHERE { " + prop + " p:" + propConstraint + " ?c . ?c ps:" + propConstraint + " " + constraint + " ; pq:" + propClass + " ?class . }"
-	res, err := it.Q.Select(ctx, q)
+	r.queries.Add(1)
+	res, err := r.q.Select(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read the value type of %s: %w", property, err)
 	}
 	var out []string
-	for _, r := range res.Rows {
-		if id, ok := strings.CutPrefix(r["class"].Value, it.EntityPrefix); ok && jobs.ValidQID(id) {
+	for _, row := range res.Rows {
+		if id, ok := r.entityID(row["class"]); ok && strings.HasPrefix(id, "Q") {
 			out = append(out, id)
 		}
 	}
 	return out, nil
 }
 
+// NamedItem is an item found by its exact label.
+type NamedItem struct {
+	QID, Label, Language, Description string
+	Typed                             bool // an instance of one of the classes asked for (or of a subclass)
+}
+
 // Named looks each name up as the exact label of items, in languages and
-// "mul", under the spellings match.NameVariants makes (tidied, case
-// repaired, "Korea, South" turned round); each item found says whether it is
+// "mul", under the spellings variants makes of it (the caller's idea of
+// spelling; nil: the name as written); each item found says whether it is
 // an instance of one of classes (or of a subclass). Names without any item
 // are left out of the map.
-func (it Items) Named(ctx context.Context, names, languages, classes []string) (map[string][]jobs.ValueCandidate, error) {
+func (r *Reader) Named(ctx context.Context, names, languages, classes []string, variants func(string) []string) (map[string][]NamedItem, error) {
+	if variants == nil {
+		variants = func(s string) []string { return []string{s} }
+	}
 	langs := append(append([]string{}, languages...), "mul")
 	var classTerms []string
 	for _, c := range classes {
-		term, err := sparql.PrefixedEntity(it.EntityPrefix, c)
+		term, err := sparql.PrefixedEntity(r.cfg.EntityPrefix, c)
 		if err != nil {
 			return nil, err
 		}
 		classTerms = append(classTerms, term)
 	}
-	out := map[string][]jobs.ValueCandidate{}
+	out := map[string][]NamedItem{}
 	for _, chunk := range sparql.Chunk(names, namesPerQuery) {
 		var rows [][]string
 		for _, name := range chunk {
-			for _, v := range match.NameVariants(name) {
+			for _, v := range variants(name) {
 				for _, l := range langs {
 					lit, err := sparql.LangLiteral(v, l)
 					if err != nil {
@@ -104,23 +112,24 @@ func (it Items) Named(ctx context.Context, names, languages, classes []string) (
 		if len(languages) > 0 {
 			desc = "OPTIONAL { ?item schema:description ?desc . FILTER(LANG(?desc) = " + sparql.Literal(strings.ToLower(languages[0])) + ") }"
 		}
-		q := sparql.Prefixes(map[string]string{"rdfs": rdfsNS, "schema": schemaNS, "wdt": it.PropertyPrefix}) +
+		q := sparql.Prefixes(map[string]string{"rdfs": rdfsNS, "schema": schemaNS, "wdt": r.cfg.PropertyPrefix}) +
 			"SELECT ?name ?item ?label ?desc ?typed WHERE {\n" + sparql.ValuesBlock([]string{"name", "label"}, rows) +
 			"\n?item rdfs:label ?label .\n" + desc + "\nBIND(" + typed + " AS ?typed)\n}"
-		res, err := it.Q.Select(ctx, q)
+		r.queries.Add(1)
+		res, err := r.q.Select(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("look up item names: %w", err)
 		}
 		seen := map[string]bool{}
-		for _, r := range res.Rows {
-			qid, ok := strings.CutPrefix(r["item"].Value, it.EntityPrefix)
-			name := r["name"].Value
-			if !ok || !jobs.ValidQID(qid) || seen[name+"\x00"+qid] || len(out[name]) >= maxCandidatesPerName {
+		for _, row := range res.Rows {
+			qid, ok := r.entityID(row["item"])
+			name := row["name"].Value
+			if !ok || !strings.HasPrefix(qid, "Q") || seen[name+"\x00"+qid] || len(out[name]) >= maxCandidatesPerName {
 				continue
 			}
 			seen[name+"\x00"+qid] = true
-			out[name] = append(out[name], jobs.ValueCandidate{QID: qid, Label: r["label"].Value, Language: r["label"].Lang,
-				Description: r["desc"].Value, Typed: r["typed"].Value == "true" || r["typed"].Value == "1"})
+			out[name] = append(out[name], NamedItem{QID: qid, Label: row["label"].Value, Language: row["label"].Lang,
+				Description: row["desc"].Value, Typed: row["typed"].Value == "true" || row["typed"].Value == "1"})
 		}
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"testing"
 
 	"partnerhub/sparql"
@@ -36,14 +37,14 @@ wd:Q974 rdfs:label "Congo"@mul ; wdt:P31 wd:Q6256 .
 wd:Q1754 rdfs:label "Stockholm"@en ; wdt:P31 wd:Q515 .
 `
 
-func countryItems(t *testing.T) wdqs.Items {
+func countryItems(t *testing.T) *wdqs.Reader {
 	srv := sparqltest.Start(t)
 	srv.Load(t, countries)
 	c, err := sparql.NewClient(sparql.Config{Endpoint: srv.Endpoint(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wdqs.Items{Q: c, EntityPrefix: "http://www.wikidata.org/entity/", PropertyPrefix: "http://www.wikidata.org/prop/direct/"}
+	return wdqs.NewReader(c, wdqs.Config{EntityPrefix: "http://www.wikidata.org/entity/", PropertyPrefix: "http://www.wikidata.org/prop/direct/"})
 }
 
 func TestValueTypesAndNamed(t *testing.T) {
@@ -57,7 +58,7 @@ func TestValueTypesAndNamed(t *testing.T) {
 	if none, err := it.ValueTypes(ctx, "P569"); err != nil || len(none) != 0 {
 		t.Fatalf("value types of P569: %v %v", none, err)
 	}
-	got, err := it.Named(ctx, []string{"SWEDEN", "Georgia", "Congo", "Sveden", "Stockholm", `x" } ?s ?p ?o {`}, []string{"en"}, classes)
+	got, err := it.Named(ctx, []string{"SWEDEN", "Georgia", "Congo", "Sveden", "Stockholm", `x" } ?s ?p ?o {`}, []string{"en"}, classes, func(s string) []string { return []string{s, strings.ToUpper(s[:1]) + strings.ToLower(s[1:])} })
 	if err != nil {
 		t.Fatal(err)
 	}
