@@ -41,6 +41,7 @@ const (
 	maxResolvedPerCell = 10   // items a name in an item cell (an artist) may stand for
 	searchLimit        = 10   // hits asked of the Searcher per row
 	searchConcurrency  = 4    // Searcher calls in flight
+	queriesAtOnce      = 3    // a lookup's SPARQL queries in flight
 	// genericTitle: a title that more items than this carry is generic,
 	// and earns less (genericTitleWeight of the name's weight).
 	genericTitle       = 5
@@ -262,15 +263,28 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 	return out, nil
 }
 
+// selectAll runs a lookup's queries, a few at once (the client's limiter
+// bounds what reaches the endpoint); answers keep the queries' order.
 func (e *Engine) selectAll(ctx context.Context, what string, queries []string) ([]*sparql.Results, error) {
 	out := make([]*sparql.Results, len(queries))
+	errs := make([]error, len(queries))
+	sem := make(chan struct{}, queriesAtOnce)
+	var wg sync.WaitGroup
 	for n, q := range queries {
-		e.requests.Add(1)
-		res, err := e.q.Select(ctx, q)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			e.requests.Add(1)
+			out[n], errs[n] = e.q.Select(ctx, q)
+		}()
+	}
+	wg.Wait()
+	for n, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("%s (query %d of %d): %w", what, n+1, len(queries), err)
 		}
-		out[n] = res
 	}
 	return out, nil
 }
