@@ -71,6 +71,9 @@ type Progress struct {
 	Batches     int64 `json:"batches"`
 	BatchesDone int64 `json:"batches_done"`
 	Requests    int64 `json:"requests"` // SPARQL/API requests spent
+	// EndpointMS is the query-service time the job's batches took, in
+	// milliseconds: what the service's per-minute budget is charged.
+	EndpointMS int64 `json:"endpoint_ms"`
 	// Retrying counts batches that failed and wait for another attempt;
 	// LastError is the latest of their errors.
 	Retrying   int64     `json:"retrying"`
@@ -78,6 +81,24 @@ type Progress struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	LastDoneAt time.Time `json:"last_done_at"`
+}
+
+// EndpointPace is how much of a query service's budget every process
+// sharing the account has spent in the last window.
+type EndpointPace struct {
+	Endpoint    string        `json:"endpoint"`
+	Spent       time.Duration `json:"-"`
+	Budget      time.Duration `json:"-"`
+	Window      time.Duration `json:"-"`
+	PausedUntil time.Time     `json:"paused_until,omitzero"`
+}
+
+// Percent is how much of the budget is spent, 0..100 (or more, past it).
+func (p EndpointPace) Percent() int {
+	if p.Budget <= 0 {
+		return 0
+	}
+	return int(100 * p.Spent / p.Budget)
 }
 
 // Percent is how far the job is, 0..100.

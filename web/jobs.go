@@ -77,6 +77,13 @@ func (s *Server) showJob(c *gin.Context) {
 	if plan, err := s.store.LatestPlan(c.Request.Context(), j.ID); err == nil {
 		p.Data.(gin.H)["Plan"] = plan
 	}
+	if s.endpointPace != nil && len(j.Template) > 0 && prog.Batches > 0 {
+		if pace, err := s.endpointPace(c.Request.Context(), j); err == nil {
+			p.Data.(gin.H)["Pace"] = pace
+		} else {
+			s.logger.Warn("could not read the query service's pace", "job_id", j.ID, "err", err)
+		}
+	}
 	importing := func(d *jobs.Dataset) bool {
 		return d != nil && (d.Status == jobs.DatasetUploaded || d.Status == jobs.DatasetImporting)
 	}

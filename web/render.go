@@ -45,7 +45,8 @@ type renderer struct {
 
 func newRenderer(static fs.FS, version, editGroupsTool string) (*renderer, error) {
 	funcs := template.FuncMap{
-		"editgroups": func(id string) string { return editGroupsURL(editGroupsTool, id) },
+		"editgroups":  func(id string) string { return editGroupsURL(editGroupsTool, id) },
+		"msToSeconds": func(ms int64) float64 { return float64(ms) / 1000 },
 		"static": func(name string) string {
 			return "/static/" + name + "?v=" + url.QueryEscape(version)
 		},

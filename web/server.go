@@ -73,9 +73,12 @@ type Deps struct {
 	Plans         PlanRunner
 	Suggesters    Suggesters                                    // nil: the mapping page suggests nothing and searches nothing
 	ItemFacts     func(job *jobs.Job) (export.ItemFacts, error) // nil: exports carry no wiki columns
-	Login         WikiLogin                                     // nil in local mode
-	Sealer        TokenSealer                                   // required with Login
-	Logger        *slog.Logger
+	// EndpointPace says how much of the job's query-service budget is
+	// being spent now, by every process; nil: the job page does not say.
+	EndpointPace func(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error)
+	Login        WikiLogin   // nil in local mode
+	Sealer       TokenSealer // required with Login
+	Logger       *slog.Logger
 }
 
 // Server holds the web side's dependencies.
@@ -91,6 +94,7 @@ type Server struct {
 	plans         PlanRunner
 	suggesters    Suggesters
 	itemFacts     func(job *jobs.Job) (export.ItemFacts, error)
+	endpointPace  func(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error)
 	login         WikiLogin
 	sealer        TokenSealer
 	logger        *slog.Logger
@@ -132,7 +136,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 		formOrigins = " " + u.Scheme + "://" + u.Host
 	}
-	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, suggesters: d.Suggesters, itemFacts: d.ItemFacts,
+	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 

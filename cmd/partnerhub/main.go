@@ -321,6 +321,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		ItemCheck:     eps.itemCheck,
 		Suggesters:    (&suggesters{a: a, eps: eps}).forJob,
 		ItemFacts:     eps.itemFacts,
+		EndpointPace:  eps.pace,
 		Redis:         a.redis,
 		Auth:          auth,
 		Login:         login,

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"partnerhub/jobs"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
 	"partnerhub/sparql"
@@ -73,6 +74,24 @@ func TestTwoWorkersShareTheDatabaseAccount(t *testing.T) {
 		}
 		if got, err := acct.PausedUntil(ctx, "https://other.example/sparql"); err != nil || !got.IsZero() {
 			t.Fatalf("another endpoint is paused: %s %v", got, err)
+		}
+	})
+}
+
+// Each attempt's endpoint time adds up into the job's progress.
+func TestBatchEndpointTimeAddsUp(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "1", Username: "Alice"})
+		j, _ := reconciledJob(t, st, u, 10)
+		for _, d := range []time.Duration{1500 * time.Millisecond, 250 * time.Millisecond, 0} {
+			if err := st.AddBatchEndpointTime(ctx, j.ID, 1, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := st.JobProgress(ctx, j.ID)
+		if err != nil || p.EndpointMS != 1750 {
+			t.Fatalf("endpoint time %d ms (%v), want 1750", p.EndpointMS, err)
 		}
 	})
 }

@@ -326,6 +326,20 @@ func (s *Store) JobsWithStatus(ctx context.Context, status jobs.JobStatus) ([]in
 	return ids, rows.Err()
 }
 
+// AddBatchEndpointTime adds the query-service time one attempt at a batch
+// took (every attempt's time was spent, so retries add up).
+func (s *Store) AddBatchEndpointTime(ctx context.Context, jobID, no int64, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE reconcile_batches SET endpoint_ms = endpoint_ms + ? WHERE job_id = ? AND batch_no = ?`,
+		max(d.Milliseconds(), 1), jobID, no)
+	if err != nil {
+		return fmt.Errorf("record the batch's endpoint time: %w", err)
+	}
+	return nil
+}
+
 // JobProgress sums the job's batches; cheap at any size (one row per batch).
 // A pending batch of a refreshed dataset counts its rows that kept their
 // results as done.
@@ -334,7 +348,7 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 		p                                         jobs.Progress
 		batchesDone, done, failed                 sql.NullInt64
 		matched, review, none, requests, lastDone sql.NullInt64
-		retrying                                  sql.NullInt64
+		retrying, endpointMS                      sql.NullInt64
 		started, finished                         int64
 	)
 	// SUMs are NULL for a job without batches; hence the NullInt64s.
@@ -343,9 +357,9 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 			SUM(CASE WHEN status = 'done' THEN last_row - first_row + 1 WHEN status = 'pending' THEN n_matched + n_review + n_none ELSE 0 END),
 			SUM(CASE WHEN status = 'failed' THEN last_row - first_row + 1 ELSE 0 END),
 			SUM(n_matched), SUM(n_review), SUM(n_none), SUM(requests), MAX(done_at),
-			SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END)
+			SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), SUM(endpoint_ms)
 		FROM reconcile_batches WHERE job_id = ?`, jobID).
-		Scan(&p.Batches, &batchesDone, &done, &failed, &matched, &review, &none, &requests, &lastDone, &retrying)
+		Scan(&p.Batches, &batchesDone, &done, &failed, &matched, &review, &none, &requests, &lastDone, &retrying, &endpointMS)
 	if err != nil {
 		return p, fmt.Errorf("read progress: %w", err)
 	}
@@ -353,6 +367,7 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 	p.Done, p.Failed = done.Int64, failed.Int64
 	p.Matched, p.Review, p.None, p.Requests = matched.Int64, review.Int64, none.Int64, requests.Int64
 	p.LastDoneAt = msToTime(lastDone.Int64)
+	p.EndpointMS = endpointMS.Int64
 	if p.Retrying = retrying.Int64; p.Retrying > 0 {
 		// Batches failing right now: say so while they are retried, with
 		// the latest reason, rather than showing a progress that stalls.

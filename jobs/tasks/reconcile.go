@@ -13,6 +13,7 @@ import (
 	"partnerhub/jobs/store"
 
 	"partnerhub/jobs"
+	"partnerhub/sparql"
 )
 
 // Task types of reconciliation.
@@ -262,7 +263,13 @@ func (w *Worker) handleBatch(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	start := time.Now()
-	results, requests, err := w.matcher.MatchRows(ctx, j, ds.Columns, rows)
+	// The meter sees every query of the batch, for the job page's
+	// endpoint time.
+	meter := &sparql.Meter{}
+	results, requests, err := w.matcher.MatchRows(sparql.WithMeter(ctx, meter), j, ds.Columns, rows)
+	if terr := w.store.AddBatchEndpointTime(context.WithoutCancel(ctx), p.JobID, p.Batch, meter.EndpointTime()); terr != nil {
+		log.Warn("could not record the batch's endpoint time", "err", terr)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err() // shutting down: asynq re-queues the task
