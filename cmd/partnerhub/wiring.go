@@ -144,8 +144,11 @@ func (a *app) planService() (*wikiplan.Service, error) {
 	// by this process's limiter like every other query.
 	names := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}
 	itemNames := func(template []byte) (plan.ItemNames, error) {
-		it, _, err := names.items(&jobs.Job{Template: template})
-		return it, err
+		r, _, err := names.items(&jobs.Job{Template: template})
+		if err != nil {
+			return nil, err
+		}
+		return plan.WikibaseNames(r), nil
 	}
 	return wikiplan.NewService(wikiplan.Config{ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, UserAgent: a.cfg.UserAgent,
 		Tag: a.cfg.EditTag, AllowedAPIs: a.cfg.WikiAPIs, ItemNames: itemNames, Logger: a.logger}, a.store, tokens, engine), nil
