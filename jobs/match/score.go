@@ -325,12 +325,19 @@ func (e *Engine) compareItem(in rowInput, fact idFact, f *itemFacts) (verdict, s
 		names = append(names, labelOf(q))
 	}
 	text := fmt.Sprintf("%s %q differs from %s %s", fact.Column, fact.Value, fact.Property, strings.Join(names, ", "))
-	if in.title && e.t.finds(fact.Column) && fact.Qualifier == "" && len(fact.Resolved) > 0 {
+	if in.title && creatorLike(e.t, fact.Column) && fact.Qualifier == "" && len(fact.Resolved) > 0 {
 		// A work whose creator is another artist the row's name resolved
 		// to nobody of: a different work with the same title.
 		return conflicts, text + " (conflict)"
 	}
 	return differs, text
+}
+
+// creatorLike: a column naming who made the work, so that another maker
+// means another work.
+func creatorLike(t *Template, col string) bool {
+	c := t.Columns[col]
+	return creatorProperties[c.Property] || (c.Finds != nil && *c.Finds)
 }
 
 // nameSimilarity is the best Jaro-Winkler similarity between the row's

@@ -117,8 +117,8 @@ type Column struct {
 	StripPrefixes []string `json:"strip_prefixes,omitempty"`
 	// Finds, for an item column of a title template, says whether the
 	// works linked to the row's item (a painting's creator) are searched
-	// for the title; default true. Item columns always narrow and rank
-	// candidates.
+	// for the title; default true for creator-like properties (P170, P50,
+	// …), false for others. Item columns always narrow and rank candidates.
 	Finds *bool `json:"finds,omitempty"`
 }
 
@@ -466,9 +466,21 @@ func (t *Template) searchLanguages() []string {
 	return out
 }
 
-// finds says whether an item column's linked works are searched for the
-// row's title: yes unless switched off, or the column is the scope of an
-// identifier (a collection holds too many works to list).
+// creatorProperties are the Wikidata properties whose subjects are few
+// per value (a creator's works, an author's books), so listing the items
+// linked to a row's value is cheap: creator, author, composer, director,
+// architect, librettist, illustrator, performer, screenwriter, editor,
+// lyricist, designer, developer, translator.
+var creatorProperties = map[string]bool{
+	"P170": true, "P50": true, "P86": true, "P57": true, "P84": true, "P87": true, "P110": true, "P175": true,
+	"P58": true, "P98": true, "P676": true, "P287": true, "P178": true, "P655": true,
+}
+
+// finds says whether an item column's linked items are searched for the
+// row's title: as the column's finds says, else yes for creator-like
+// properties (creatorProperties) and no for the rest (a country or a
+// collection holds too many items to list), and never for an
+// identifier's scope.
 func (t *Template) finds(col string) bool {
 	c := t.Columns[col]
 	if c.Finds != nil {
@@ -479,5 +491,5 @@ func (t *Template) finds(col string) bool {
 			return false
 		}
 	}
-	return true
+	return creatorProperties[c.Property]
 }

@@ -149,3 +149,28 @@ func TestSameID(t *testing.T) {
 		}
 	}
 }
+
+// TestFindsOnlyThroughCreators: a country lists too many items to search
+// for a title; a creator's works are few.
+func TestFindsOnlyThroughCreators(t *testing.T) {
+	tpl, err := ParseTemplate([]byte(`{"type":{"qid":"Q4502142"},"columns":{"title":{"role":"label"},
+		"artist":{"property":"P170","kind":"item"},"country":{"property":"P17","kind":"item"},"place":{"property":"P276","kind":"item","finds":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tpl.finds("artist") || tpl.finds("country") || !tpl.finds("place") {
+		t.Fatalf("finds: artist %v country %v place %v", tpl.finds("artist"), tpl.finds("country"), tpl.finds("place"))
+	}
+	q := &emptyQuerier{}
+	e := NewEngine(q, nil, tpl, quiet)
+	in := e.readRow(Row{Values: map[string]string{"title": "Mill", "artist": "Q50", "country": "Q34", "place": "Q1754"}})
+	if err := e.findByLinkedItems(context.Background(), []rowInput{in}, make([]rowCands, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.queries) != 1 || !strings.Contains(q.queries[0], "/prop/direct/P170> <http://www.wikidata.org/entity/Q50>") {
+		t.Fatalf("queries %q", q.queries)
+	}
+	if strings.Contains(q.queries[0], "P17>") || !strings.Contains(q.queries[0], "P276") {
+		t.Errorf("the linked-items query should ask the creator and the place, not the country:\n%s", q.queries[0])
+	}
+}
