@@ -67,6 +67,7 @@ func TestPlanPageShowsDiffsAndApproves(t *testing.T) {
 	p, _ := f.st.CreatePlan(ctx, j.ID, f.alice.ID)
 	ch := plan.Change{Add: []plan.Line{{Property: "P569", Value: "1862-10-26"}}, Conflicts: []plan.Line{{Property: "P570", Value: "1944", Existing: []string{"1945"}}},
 		Present: []plan.Line{{Property: "P245", Value: "500115493"}}, Reference: "stated in Q1000", Labels: map[string]string{"sv": "Hilma af Klint"},
+		Notes:   []string{`column "country": "Sweden" is Q34`},
 		Planned: []plan.PlannedValue{{Property: "P569", Kind: "time", Value: "1862-10-26/11"}}}
 	ch.Data, _ = wikidata.EditPayload(wikidata.ItemDiff{Labels: ch.Labels, Add: []wikidata.Statement{
 		wikidata.NewTimeStatement("P569", wikidata.Time{Time: "+1862-10-26T00:00:00Z", Precision: 11}).WithReferences(wikidata.NewReference(wikidata.StatedIn("Q1000")))}})
@@ -81,7 +82,7 @@ func TestPlanPageShowsDiffsAndApproves(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("plan page %d", resp.StatusCode)
 	}
-	for _, want := range []string{"+ P569: 1862-10-26", "[stated in Q1000]", "≠ P570: row says 1944, item has 1945", "= P245: 500115493 (already there)", "+ label (sv): Hilma af Klint", "Approve the whole plan", `href="https://www.wikidata.org/wiki/Q231092"`} {
+	for _, want := range []string{"+ P569: 1862-10-26", "[stated in Q1000]", "≠ P570: row says 1944, item has 1945", "= P245: 500115493 (already there)", "+ label (sv): Hilma af Klint", `note: column "country": "Sweden" is Q34`, "Approve the whole plan", `href="https://www.wikidata.org/wiki/Q231092"`} {
 		if !strings.Contains(html.UnescapeString(body), want) {
 			t.Errorf("plan page lacks %q", want)
 		}

@@ -155,3 +155,43 @@ func TestDisplayLabel(t *testing.T) {
 		t.Fatal("SameLabel compares names wrongly")
 	}
 }
+
+// redirectingWiki says Q231092 was merged into Q99.
+type redirectingWiki struct{ fakeWiki }
+
+func (w *redirectingWiki) Changes(ctx context.Context, t *plan.Template, groups []plan.Group, at time.Time) ([]plan.Change, []int64, error) {
+	out, revs, err := w.fakeWiki.Changes(ctx, t, groups, at)
+	for i, g := range groups {
+		if g.QID == "Q231092" {
+			out[i].RedirectTarget = "Q99"
+		}
+	}
+	return out, revs, err
+}
+
+// An item planned on a redirect's target is the target's plan item, so the
+// write-back edits (and finds its edits on) the item that exists.
+func TestBuildPlansRedirectsOnTheirTarget(t *testing.T) {
+	st := storetest.SQLite(t)
+	p := plantest.Seed(t, st, false)
+	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return &redirectingWiki{}, nil }, nil)
+	if err := b.Build(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := st.PlanItems(context.Background(), p.ID, "", 0, 1000)
+	found := false
+	for _, it := range items {
+		if it.QID == "Q231092" {
+			t.Fatal("a plan item edits the redirect")
+		}
+		if it.QID == "Q99" {
+			found = true
+			if fmt.Sprint(it.Rows) != "[1 3]" {
+				t.Fatalf("the target's rows: %v", it.Rows)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no plan item for the redirect's target")
+	}
+}
