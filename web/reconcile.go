@@ -64,7 +64,7 @@ type mappingForm struct {
 
 type mappingColumn struct {
 	Name     string
-	Role     string // "", "label" or "property"
+	Role     string // "", "label", "item" or "property"
 	Property string
 	Kind     string
 	Stats    *jobs.ColumnStats
@@ -130,8 +130,8 @@ func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
 		}
 		if m, ok := t.Columns[name]; ok {
 			c.Property, c.Kind = m.Property, m.Kind
-			if m.Role == "label" {
-				c.Role = "label"
+			if m.Role == "label" || m.Role == "item" {
+				c.Role = m.Role
 			} else if m.Property != "" {
 				c.Role = "property"
 			}
@@ -189,8 +189,8 @@ func templateFromForm(c *gin.Context, stored []byte, ds *jobs.Dataset) ([]byte, 
 	for i, name := range ds.Columns {
 		key := strconv.Itoa(i)
 		switch c.PostForm("role_" + key) {
-		case "label":
-			cols[name] = map[string]any{"role": "label"}
+		case "label", "item":
+			cols[name] = map[string]any{"role": c.PostForm("role_" + key)}
 		case "property":
 			cols[name] = map[string]any{
 				"property": strings.ToUpper(strings.TrimSpace(c.PostForm("property_" + key))),

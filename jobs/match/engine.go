@@ -97,6 +97,8 @@ type rowInput struct {
 	// attribution is the first item cell written as an attribution
 	// ("circle of Rembrandt"): the row is never matched without review.
 	attribution *idFact
+	// partner is the row's item column (the item the partner links it to).
+	partner *partnerItem
 }
 
 type idFact struct {
@@ -116,6 +118,7 @@ type idFact struct {
 
 func (e *Engine) readRow(r Row) rowInput {
 	var in rowInput
+	in.partner = e.readPartnerItem(r)
 	for _, col := range e.t.labelColumns() {
 		v := strings.TrimSpace(r.Values[col])
 		if v == "" {
@@ -210,6 +213,13 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 	cands := make([]rowCands, len(rows))
 	for i, r := range rows {
 		inputs[i] = e.readRow(r)
+	}
+	partners := make([]*partnerItem, len(rows))
+	for i := range inputs {
+		partners[i] = inputs[i].partner
+	}
+	if err := e.checkPartnerItems(ctx, partners, cands); err != nil {
+		return nil, err
 	}
 	if err := e.findByIdentifier(ctx, inputs, cands); err != nil {
 		return nil, err

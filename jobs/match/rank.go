@@ -108,6 +108,8 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, 
 func (e *Engine) preScore(in rowInput, via string, f *itemFacts, typed bool) int {
 	s := 0
 	switch {
+	case via == "partner item":
+		s += 100 // the partner's own link is always compared in full
 	case len(via) >= 10 && via[:10] == "identifier":
 		s += preIdentifier
 	case via == "search":

@@ -57,6 +57,9 @@ func (e *Engine) decide(num int64, in rowInput, r rowRank, facts map[string]*ite
 	var cs []candidate
 	for _, q := range r.kept {
 		c := e.score(in, q, facts[q])
+		if e.partnerEvidence(in.partner, &c, facts[q]) {
+			c.conflict = true
+		}
 		if via := found.via[q]; strings.HasPrefix(via, "linked ") {
 			c.Evidence = append(c.Evidence, "found among the items whose "+strings.TrimPrefix(via, "linked ")[:strings.Index(strings.TrimPrefix(via, "linked "), " ")]+" is the row's item")
 		}
