@@ -303,7 +303,20 @@ func TestRetryAfterHoldsEveryRequestToTheEndpoint(t *testing.T) {
 	wg.Add(2)
 	go func() { defer wg.Done(); _, _ = c.Select(context.Background(), "SELECT * {}") }()
 	<-got429
-	time.Sleep(50 * time.Millisecond) // let the 429 be read
+	// Wait until the client has read the 429 and paused the endpoint (not
+	// a guess at how long that takes on a loaded machine).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		pace, err := c.Limiter().Pace(context.Background(), c.Endpoint())
+		mu.Lock()
+		over := time.Since(limitAt) > time.Second // the pause, had there been one, is over
+		mu.Unlock()
+		if err == nil && (!pace.PausedUntil.IsZero() || over) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the client never paused the endpoint after the 429: %+v %v", pace, err)
+		}
+	}
 	go func() { defer wg.Done(); _, _ = c.Select(context.Background(), "SELECT * {}") }()
 	wg.Wait()
 	if len(arrivals) != 2 {

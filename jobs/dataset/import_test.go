@@ -130,23 +130,32 @@ func TestImportResumesAfterInterruption(t *testing.T) {
 		for i := 1; i <= 30000; i++ {
 			fmt.Fprintf(&b, "%d,Name %d\n", i, i)
 		}
-		ds := newUpload(t, st, "big.csv", b.String())
 		im := dataset.NewImporter(st, dataset.Limits{}, nil)
-
-		ctx, cancel := context.WithCancel(context.Background())
-		// Cancel once the first batches are committed.
-		go func() {
-			for {
-				d, err := st.Dataset(context.Background(), ds.ID)
-				if err == nil && d.RowCount >= 10000 {
-					cancel()
-					return
+		// Cancel once the first batches are committed. The import does not
+		// wait for the watcher, so on a loaded machine it may win the race:
+		// then try again with a new upload (never a skip: CI runs everything).
+		var ds *jobs.Dataset
+		var err error
+		for attempt := 1; ; attempt++ {
+			ds = newUpload(t, st, "big.csv", b.String())
+			ctx, cancel := context.WithCancel(context.Background())
+			go func(id int64) {
+				defer cancel()
+				for ctx.Err() == nil {
+					d, err := st.Dataset(context.Background(), id)
+					if err == nil && d.RowCount >= 10000 {
+						return
+					}
 				}
+			}(ds.ID)
+			err = im.Import(ctx, ds.ID, dataset.Options{})
+			cancel()
+			if err != nil {
+				break
 			}
-		}()
-		err := im.Import(ctx, ds.ID, dataset.Options{})
-		if err == nil {
-			t.Skip("import finished before it could be interrupted")
+			if attempt == 10 {
+				t.Fatal("the import finished before it could be interrupted, ten times")
+			}
 		}
 		mid, _ := st.Dataset(context.Background(), ds.ID)
 		if mid.Status != jobs.DatasetImporting || mid.RowCount == 0 || mid.RowCount >= 30000 {

@@ -267,11 +267,17 @@ func TestShareLinks(t *testing.T) {
 		if _, _, err := st.CreateShareLink(ctx, j.ID, ann.ID, "", time.Now().Add(-time.Hour)); jobs.ErrorCode(err) != jobs.EINVALID {
 			t.Fatalf("expiry in the past: %v", err)
 		}
-		short, _, _ := st.CreateShareLink(ctx, j.ID, ann.ID, "", time.Now().Add(150*time.Millisecond))
-		if _, _, err := st.JobForShareToken(ctx, short); err != nil {
+		// Expiry is against the clock: the link must work while the clock
+		// says it is valid, and must not once the clock has passed it, however
+		// long the machine takes in between.
+		expires := time.Now().Add(time.Second)
+		short, _, _ := st.CreateShareLink(ctx, j.ID, ann.ID, "", expires)
+		if _, _, err := st.JobForShareToken(ctx, short); err != nil && time.Now().Before(expires) {
 			t.Fatalf("before expiry: %v", err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		for time.Now().Before(expires.Add(time.Millisecond)) {
+			time.Sleep(time.Until(expires) + time.Millisecond) // until the clock has passed the expiry
+		}
 		if _, _, err := st.JobForShareToken(ctx, short); jobs.ErrorCode(err) != jobs.ENOTFOUND {
 			t.Fatalf("expired token still works: %v", err)
 		}
