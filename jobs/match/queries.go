@@ -76,14 +76,17 @@ func (e *Engine) factQuery(items []string) (string, error) {
 		return "", err
 	}
 	langs := e.langList()
-	props := [][]string{
+	props, err := e.mappedProps()
+	if err != nil {
+		return "", err
+	}
+	props = append([][]string{
 		{"rdfs:label", sparql.Literal("label")},
 		{"skos:altLabel", sparql.Literal("alias")},
 		{"schema:description", sparql.Literal("description")},
-		{"wdt:P31", sparql.Literal("P31")},
-	}
+	}, props...)
 	var itemProps, scoped [][]string
-	seen := map[string]bool{"P31": true}
+	seen := map[string]bool{}
 	for _, name := range e.t.propertyColumns() {
 		c := e.t.Columns[name]
 		if c.Scope != nil {
@@ -96,7 +99,7 @@ func (e *Engine) factQuery(items []string) (string, error) {
 			}
 			scoped = append(scoped, []string{st, ps, pq, sparql.Literal(c.Property + "/scoped")})
 		}
-		if seen[c.Property] {
+		if c.Kind != KindItem || seen[c.Property] {
 			continue
 		}
 		seen[c.Property] = true
@@ -104,10 +107,7 @@ func (e *Engine) factQuery(items []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		props = append(props, []string{p, sparql.Literal(c.Property)})
-		if c.Kind == KindItem {
-			itemProps = append(itemProps, []string{p, sparql.Literal(c.Property + "/label")})
-		}
+		itemProps = append(itemProps, []string{p, sparql.Literal(c.Property + "/label")})
 	}
 	var b strings.Builder
 	b.WriteString(e.prefixes())
@@ -162,6 +162,17 @@ func (e *Engine) rankQuery(items []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	props, err := e.mappedProps()
+	if err != nil {
+		return "", err
+	}
+	return e.prefixes() + "SELECT ?item ?key ?value WHERE {\n" + sparql.ValuesBlock([]string{"item"}, itemTerms) + "\n  " +
+		sparql.ValuesBlock([]string{"prop", "key"}, props) + "\n  ?item ?prop ?value .\n}", nil
+}
+
+// mappedProps are the (property, key) rows of P31 and the mapped
+// properties, each once, for a VALUES block.
+func (e *Engine) mappedProps() ([][]string, error) {
 	props := [][]string{{"wdt:P31", sparql.Literal("P31")}}
 	seen := map[string]bool{"P31": true}
 	for _, name := range e.t.propertyColumns() {
@@ -172,12 +183,11 @@ func (e *Engine) rankQuery(items []string) (string, error) {
 		seen[c.Property] = true
 		p, err := sparql.PrefixedEntity(e.t.Wikibase.PropertyPrefix, c.Property)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		props = append(props, []string{p, sparql.Literal(c.Property)})
 	}
-	return e.prefixes() + "SELECT ?item ?key ?value WHERE {\n" + sparql.ValuesBlock([]string{"item"}, itemTerms) + "\n  " +
-		sparql.ValuesBlock([]string{"prop", "key"}, props) + "\n  ?item ?prop ?value .\n}", nil
+	return props, nil
 }
 
 // classQuery finds the classes whose instances are of the template's
