@@ -661,6 +661,7 @@ func TestOneTemplateCheckEverywhere(t *testing.T) {
 		{"kind weird", `{"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"weird"}}}`, `column "born": unknown kind "weird"`},
 		{"javascript endpoint", `{"wikibase":{"sparql_endpoint":"javascript:alert(1)"},"columns":{"name":{"role":"label"}}}`, `wikibase sparql_endpoint "javascript:alert(1)" is not an http(s) URL`},
 		{"misspelt endpoint", `{"wikibase":{"endpoint":"https://query.example.org/sparql"},"columns":{"name":{"role":"label"}}}`, "unknown key wikibase.endpoint (check its spelling)"},
+		{"misspelt write key", `{"columns":{"name":{"role":"label"}},"write":{"stated_in":"Q1","refrence_url":"https://x.example/{name}"}}`, "unknown key write.refrence_url (check its spelling)"},
 		{"3 MB", `{"columns":{"name":{"role":"label"}},"write":{"summary":"` + strings.Repeat("x", 3<<20) + `"}}`, "256 KB"},
 	}
 	for _, c := range cases {

@@ -347,14 +347,17 @@ func (s *Server) saveMapping(c *gin.Context) {
 // checkTemplate is the one check every template passes before it is
 // stored, as a job's mapping or in the library (columns nil).
 func (s *Server) checkTemplate(raw []byte, columns []string) ([]byte, error) {
+	if len(raw) > jobs.MaxTemplateBodySize {
+		return nil, jobs.Errorf(jobs.ETOOLARGE, "The template is %d KB; templates can be at most %d KB.", (len(raw)+1023)>>10, jobs.MaxTemplateBodySize>>10)
+	}
 	if s.templateCheck == nil {
-		if len(raw) > jobs.MaxTemplateBodySize {
-			return nil, jobs.Errorf(jobs.ETOOLARGE, "Templates can be at most %d KB.", jobs.MaxTemplateBodySize>>10)
-		}
 		if !json.Valid(raw) {
 			return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON")
 		}
 		return raw, nil
+	}
+	if unknown := plan.UnknownWriteKeys(raw); len(unknown) > 0 {
+		return nil, jobs.Errorf(jobs.EINVALID, "The template has problems: unknown key %s (check its spelling).", strings.Join(unknown, ", unknown key "))
 	}
 	return s.templateCheck(raw, columns)
 }

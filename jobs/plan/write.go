@@ -7,6 +7,8 @@ package plan
 
 import (
 	"encoding/json"
+	"errors"
+	"reflect"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -88,7 +90,11 @@ var (
 func ParseTemplate(raw []byte, columns []string) (*Template, error) {
 	var t Template
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, jobs.Errorf(jobs.EINVALID, "The job template is not valid JSON: %v.", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, jobs.Errorf(jobs.EINVALID, "The write settings have problems: %s.", jobs.TypeProblem(te))
+		}
+		return nil, jobs.Errorf(jobs.EINVALID, "The job template is not valid JSON: %s.", jobs.SyntaxProblem(raw, err))
 	}
 	if t.Wikibase.APIURL == "" {
 		t.Wikibase.APIURL = "https://www.wikidata.org/w/api.php"
@@ -183,6 +189,22 @@ func ParseTemplate(raw []byte, columns []string) (*Template, error) {
 		}
 	}
 	return &t, nil
+}
+
+// UnknownWriteKeys lists the keys of a template's "write" section that the
+// write settings do not know (a misspelt "refrence_url" must not be ignored).
+func UnknownWriteKeys(raw []byte) []string {
+	var doc struct {
+		Write json.RawMessage `json:"write"`
+	}
+	if json.Unmarshal(raw, &doc) != nil || len(doc.Write) == 0 {
+		return nil
+	}
+	var out []string
+	for _, k := range jobs.UnknownKeys(doc.Write, reflect.TypeFor[WriteSettings]()) {
+		out = append(out, "write."+k)
+	}
+	return out
 }
 
 // RetrievedOn says whether references carry "retrieved" (default yes).
