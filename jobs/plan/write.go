@@ -8,9 +8,9 @@ package plan
 import (
 	"encoding/json"
 	"errors"
-	"reflect"
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
