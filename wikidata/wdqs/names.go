@@ -87,6 +87,22 @@ func (r *Reader) Named(ctx context.Context, names, languages, classes []string, 
 		}
 		classTerms = append(classTerms, term)
 	}
+	// Membership is worked out here from the items' P31 and the classes'
+	// cached subclass closures: asking the service for a property path per
+	// item is slow (20 s against 0.4 s for 200 names on Oxigraph). A closure
+	// too large to fetch whole is asked in the query instead.
+	closures := make([]map[string]bool, 0, len(classes))
+	inQuery := false
+	for _, c := range classes {
+		cl, complete, err := r.Subclasses(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if !complete {
+			inQuery = true
+		}
+		closures = append(closures, cl)
+	}
 	out := map[string][]NamedItem{}
 	for _, chunk := range sparql.Chunk(names, namesPerQuery) {
 		var rows [][]string
@@ -104,32 +120,50 @@ func (r *Reader) Named(ctx context.Context, names, languages, classes []string, 
 		if len(rows) == 0 {
 			continue
 		}
-		typed := "false"
-		if len(classTerms) > 0 {
-			typed = "EXISTS { VALUES ?class { " + strings.Join(classTerms, " ") + " } ?item wdt:" + propInstanceOf + "/wdt:" + propSubclassOf + "* ?class }"
+		typed := "OPTIONAL { ?item wdt:" + propInstanceOf + " ?type }"
+		if inQuery {
+			typed = "BIND(EXISTS { VALUES ?class { " + strings.Join(classTerms, " ") + " } ?item wdt:" + propInstanceOf + "/wdt:" + propSubclassOf + "* ?class } AS ?typed)"
 		}
 		desc := ""
 		if len(languages) > 0 {
 			desc = "OPTIONAL { ?item schema:description ?desc . FILTER(LANG(?desc) = " + sparql.Literal(strings.ToLower(languages[0])) + ") }"
 		}
 		q := sparql.Prefixes(map[string]string{"rdfs": rdfsNS, "schema": schemaNS, "wdt": r.cfg.PropertyPrefix}) +
-			"SELECT ?name ?item ?label ?desc ?typed WHERE {\n" + sparql.ValuesBlock([]string{"name", "label"}, rows) +
-			"\n?item rdfs:label ?label .\n" + desc + "\nBIND(" + typed + " AS ?typed)\n}"
+			"SELECT ?name ?item ?label ?desc ?type ?typed WHERE {\n" + sparql.ValuesBlock([]string{"name", "label"}, rows) +
+			"\n?item rdfs:label ?label .\n" + desc + "\n" + typed + "\n}"
 		r.queries.Add(1)
 		res, err := r.q.Select(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("look up item names: %w", err)
 		}
-		seen := map[string]bool{}
+		at := map[string]int{} // name and item → index in out[name]
 		for _, row := range res.Rows {
 			qid, ok := r.entityID(row["item"])
 			name := row["name"].Value
-			if !ok || !strings.HasPrefix(qid, "Q") || seen[name+"\x00"+qid] || len(out[name]) >= maxCandidatesPerName {
+			if !ok || !strings.HasPrefix(qid, "Q") {
 				continue
 			}
-			seen[name+"\x00"+qid] = true
-			out[name] = append(out[name], NamedItem{QID: qid, Label: row["label"].Value, Language: row["label"].Lang,
-				Description: row["desc"].Value, Typed: row["typed"].Value == "true" || row["typed"].Value == "1"})
+			key := name + "\x00" + qid
+			i, seen := at[key]
+			if !seen {
+				if len(out[name]) >= maxCandidatesPerName {
+					continue
+				}
+				i = len(out[name])
+				at[key] = i
+				out[name] = append(out[name], NamedItem{QID: qid, Label: row["label"].Value, Language: row["label"].Lang, Description: row["desc"].Value})
+			}
+			it := &out[name][i]
+			if v := row["typed"].Value; v == "true" || v == "1" {
+				it.Typed = true
+			}
+			if t, ok := r.entityID(row["type"]); ok && !inQuery {
+				for _, cl := range closures {
+					if cl[t] {
+						it.Typed = true
+					}
+				}
+			}
 		}
 	}
 	return out, nil

@@ -37,18 +37,26 @@ wd:Q974 rdfs:label "Congo"@mul ; wdt:P31 wd:Q6256 .
 wd:Q1754 rdfs:label "Stockholm"@en ; wdt:P31 wd:Q515 .
 `
 
-func countryItems(t *testing.T) *wdqs.Reader {
+func countryItems(t *testing.T, maxClosure int) *wdqs.Reader {
 	srv := sparqltest.Start(t)
 	srv.Load(t, countries)
 	c, err := sparql.NewClient(sparql.Config{Endpoint: srv.Endpoint(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wdqs.NewReader(c, wdqs.Config{EntityPrefix: "http://www.wikidata.org/entity/", PropertyPrefix: "http://www.wikidata.org/prop/direct/"})
+	return wdqs.NewReader(c, wdqs.Config{EntityPrefix: "http://www.wikidata.org/entity/", PropertyPrefix: "http://www.wikidata.org/prop/direct/", MaxClosure: maxClosure})
 }
 
+// TestValueTypesAndNamed runs twice: with membership worked out from the
+// cached subclass closures, and with a closure too large to fetch whole,
+// where the query asks for membership itself; both must agree.
 func TestValueTypesAndNamed(t *testing.T) {
-	it := countryItems(t)
+	for name, maxClosure := range map[string]int{"closure": 0, "in the query": 1} {
+		t.Run(name, func(t *testing.T) { testValueTypesAndNamed(t, countryItems(t, maxClosure)) })
+	}
+}
+
+func testValueTypesAndNamed(t *testing.T, it *wdqs.Reader) {
 	ctx := context.Background()
 	classes, err := it.ValueTypes(ctx, "P27")
 	sort.Strings(classes)
