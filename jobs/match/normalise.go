@@ -270,10 +270,10 @@ func looseKey(s string) string {
 // "NM 1234", "NM-1234", upper case), since the lookup is exact.
 func idSpellings(v string, c Column) []string {
 	out := []string{v}
-	if c.Spelling != SpellingLoose {
+	compact := looseKey(v)
+	if c.Spelling != SpellingLoose || compact == "" {
 		return out
 	}
-	compact := looseKey(v)
 	var spaced, hyphen strings.Builder
 	prev := rune(0)
 	for _, r := range compact {

@@ -69,6 +69,22 @@ func FuzzNameNormaliser(f *testing.F) {
 		if len(vs) > maxVariants {
 			t.Fatalf("%d variants", len(vs))
 		}
+		for _, form := range []string{FormPerson, FormTitle, FormName} {
+			lv := lookupVariants(s, form)
+			if len(lv) > maxVariants+2 || (tidy(s) != "" && len(lv) == 0) {
+				t.Fatalf("lookupVariants(%q, %s) = %q", s, form, lv)
+			}
+			for i, v := range lv {
+				if v == "" || !utf8.ValidString(v) || slices.Contains(lv[:i], v) {
+					t.Fatalf("lookupVariants(%q, %s) = %q: empty, invalid or duplicate", s, form, lv)
+				}
+			}
+		}
+		for _, v := range idSpellings(s, Column{Spelling: SpellingLoose}) {
+			if v != s && !sameID(v, s, Column{Spelling: SpellingLoose}) {
+				t.Fatalf("idSpellings(%q) gave %q, which is not the same identifier", s, v)
+			}
+		}
 		seen := map[string]bool{}
 		for _, v := range vs {
 			if v == "" || !utf8.ValidString(v) || seen[v] {
