@@ -195,7 +195,8 @@ func (c *Client) read(ctx context.Context, params url.Values, out any) error {
 		}
 		c.cfg.Logger.Warn("wiki read will be retried", "api", c.cfg.APIURL, "wait", wait, "err", err)
 		if err := sleepCtx(ctx, wait); err != nil {
-			return err
+			// Say what the wiki answered, not only that time ran out.
+			return fmt.Errorf("%w while waiting to retry; the wiki's last answer: %v", err, last)
 		}
 	}
 	return last

@@ -99,6 +99,13 @@ func TestReadsWaitOutMaxlag(t *testing.T) {
 	if _, err := c.GetEntities(ctx, []string{"Q2112"}); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("cancelled wait: %v after %v", err, time.Since(start))
 	}
+	// The error of a wait cut short still says what the wiki answered.
+	w.Inject(wikibasetest.Fault{Action: "wbsearchentities", Kind: wikibasetest.HTTP500, Count: 10})
+	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := c.SearchEntities(ctx, "x", "en", 5); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Fatalf("cut-short retries: %v", err)
+	}
 }
 
 func TestReadsRetry429And500Bounded(t *testing.T) {

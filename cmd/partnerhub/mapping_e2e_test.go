@@ -365,7 +365,8 @@ func TestBrowserFailedRowsShowAndRetry(t *testing.T) {
 	// The wiki still refuses search: the retry says so and starts nothing.
 	s.wiki.Inject(wikibasetest.Fault{Action: "wbsearchentities", Kind: wikibasetest.HTTP500, Count: 1000})
 	s.press("retry refused", `form[action$="/reconcile/retry"] button`)
-	if kind, text := s.flash("retry refused"); kind != "error" || !strings.Contains(text, "refused a test search") || !strings.Contains(text, s.wiki.URL()) {
+	if kind, text := s.flash("retry refused"); kind != "error" || !strings.Contains(text, "refused a test search") || !strings.Contains(text, s.wiki.URL()) ||
+		!strings.Contains(text, "HTTP 500") {
 		t.Fatalf("retry with a refusing wiki: %s %q", kind, text)
 	}
 	if st := s.text("still failed", `[data-field="job-status"]`); st != "failed" {

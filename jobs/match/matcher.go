@@ -135,7 +135,7 @@ func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {
 }
 
 // checkTimeout bounds the endpoint check, which runs while a user waits.
-const checkTimeout = 20 * time.Second
+const checkTimeout = 10 * time.Second
 
 // CheckEndpoints asks the job's query service one cheap query and its wiki
 // one search, the two things every batch needs, and says in words which
