@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"partnerhub/jobs"
@@ -80,6 +81,15 @@ func TestCreatedItemLinksItsRows(t *testing.T) {
 		}
 		if after.Linked != before.Linked+1 || after.RowsOnNewItems != 1 || after.ItemsCreated != 1 || after.ItemsEdited != 1 {
 			t.Fatalf("statistics before %+v after %+v", before, after)
+		}
+
+		// The link cannot be undone (the row could then be marked new and
+		// its item created twice); the decision stays as it was.
+		if err := st.Undo(ctx, p.JobID, 4, p.CreatedBy, 1); jobs.ErrorCode(err) != jobs.ECONFLICT || !strings.Contains(jobs.ErrorMessage(err), "created Q900 for row 4") {
+			t.Fatalf("undo of a created item's row: %v", err)
+		}
+		if d, _ := st.Decision(ctx, p.JobID, 4); d == nil || d.CreatedQID != "Q900" {
+			t.Fatalf("decision after the refused undo: %+v", d)
 		}
 
 		// A later plan sees row 4 on Q900, not as an item to create.

@@ -190,6 +190,16 @@ func (s *Store) Decide(ctx context.Context, jobID, row int64, kind jobs.Decision
 func (s *Store) Undo(ctx context.Context, jobID, row, userID int64, seenVersion int) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// A row whose item a write-back created keeps that link: undone, the
+		// row could be marked new again and its item created a second time.
+		var created string
+		err := tx.QueryRowContext(ctx, `SELECT created_qid FROM decisions WHERE job_id = ? AND row_num = ? AND version = ?`, jobID, row, seenVersion).Scan(&created)
+		if err == nil && created != "" {
+			return jobs.Errorf(jobs.ECONFLICT, "A write-back created %s for row %d, so the row stays linked to it; to link the row to another item, accept that item instead.", created, row)
+		}
+		if err != nil && err != sql.ErrNoRows {
+			return fmt.Errorf("undo decision: %w", err)
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM decisions WHERE job_id = ? AND row_num = ? AND version = ?`, jobID, row, seenVersion)
 		if err != nil {
 			return fmt.Errorf("undo decision: %w", err)
