@@ -480,6 +480,22 @@ type EditResult struct {
 	LastRevID int64
 	NoChange  bool    // the wiki saw nothing to change; LastRevID is the current one
 	Entity    *Entity // as the wiki answers it (claims with their new ids)
+	// Warnings the wiki gave with its success, e.g.
+	// wikibase-conflict-patched: the item had changed since BaseRevID and
+	// Wikibase applied the edit onto the latest revision anyway.
+	Warnings []Warning
+}
+
+// Patched says Wikibase patched the edit onto a newer revision than the
+// base revision (warning wikibase-conflict-patched): the saved item may hold
+// what someone else added meanwhile next to what this edit added.
+func (r *EditResult) Patched() bool {
+	for _, w := range r.Warnings {
+		if w.Code == "wikibase-conflict-patched" {
+			return true
+		}
+	}
+	return false
 }
 
 // EditEntity sends one wbeditentity as the user.
@@ -538,6 +554,7 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 			Entity   *Entity         `json:"entity"`
 			Success  int             `json:"success"`
 			NoChange json.RawMessage `json:"nochange"` // "" in format version 1, true in 2
+			Warnings json.RawMessage `json:"warnings"`
 		}
 		err = c.call(ctx, http.MethodPost, params, &r)
 		if codeOf(err) == "badtoken" && attempt == 0 {
@@ -554,7 +571,9 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 			if r.Entity == nil || r.Entity.ID == "" || r.Entity.LastRevID == 0 {
 				return nil, fmt.Errorf("edit %s: %w: the answer names no revision", what, ErrOutcomeUnknown)
 			}
-			return &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID, NoChange: len(r.NoChange) > 0 && string(r.NoChange) != "false", Entity: r.Entity}, nil
+			res := &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID, NoChange: len(r.NoChange) > 0 && string(r.NoChange) != "false", Entity: r.Entity}
+			res.Warnings = parseWarnings(r.Warnings)
+			return res, nil
 		case errors.As(err, &te) && te.notSent:
 			return nil, fmt.Errorf("edit %s (not sent): %w", what, err)
 		case errors.As(err, &te), ctx.Err() != nil:
@@ -640,4 +659,96 @@ func (c *Client) Contributions(ctx context.Context, user string, since time.Time
 		out = append(out, Revision{RevID: u.RevID, User: user, Comment: u.Comment, Timestamp: u.Timestamp, Title: u.Title})
 	}
 	return out, nil
+}
+
+// parseWarnings reads "warnings": a list with errorformat=plaintext, or the
+// legacy {"module": {"warnings": "text"}} object.
+func parseWarnings(raw json.RawMessage) []Warning {
+	if len(raw) == 0 {
+		return nil
+	}
+	var list []Warning
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var legacy map[string]struct {
+		Warnings string `json:"warnings"`
+		Text     string `json:"*"`
+	}
+	if json.Unmarshal(raw, &legacy) != nil {
+		return nil
+	}
+	for module, w := range legacy {
+		text := w.Warnings + w.Text
+		code := ""
+		if strings.Contains(text, "patched") {
+			code = "wikibase-conflict-patched"
+		}
+		list = append(list, Warning{Code: code, Text: text, Module: module})
+	}
+	return list
+}
+
+// ChangeTag is a change tag as list=tags describes it.
+type ChangeTag struct {
+	Name    string   `json:"name"`
+	Defined bool     `json:"defined"`
+	Active  bool     `json:"active"`
+	Source  []string `json:"source"`
+}
+
+// ChangeTags lists the wiki's change tags (list=tags) with whether each is
+// defined, active and applicable by hand ("manual" source).
+func (c *Client) ChangeTags(ctx context.Context) ([]ChangeTag, error) {
+	var out []ChangeTag
+	params := url.Values{"action": {"query"}, "list": {"tags"}, "tgprop": {"active|defined|source"}, "tglimit": {"max"}}
+	for range 100 {
+		var r struct {
+			Continue map[string]string `json:"continue"`
+			Query    struct {
+				Tags []ChangeTag `json:"tags"`
+			} `json:"query"`
+		}
+		if err := c.read(ctx, params, &r); err != nil {
+			return nil, fmt.Errorf("list the wiki's change tags: %w", err)
+		}
+		out = append(out, r.Query.Tags...)
+		if r.Continue["tgcontinue"] == "" {
+			return out, nil
+		}
+		params = cloneValues(params)
+		for k, v := range r.Continue {
+			params.Set(k, v)
+		}
+	}
+	return out, nil
+}
+
+// ErrTagNotUsable means the configured change tag cannot go on edits.
+var ErrTagNotUsable = errors.New("the configured change tag cannot be applied on this wiki")
+
+// CheckTag confirms the wiki lets edits carry the configured change tag
+// (Config.Tag): it must be defined for manual use and active, as
+// Special:Tags shows. It says nothing when no tag is configured.
+func (c *Client) CheckTag(ctx context.Context) error {
+	if c.cfg.Tag == "" {
+		return nil
+	}
+	tags, err := c.ChangeTags(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if t.Name != c.cfg.Tag {
+			continue
+		}
+		switch {
+		case !t.Defined || !slices.Contains(t.Source, "manual"):
+			return fmt.Errorf("%w: the tag %q exists on %s but is not defined for manual use (an administrator defines it at Special:Tags)", ErrTagNotUsable, t.Name, c.cfg.APIURL)
+		case !t.Active:
+			return fmt.Errorf("%w: the tag %q is deactivated on %s (Special:Tags)", ErrTagNotUsable, t.Name, c.cfg.APIURL)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: the tag %q is not registered on %s; an administrator must define it at Special:Tags, or PARTNERHUB_EDIT_TAG must name a tag that is", ErrTagNotUsable, c.cfg.Tag, c.cfg.APIURL)
 }

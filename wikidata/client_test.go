@@ -28,7 +28,8 @@ func newWiki(t *testing.T, accounts ...wikibasetest.Account) *wikibasetest.Serve
 		accounts = []wikibasetest.Account{alice}
 	}
 	return wikibasetest.New(t, wikibasetest.Options{ConsumerKey: consumerKey, ConsumerSecret: consumerSecret, Accounts: accounts,
-		Entities: []*wikidata.Entity{loadFixture(t, "entity_Q4115189.json"), loadFixture(t, "entity_Q2112.json")}})
+		AllowedTags: []string{"partnerhub", "extra"},
+		Entities:    []*wikidata.Entity{loadFixture(t, "entity_Q4115189.json"), loadFixture(t, "entity_Q2112.json")}})
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -182,11 +183,31 @@ func TestEditAppliesAndAssignsGUIDs(t *testing.T) {
 	if d := wikidata.DiffItem(after, []wikidata.PlannedStatement{planned("P245", "external-id", wikidata.StringValue("500115493"), true)}, nil, nil); !d.Empty() {
 		t.Fatalf("second diff: %+v", d)
 	}
-	// A stale base revision is an edit conflict.
+	// A stale base revision when Alice made every revision since: Wikibase
+	// sees no conflict and saves on the latest revision.
 	data, _ := wikidata.EditPayload(wikidata.DiffItem(before, []wikidata.PlannedStatement{planned("P1476", "monolingualtext", wikidata.MonolingualValue("x", "en"), false)}, nil, nil))
-	_, err = c.EditEntity(context.Background(), wikidata.EditRequest{ID: "Q4115189", Data: data, BaseRevID: before.LastRevID})
-	if !wikidata.IsEditConflict(err) {
-		t.Fatalf("stale base: %v", err)
+	res, err = c.EditEntity(context.Background(), wikidata.EditRequest{ID: "Q4115189", Data: data, BaseRevID: before.LastRevID})
+	if err != nil || res.Patched() {
+		t.Fatalf("stale base, own edits since: %+v %v", res, err)
+	}
+	// Someone else added the same value meanwhile: Wikibase patches the edit
+	// onto the latest revision, warns, and the value is there twice.
+	base := w.Entity("Q4115189")
+	w.EditAs("Bob", "Q4115189", wikidata.NewMonolingualStatement("P1476", "y", "en"))
+	data, _ = wikidata.EditPayload(wikidata.DiffItem(base, []wikidata.PlannedStatement{planned("P1476", "monolingualtext", wikidata.MonolingualValue("y", "en"), false)}, nil, nil))
+	res, err = c.EditEntity(context.Background(), wikidata.EditRequest{ID: "Q4115189", Data: data, BaseRevID: base.LastRevID})
+	if err != nil || !res.Patched() || res.Warnings[0].Text == "" {
+		t.Fatalf("stale base, someone else's edit since: %+v %v", res, err)
+	}
+	if d := w.Duplicates()["Q4115189"]; len(d) != 1 || !strings.HasPrefix(d[0], "P1476 ") {
+		t.Fatalf("the patched edit must duplicate the value as Wikibase does: %v", d)
+	}
+	// Setting a label that changed since the base cannot be patched.
+	base = w.Entity("Q4115189")
+	w.ChangeAs("Bob", "Q4115189", func(e *wikidata.Entity) { e.Labels["fr"] = wikidata.Term{Language: "fr", Value: "bac à sable"} })
+	_, err = c.EditEntity(context.Background(), wikidata.EditRequest{ID: "Q4115189", Data: json.RawMessage(`{"labels":{"fr":{"language":"fr","value":"autre"}}}`), BaseRevID: base.LastRevID})
+	if !wikidata.IsEditConflict(err) || w.Entity("Q4115189").Labels["fr"].Value != "bac à sable" {
+		t.Fatalf("label changed since the base: %v", err)
 	}
 	// New items.
 	nd, err := wikidata.NewItemPayload(map[string]string{"en": "Unknown Painter"}, nil, []wikidata.Statement{wikidata.NewItemStatement("P31", "Q5").WithReferences(museumRef("https://museum.example/p/9"))})
@@ -237,10 +258,12 @@ func TestWriteFailuresClassified(t *testing.T) {
 	}{
 		{wikibasetest.Maxlag, wikidata.IsMaxlag, false, 3 * time.Second},
 		{wikibasetest.RateLimited, wikidata.IsRateLimited, false, 3 * time.Second},
-		{wikibasetest.FailedSaveThrottled, wikidata.IsRateLimited, false, 3 * time.Second},
+		{wikibasetest.FailedSaveThrottled, wikidata.IsRateLimited, false, 0}, // the real throttled save gives no Retry-After
 		{wikibasetest.HTTP429, wikidata.IsRateLimited, false, 3 * time.Second},
 		{wikibasetest.EditConflict, wikidata.IsEditConflict, false, 0},
-		{wikibasetest.ReadOnly, wikidata.IsFatalForUser, false, 0},
+		{wikibasetest.ReadOnly, wikidata.IsReadOnly, false, 0},
+		{wikibasetest.Protected, wikidata.IsProtected, false, 0},
+		{wikibasetest.BadTags, wikidata.IsBadTags, false, 0},
 		{wikibasetest.Blocked, wikidata.IsFatalForUser, false, 0},
 		{wikibasetest.HTTP500, outcomeUnknown, false, 0},
 		{wikibasetest.ApplyThenFail, outcomeUnknown, true, 0},
@@ -265,7 +288,7 @@ func TestWriteFailuresClassified(t *testing.T) {
 		if c.retry > 0 && (!errors.As(err, &ae) || ae.RetryAfter != c.retry) {
 			t.Errorf("fault %d: Retry-After not carried: %v", c.kind, err)
 		}
-		if c.kind != wikibasetest.ReadOnly && c.kind != wikibasetest.Blocked && wikidata.IsFatalForUser(err) {
+		if c.kind != wikibasetest.Blocked && wikidata.IsFatalForUser(err) {
 			t.Errorf("fault %d: %v taken as fatal", c.kind, err)
 		}
 	}
@@ -314,7 +337,7 @@ func TestSignatureChecked(t *testing.T) {
 	if u, err := bob.UserInfo(ctx); err != nil || !u.Blocked {
 		t.Fatalf("blocked user: %+v %v", u, err)
 	}
-	if _, err := edit(t, w, bob, "Q2112", planned("P245", "external-id", wikidata.StringValue("1"), false)); !wikidata.IsFatalForUser(err) || codeOf(err) != "blocked" {
+	if _, err := edit(t, w, bob, "Q2112", planned("P245", "external-id", wikidata.StringValue("1"), false)); !wikidata.IsFatalForUser(err) || !wikidata.IsBlocked(err) {
 		t.Fatalf("blocked user's edit: %v", err)
 	}
 	anon := newClient(t, w.URL(), nil, nil)
@@ -364,7 +387,7 @@ func TestRequestShapeAndErrorFormats(t *testing.T) {
 	defer srv.Close()
 	classify := map[string]func(error) bool{
 		"maxlag_live": wikidata.IsMaxlag, "maxlag_plaintext": wikidata.IsMaxlag, "ratelimited": wikidata.IsRateLimited,
-		"editconflict": wikidata.IsEditConflict, "readonly": wikidata.IsFatalForUser, "blocked": wikidata.IsFatalForUser,
+		"editconflict": wikidata.IsEditConflict, "readonly": wikidata.IsReadOnly, "blocked": wikidata.IsFatalForUser,
 		"permissiondenied": wikidata.IsFatalForUser, "invalid_oauth": wikidata.IsFatalForUser, "assertuserfailed": wikidata.IsFatalForUser,
 		"http_429": wikidata.IsRateLimited,
 	}
@@ -409,4 +432,94 @@ func codeOf(err error) string {
 		return ae.Code
 	}
 	return ""
+}
+
+// TestRealWikibaseAnswersClassified replays every answer captured from a
+// real MediaWiki 1.39 + Wikibase + OAuth and checks how each is read: every
+// error entry and its data.messages count, not only the first.
+func TestRealWikibaseAnswersClassified(t *testing.T) {
+	raw, err := os.ReadFile("../../shared/fixtures/api-answers-wikibase-1.39.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixtures map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fixtures); err != nil {
+		t.Fatal(err)
+	}
+	var current json.RawMessage
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("meta") == "tokens" {
+			_, _ = w.Write([]byte(`{"batchcomplete":true,"query":{"tokens":{"csrftoken":"abc+\\"}}}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(current)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/w/api.php", aliceCreds(), func(cfg *wikidata.Config) { cfg.MaxRetries = 1 })
+	type verdict struct {
+		rateLimited, protected, blocked, authLost, badTags, missing, redirect, fatal bool
+	}
+	want := map[string]verdict{
+		"throttled_save":                      {rateLimited: true},
+		"protected_item":                      {protected: true},
+		"blocked_user":                        {blocked: true, fatal: true},
+		"badtags_unregistered_tag":            {badTags: true},
+		"revoked_grant":                       {authLost: true, fatal: true},
+		"no_such_entity":                      {missing: true},
+		"edit_redirect":                       {redirect: true},
+		"label_description_conflict_new_item": {},
+	}
+	for name, v := range want {
+		var fx struct {
+			Response json.RawMessage `json:"response"`
+		}
+		if err := json.Unmarshal(fixtures[name], &fx); err != nil {
+			t.Fatal(err)
+		}
+		current = fx.Response
+		_, err := c.EditEntity(context.Background(), wikidata.EditRequest{ID: "Q1", Data: json.RawMessage(`{}`)})
+		if err == nil || errors.Is(err, wikidata.ErrOutcomeUnknown) {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		got := verdict{wikidata.IsRateLimited(err), wikidata.IsProtected(err), wikidata.IsBlocked(err), wikidata.IsAuthLost(err),
+			wikidata.IsBadTags(err), wikidata.IsMissingEntity(err), wikidata.IsRedirect(err), wikidata.IsFatalForUser(err)}
+		if got != v {
+			t.Errorf("%s: read as %+v, want %+v (%v)", name, got, v, err)
+		}
+		if name == "badtags_unregistered_tag" && strings.Join(wikidata.DisallowedTags(err), ",") != "not-registered-tag" {
+			t.Errorf("disallowed tags %v", wikidata.DisallowedTags(err))
+		}
+		var ae *wikidata.APIError
+		if errors.As(err, &ae) && ae.RetryAfter != 0 {
+			t.Errorf("%s: a Retry-After out of nowhere: %s", name, ae.RetryAfter)
+		}
+	}
+	// The patched conflict is a success carrying the warning.
+	var fx struct {
+		Response json.RawMessage `json:"response"`
+	}
+	_ = json.Unmarshal(fixtures["stale_baserevid_patched"], &fx)
+	current = fx.Response
+	res, err := c.EditEntity(context.Background(), wikidata.EditRequest{ID: "Q20000295", Data: json.RawMessage(`{}`), BaseRevID: 622})
+	if err != nil || !res.Patched() || res.LastRevID != 633 {
+		t.Fatalf("patched edit: %+v %v", res, err)
+	}
+}
+
+func TestCheckTag(t *testing.T) {
+	w := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: consumerKey, ConsumerSecret: consumerSecret, Accounts: []wikibasetest.Account{alice},
+		AllowedTags: []string{"partnerhub"},
+		Tags:        []wikidata.ChangeTag{{Name: "retired", Defined: true, Active: false, Source: []string{"manual"}}, {Name: "OAuth CID: 1", Defined: true, Active: true, Source: []string{"extension"}}}})
+	for tag, ok := range map[string]bool{"partnerhub": true, "": true, "retired": false, "OAuth CID: 1": false, "not-registered-tag": false} {
+		c := newClient(t, w.URL(), aliceCreds(), func(cfg *wikidata.Config) { cfg.Tag = tag })
+		err := c.CheckTag(context.Background())
+		if (err == nil) != ok || (err != nil && !errors.Is(err, wikidata.ErrTagNotUsable)) {
+			t.Errorf("tag %q: %v", tag, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "Special:Tags") {
+			t.Errorf("tag %q: the error does not say where to fix it: %v", tag, err)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"partnerhub/wikidata"
 )
@@ -193,9 +194,14 @@ func hashStatement(st *wikidata.Statement) {
 }
 
 // edit applies a wbeditentity request like Wikibase: claims without an id
-// are added with a new GUID, claims with an id replace that claim (or
-// remove it with "remove"), labels and descriptions are set; a stale
-// baserevid is an edit conflict. rw nil applies without answering.
+// are added with a new GUID (never deduplicated), claims with an id replace
+// that claim (or remove it with "remove"), labels and descriptions are set.
+// A stale baserevid is not refused: as Wikibase does, the edit is applied
+// onto the latest revision (the "patch") with the warning
+// wikibase-conflict-patched, unless it touches what changed since the base
+// (a statement it names, a label it sets), which is an edit conflict; when
+// the user made every revision since the base, there is no conflict at
+// all. rw nil applies without answering.
 func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 	fail := func(code, text string) {
 		if rw != nil {
@@ -214,6 +220,9 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		fail("missingparam", "The \"token\" parameter must be set.")
 		return
 	}
+	if w.opts.BeforeSave != nil {
+		w.opts.BeforeSave(writeRequest(r, user))
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if tokUser, ok := w.tokens[r.PostForm.Get("token")]; !ok || tokUser != user {
@@ -222,17 +231,25 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 	}
 	a, _ := w.account(user)
 	if a.Blocked {
-		fail("blocked", "You have been blocked from editing.")
+		if rw != nil {
+			blockedAnswer(rw, r, user)
+		}
 		return
 	}
 	var tags []string
 	if t := r.FormValue("tags"); t != "" {
 		tags = strings.Split(t, "|")
+		var bad []string
 		for _, tag := range tags {
-			if w.opts.AllowedTags != nil && !slices.Contains(w.opts.AllowedTags, tag) {
-				fail("tags-apply-not-allowed-one", fmt.Sprintf("The tag %q is not allowed to be manually applied.", tag))
-				return
+			if !slices.Contains(w.opts.AllowedTags, tag) {
+				bad = append(bad, tag)
 			}
+		}
+		if len(bad) > 0 {
+			if rw != nil {
+				badTagsAnswer(rw, r, bad)
+			}
+			return
 		}
 	}
 	var data struct {
@@ -245,7 +262,7 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		return
 	}
 	var cur *wikidata.Entity
-	created := false
+	created, patched := false, false
 	switch {
 	case r.FormValue("new") == "item" && r.FormValue("id") == "":
 		if !slices.Contains(a.Rights, "createpage") {
@@ -256,14 +273,40 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		created = true
 	case r.FormValue("new") == "" && r.FormValue("id") != "":
 		id := r.FormValue("id")
+		if _, ok := w.redirects[id]; ok {
+			if rw != nil {
+				redirectAnswer(rw, r)
+			}
+			return
+		}
 		e, ok := w.entities[id]
 		if !ok {
-			fail("no-such-entity", fmt.Sprintf("Could not find an entity with the ID %q.", id))
+			if rw != nil {
+				noSuchEntityAnswer(rw, r, id)
+			}
+			return
+		}
+		if w.protected[id] && !slices.Contains(a.Rights, "editprotected") {
+			if rw != nil {
+				protectedAnswer(rw, r)
+			}
 			return
 		}
 		if b := r.FormValue("baserevid"); b != "" && b != strconv.FormatInt(e.LastRevID, 10) {
-			fail("editconflict", "Edit conflict: the entity was modified since the base revision.")
-			return
+			base, err := strconv.ParseInt(b, 10, 64)
+			if err != nil || w.history[base] == nil || w.history[base].ID != id || base > e.LastRevID {
+				fail("nosuchrevid", fmt.Sprintf("There is no revision with ID %s.", b))
+				return
+			}
+			if !w.onlyUserSince(id, base, user) {
+				if w.patchConflicts(w.history[base], e, data.Labels, data.Descriptions, data.Claims) {
+					if rw != nil {
+						editConflictAnswer(rw, r)
+					}
+					return
+				}
+				patched = true
+			}
 		}
 		cur = e
 	default:
@@ -347,6 +390,12 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		fail("modification-failed", "A new item needs a label, a description or a statement.")
 		return
 	}
+	if other, label, lang := w.termClash(next); other != "" {
+		if rw != nil {
+			labelConflictAnswer(rw, r, label, lang, other)
+		}
+		return
+	}
 	if !created && hashOf(next) == hashOf(cur) {
 		if rw != nil {
 			out := clone(cur)
@@ -354,17 +403,108 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		}
 		return
 	}
+	if !w.allowSave(user) {
+		if rw != nil {
+			throttledAnswer(rw, r)
+		}
+		return
+	}
 	if created {
 		w.nextQ++
 	}
-	w.nextRev++
-	next.LastRevID = w.nextRev
-	next.Modified = w.opts.Now().UTC().Format("2006-01-02T15:04:05Z")
-	w.entities[next.ID] = next
-	w.edits = append(w.edits, Edit{ID: next.ID, RevID: next.LastRevID, User: user, Summary: r.FormValue("summary"), Tags: tags, Created: created, Time: w.opts.Now()})
+	w.save(next, cur, user, r.FormValue("summary"), tags, created, patched)
 	if rw != nil {
-		writeJSON(rw, map[string]any{"entity": clone(next), "success": 1})
+		answer := map[string]any{"entity": clone(next), "success": 1}
+		if patched {
+			answer["warnings"] = []any{map[string]any{"code": "wikibase-conflict-patched", "text": "Your edit was patched into the latest version.", "module": "wbeditentity"}}
+		}
+		writeJSON(rw, answer)
 	}
+}
+
+// onlyUserSince says whether user made every revision of id after base
+// (Wikibase then sees no conflict); the caller holds w.mu.
+func (w *Wiki) onlyUserSince(id string, base int64, user string) bool {
+	for rev, e := range w.history {
+		if rev > base && e.ID == id && w.revUser[rev] != user {
+			return false
+		}
+	}
+	return true
+}
+
+// patchConflicts says whether an edit computed on base cannot be patched
+// onto latest: it sets a label or description, or replaces a statement,
+// that changed in between.
+func (w *Wiki) patchConflicts(base, latest *wikidata.Entity, labels, descriptions map[string]wikidata.Term, claims []json.RawMessage) bool {
+	for l := range labels {
+		if base.Labels[l] != latest.Labels[l] {
+			return true
+		}
+	}
+	for l := range descriptions {
+		if base.Descriptions[l] != latest.Descriptions[l] {
+			return true
+		}
+	}
+	find := func(e *wikidata.Entity, id string) string {
+		for _, sts := range e.Claims {
+			for _, st := range sts {
+				if st.ID == id {
+					return hashOf(st)
+				}
+			}
+		}
+		return ""
+	}
+	for _, raw := range claims {
+		var st struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &st) == nil && st.ID != "" && find(base, st.ID) != find(latest, st.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// termClash finds another item with the same label and description in a
+// language (Wikibase refuses that pair); the caller holds w.mu.
+func (w *Wiki) termClash(next *wikidata.Entity) (other, label, lang string) {
+	for l, t := range next.Labels {
+		d := next.Descriptions[l].Value
+		if d == "" {
+			continue
+		}
+		for id, e := range w.entities {
+			if id != next.ID && e.Labels[l].Value == t.Value && e.Descriptions[l].Value == d {
+				return id, t.Value, l
+			}
+		}
+	}
+	return "", "", ""
+}
+
+// allowSave counts a save against the user's rate limit; the caller holds
+// w.mu.
+func (w *Wiki) allowSave(user string) bool {
+	rl := w.opts.RateLimit
+	if rl == nil || rl.Hits <= 0 {
+		return true
+	}
+	now := w.opts.Now()
+	var recent []time.Time
+	for _, t := range w.saves[user] {
+		if now.Sub(t) < rl.Per {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= rl.Hits {
+		w.saves[user] = recent
+		return false
+	}
+	w.saves[user] = append(recent, now)
+	return true
 }
 
 func removeStatement(e *wikidata.Entity, id string) bool {

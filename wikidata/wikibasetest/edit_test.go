@@ -66,7 +66,7 @@ func TestEditValidation(t *testing.T) {
 	// Tags outside the allowed list are refused.
 	_, err = c.EditEntity(context.Background(), wikidata.EditRequest{ID: "Q42", Data: json.RawMessage(`{"labels":{"de":{"language":"de","value":"D. A."}}}`), Tags: []string{"other"}})
 	var ae *wikidata.APIError
-	if !errors.As(err, &ae) || ae.Code != "tags-apply-not-allowed-one" {
+	if !errors.As(err, &ae) || ae.Code != "badtags" || !wikidata.IsBadTags(err) || wikidata.DisallowedTags(err)[0] != "other" {
 		t.Fatalf("unknown tag: %v", err)
 	}
 	// An edit that changes nothing makes no revision.

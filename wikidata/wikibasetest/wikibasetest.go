@@ -58,11 +58,32 @@ type Options struct {
 	// using other properties fail as on the real wiki. Nil: any property,
 	// checked against the datatype its snak states.
 	PropertyTypes map[string]string
-	// AllowedTags, if set, lists the change tags edits may carry.
+	// AllowedTags lists the change tags defined for manual use and active:
+	// the only ones edits may carry, as on a real wiki (none by default).
 	AllowedTags []string
+	// Tags describe further tags list=tags shows (inactive ones, tags of
+	// extensions that cannot be applied by hand).
+	Tags []wikidata.ChangeTag
+	// RateLimit, if set, throttles each user's saves as MediaWiki's
+	// $wgRateLimits does: more than Hits saves within Per are refused in
+	// the real throttled shape (HTTP 200, no Retry-After).
+	RateLimit *RateLimit
+	// ReplicaLag delays how soon an edit shows in prop=revisions and
+	// list=usercontribs, which read from replicas.
+	ReplicaLag time.Duration
+	// BeforeSave, if set, is called (without the wiki's lock) when an edit
+	// request has passed its checks and is about to be saved: tests use it
+	// to have someone else edit the item in between.
+	BeforeSave func(WriteRequest)
 	// NextItem is the number of the first item created (default 900001).
 	NextItem int64
 	Now      func() time.Time
+}
+
+// RateLimit is a number of saves per period.
+type RateLimit struct {
+	Hits int
+	Per  time.Duration
 }
 
 // FaultKind says how a request misbehaves.
@@ -71,8 +92,8 @@ type FaultKind int
 // Faults a test can inject.
 const (
 	Maxlag              FaultKind = iota + 1 // API error maxlag with Retry-After
-	RateLimited                              // API error ratelimited
-	FailedSaveThrottled                      // failed-save carrying actionthrottledtext
+	RateLimited                              // API error ratelimited (legacy single-entry shape)
+	FailedSaveThrottled                      // the real throttled save: failed-save, ratelimited, failed-save with actionthrottledtext; no Retry-After
 	BadToken                                 // badtoken
 	EditConflict                             // editconflict
 	ReadOnly                                 // readonly
@@ -82,6 +103,13 @@ const (
 	Slow                                     // wait Delay, then answer normally
 	ApplyThenFail                            // apply the edit, then answer HTTP 503
 	ApplyThenDrop                            // apply the edit, then close the connection unanswered
+	Protected                                // the real protected-page answer
+	BadTags                                  // the real badtags answer for the request's tags
+	RevokedGrant                             // the real revoked-grant answer
+	// LateLanding holds the request for Delay whatever the client does (it
+	// usually times out meanwhile), then saves the edit anyway, as
+	// MediaWiki finishes a save whose client has gone.
+	LateLanding
 )
 
 // Fault is an injected misbehaviour for the next Count requests (default 1)
@@ -102,6 +130,7 @@ type Edit struct {
 	Summary string
 	Tags    []string
 	Created bool
+	Patched bool // saved onto a newer revision than its baserevid (warning wikibase-conflict-patched)
 	Time    time.Time
 }
 
@@ -132,6 +161,13 @@ type Wiki struct {
 	nextRev  int64
 	nextQ    int64
 	requests int
+
+	history   map[int64]*wikidata.Entity // every revision's content
+	revUser   map[int64]string           // who made each revision ("" for seeded ones)
+	protected map[string]bool
+	redirects map[string]string // from -> to
+	revoked   map[string]bool   // access tokens whose grant was revoked
+	saves     map[string][]time.Time
 }
 
 // NewWiki builds the fake's handler.
@@ -147,6 +183,8 @@ func NewWiki(opts Options) *Wiki {
 		verifier: &oauthfake.Verifier{ConsumerKey: opts.ConsumerKey, ConsumerSecret: opts.ConsumerSecret, Now: opts.Now},
 		entities: map[string]*wikidata.Entity{}, accounts: map[string]Account{}, tokens: map[string]string{},
 		nextRev: 1000, nextQ: opts.NextItem,
+		history: map[int64]*wikidata.Entity{}, revUser: map[int64]string{}, protected: map[string]bool{},
+		redirects: map[string]string{}, revoked: map[string]bool{}, saves: map[string][]time.Time{},
 	}
 	for _, a := range opts.Accounts {
 		if a.Rights == nil {
@@ -225,6 +263,122 @@ func (w *Wiki) AddEntity(e *wikidata.Entity) {
 	}
 	c.Missing = false
 	w.entities[c.ID] = c
+	w.history[c.LastRevID] = clone(c)
+}
+
+// Protect protects an item against edits by users without editprotected.
+func (w *Wiki) Protect(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.protected[id] = true
+}
+
+// Block blocks an account from now on.
+func (w *Wiki) Block(user string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for tok, a := range w.accounts {
+		if a.Name == user {
+			a.Blocked = true
+			w.accounts[tok] = a
+		}
+	}
+}
+
+// RevokeGrant revokes the OAuth grant behind an access token: every request
+// signed with it is refused from now on.
+func (w *Wiki) RevokeGrant(token string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.revoked[token] = true
+}
+
+// Redirect turns item from into a redirect to item to (a merge).
+func (w *Wiki) Redirect(from, to string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.entities, from)
+	w.redirects[from] = to
+}
+
+// EditAs saves statements onto an item as another user would (a new
+// revision, no deduplication), as if they edited it meanwhile.
+func (w *Wiki) EditAs(user, id string, statements ...wikidata.Statement) int64 {
+	return w.ChangeAs(user, id, func(e *wikidata.Entity) {
+		for _, st := range statements {
+			st.ID = newGUID(id)
+			st.Type = "statement"
+			if st.Rank == "" {
+				st.Rank = wikidata.RankNormal
+			}
+			hashStatement(&st)
+			e.Claims[st.MainSnak.Property] = append(e.Claims[st.MainSnak.Property], st)
+		}
+	})
+}
+
+// ChangeAs saves a change of an item made by another user (a new revision)
+// and returns its revision id.
+func (w *Wiki) ChangeAs(user, id string, change func(e *wikidata.Entity)) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e, ok := w.entities[id]
+	if !ok {
+		panic("wikibasetest: ChangeAs on an unknown item " + id)
+	}
+	next := clone(e)
+	if next.Claims == nil {
+		next.Claims = map[string][]wikidata.Statement{}
+	}
+	change(next)
+	w.save(next, e, user, "edited by hand", nil, false, false)
+	return next.LastRevID
+}
+
+// save stores next as the entity's new revision; the caller holds w.mu.
+func (w *Wiki) save(next, cur *wikidata.Entity, user, summary string, tags []string, created, patched bool) {
+	w.nextRev++
+	next.LastRevID = w.nextRev
+	next.Modified = w.opts.Now().UTC().Format("2006-01-02T15:04:05Z")
+	w.entities[next.ID] = next
+	w.history[next.LastRevID] = clone(next)
+	w.revUser[next.LastRevID] = user
+	w.edits = append(w.edits, Edit{ID: next.ID, RevID: next.LastRevID, User: user, Summary: summary, Tags: tags, Created: created, Patched: patched, Time: w.opts.Now()})
+}
+
+// Duplicates lists, per entity, the statements that are there more than
+// once (same property and main value): what a write-back must never make.
+func (w *Wiki) Duplicates() map[string][]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string][]string{}
+	for id, e := range w.entities {
+		for p, sts := range e.Claims {
+			seen := map[string]int{}
+			for _, st := range sts {
+				v, ok := st.Value()
+				if !ok {
+					continue
+				}
+				seen[v.String()]++
+			}
+			for v, n := range seen {
+				if n > 1 {
+					out[id] = append(out[id], fmt.Sprintf("%s %s ×%d", p, v, n))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// EditsPer counts the applied edits of each entity.
+func (w *Wiki) EditsPer() map[string]int {
+	out := map[string]int{}
+	for _, e := range w.Edits() {
+		out[e.ID]++
+	}
+	return out
 }
 
 // AddEntityJSON stores an entity given as Wikibase JSON.
@@ -329,38 +483,6 @@ func clone(e *wikidata.Entity) *wikidata.Entity {
 	return &c
 }
 
-// apiError answers in the real shape for the request's errorformat, with
-// HTTP 200 as the real API does. messages are extra message names
-// (Wikibase's failed-save carries the real reason there).
-func apiError(rw http.ResponseWriter, r *http.Request, code, text string, retryAfter int, messages ...string) {
-	if retryAfter > 0 {
-		rw.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	}
-	rw.Header().Set("MediaWiki-API-Error", code)
-	module := r.FormValue("action")
-	var body map[string]any
-	if r.FormValue("errorformat") == "plaintext" {
-		errs := []any{map[string]any{"code": code, "text": text, "module": module}}
-		for _, m := range messages {
-			errs = append(errs, map[string]any{"code": m, "text": text, "module": module})
-		}
-		body = map[string]any{"errors": errs}
-	} else {
-		e := map[string]any{"code": code, "info": text}
-		if len(messages) > 0 {
-			var ms []any
-			for _, m := range append([]string{"wikibase-api-" + code}, messages...) {
-				ms = append(ms, map[string]any{"name": m, "parameters": []any{}})
-			}
-			e["messages"] = ms
-		}
-		body = map[string]any{"error": e}
-	}
-	body["docref"] = "See " + APIPath + " for API usage."
-	body["servedby"] = "wikibasetest"
-	writeJSON(rw, body)
-}
-
 // flag is a true boolean as the requested format version writes it.
 func flag(r *http.Request) any {
 	if r.FormValue("formatversion") == "2" {
@@ -406,13 +528,17 @@ func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		w.mu.Lock()
 		user = w.accounts[tok].Name
+		revoked := w.revoked[tok]
 		w.mu.Unlock()
+		if revoked {
+			revokedGrantAnswer(rw, r)
+			return
+		}
 	}
 	action := r.FormValue("action")
 	if action == "wbeditentity" {
 		w.mu.Lock()
-		w.writes = append(w.writes, WriteRequest{ID: r.FormValue("id"), New: r.FormValue("new"), BaseRevID: r.FormValue("baserevid"),
-			User: user, Data: r.FormValue("data"), Summary: r.FormValue("summary"), UserAgent: r.UserAgent()})
+		w.writes = append(w.writes, writeRequest(r, user))
 		w.mu.Unlock()
 	}
 	if f := w.takeFault(action); f != nil && w.misbehave(rw, r, f, user) {
@@ -432,24 +558,43 @@ func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func writeRequest(r *http.Request, user string) WriteRequest {
+	return WriteRequest{ID: r.FormValue("id"), New: r.FormValue("new"), BaseRevID: r.FormValue("baserevid"),
+		User: user, Data: r.FormValue("data"), Summary: r.FormValue("summary"), UserAgent: r.UserAgent()}
+}
+
 // misbehave answers an injected fault; false means go on with the request.
 func (w *Wiki) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, user string) bool {
 	switch f.Kind {
 	case Maxlag:
-		rw.Header().Set("X-Database-Lag", "6")
-		apiError(rw, r, "maxlag", "Waiting for 10.64.48.35: 6.2 seconds lagged.", max(f.RetryAfter, 1))
+		maxlagAnswer(rw, r, f.RetryAfter)
 	case RateLimited:
-		apiError(rw, r, "ratelimited", "As an anti-abuse measure, you are limited from performing this action too many times in a short space of time, and you have exceeded this limit. Please try again in a few minutes.", f.RetryAfter)
+		apiError(rw, r, "ratelimited", textThrottled, f.RetryAfter)
 	case FailedSaveThrottled:
-		apiError(rw, r, "failed-save", "The save has failed. As an anti-abuse measure, you are limited from performing this action too many times in a short space of time, and you have exceeded this limit.", f.RetryAfter, "actionthrottledtext")
+		throttledAnswer(rw, r)
 	case BadToken:
 		apiError(rw, r, "badtoken", "Invalid CSRF token.", 0)
 	case EditConflict:
-		apiError(rw, r, "editconflict", "Edit conflict: the entity was modified since the base revision.", 0)
+		editConflictAnswer(rw, r)
 	case ReadOnly:
-		apiError(rw, r, "readonly", "The wiki is currently in read-only mode.", 0)
+		writeErrors(rw, r, 0, errEntry{Code: "readonly", Text: "The wiki is currently in read-only mode.", Module: "main", Data: map[string]any{"readonlyreason": "Scheduled database maintenance."}})
 	case Blocked:
-		apiError(rw, r, "blocked", "You have been blocked from editing.", 0)
+		blockedAnswer(rw, r, user)
+	case Protected:
+		protectedAnswer(rw, r)
+	case BadTags:
+		tags := strings.Split(r.FormValue("tags"), "|")
+		if r.FormValue("tags") == "" {
+			tags = []string{"partnerhub"}
+		}
+		badTagsAnswer(rw, r, tags)
+	case RevokedGrant:
+		revokedGrantAnswer(rw, r)
+	case LateLanding:
+		// The save goes on whatever the client does: wait, ignoring the
+		// request's context, then apply and answer (to no one, usually).
+		time.Sleep(f.Delay)
+		return false
 	case HTTP429:
 		if f.RetryAfter > 0 {
 			rw.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
@@ -506,13 +651,17 @@ func (w *Wiki) getEntities(rw http.ResponseWriter, r *http.Request) {
 			apiError(rw, r, "no-such-entity", fmt.Sprintf("Could not find an entity with the ID %q.", id), 0)
 			return
 		}
-		e, ok := w.entities[id]
+		target := id
+		if to, ok := w.redirects[id]; ok {
+			target = to
+		}
+		e, ok := w.entities[target]
 		if !ok {
 			out[id] = map[string]any{"id": id, "missing": flag(r)}
 			continue
 		}
 		c := clone(e)
-		c.Title = id
+		c.Title = target
 		if !all {
 			if !props["info"] {
 				c.LastRevID, c.Title, c.PageID, c.NS, c.Modified = 0, "", 0, 0, ""
@@ -539,6 +688,16 @@ func (w *Wiki) getEntities(rw http.ResponseWriter, r *http.Request) {
 		if langs := r.FormValue("languages"); langs != "" {
 			_, fallback := r.Form["languagefallback"]
 			c.Labels, c.Descriptions = inLanguages(c.Labels, langs, fallback), inLanguages(c.Descriptions, langs, fallback)
+		}
+		if target != id {
+			// Wikibase answers a redirect under the id asked for, with the
+			// target's data and where it was redirected.
+			b, _ := json.Marshal(c)
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			m["redirects"] = map[string]any{"from": id, "to": target}
+			out[id] = m
+			continue
 		}
 		out[id] = c
 	}
@@ -719,13 +878,29 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request, user string) {
 			}
 		}
 		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"userinfo": info}})
+	case r.FormValue("list") == "tags":
+		var tags []any
+		for _, t := range w.opts.AllowedTags {
+			tags = append(tags, map[string]any{"name": t, "defined": true, "active": true, "source": []string{"manual"}})
+		}
+		for _, t := range w.opts.Tags {
+			src := t.Source
+			if src == nil {
+				src = []string{}
+			}
+			tags = append(tags, map[string]any{"name": t.Name, "defined": t.Defined, "active": t.Active, "source": src})
+		}
+		if tags == nil {
+			tags = []any{}
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tags": tags}})
 	case r.FormValue("prop") == "revisions":
 		title := r.FormValue("titles")
 		qid := strings.TrimPrefix(title, "Item:")
 		var revs []map[string]any
 		for i := len(w.edits) - 1; i >= 0; i-- {
 			e := w.edits[i]
-			if e.ID != qid || (r.FormValue("rvuser") != "" && e.User != r.FormValue("rvuser")) {
+			if e.ID != qid || (r.FormValue("rvuser") != "" && e.User != r.FormValue("rvuser")) || !w.replicated(e) {
 				continue
 			}
 			revs = append(revs, map[string]any{"revid": e.RevID, "user": e.User, "comment": e.Summary, "timestamp": e.Time.UTC().Format(time.RFC3339)})
@@ -736,7 +911,7 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request, user string) {
 		out := []map[string]any{}
 		for i := len(w.edits) - 1; i >= 0; i-- {
 			e := w.edits[i]
-			if e.User == u {
+			if e.User == u && w.replicated(e) {
 				out = append(out, map[string]any{"revid": e.RevID, "title": e.ID, "comment": e.Summary, "timestamp": e.Time.UTC().Format(time.RFC3339)})
 			}
 		}
@@ -744,4 +919,9 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request, user string) {
 	default:
 		apiError(rw, r, "badvalue", "This query is not supported by the fake wiki.", 0)
 	}
+}
+
+// replicated says whether replicas show the edit yet.
+func (w *Wiki) replicated(e Edit) bool {
+	return w.opts.ReplicaLag <= 0 || !w.opts.Now().Before(e.Time.Add(w.opts.ReplicaLag))
 }
