@@ -77,4 +77,7 @@ type PlanCounts struct {
 	Items, Approved, NewItems                                       int64
 	Statements, References, Labels, Conflicts                       int64
 	Pending, Sending, Done, Nothing, Failed, ConflictItems, Skipped int64
+	// Warnings counts items written whose edit needs a person's look (the
+	// wiki patched it onto someone else's edit, and a duplicate resulted).
+	Warnings int64
 }

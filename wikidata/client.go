@@ -527,10 +527,13 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 	for attempt := 0; ; attempt++ {
 		tok, err := c.CSRFToken(ctx)
 		if err != nil {
+			if apiErrorOf(err) == nil {
+				err = fmt.Errorf("%w: %w", ErrNotSent, err)
+			}
 			return nil, fmt.Errorf("edit %s: %w", what, err)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("edit %s (not sent): %w", what, err)
+			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrNotSent, err)
 		}
 		params := url.Values{"action": {"wbeditentity"}, "data": {string(req.Data)}, "assert": {"user"}, "token": {tok}}
 		if req.Summary != "" {
@@ -575,7 +578,7 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 			res.Warnings = parseWarnings(r.Warnings)
 			return res, nil
 		case errors.As(err, &te) && te.notSent:
-			return nil, fmt.Errorf("edit %s (not sent): %w", what, err)
+			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrNotSent, err)
 		case errors.As(err, &te), ctx.Err() != nil:
 			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrOutcomeUnknown, err)
 		case errors.As(err, &he):

@@ -98,6 +98,10 @@ type Warning struct {
 // whose client has gone), so it must not be sent again before looking.
 var ErrOutcomeUnknown = errors.New("the wiki's answer to an edit was lost: it may or may not have been applied")
 
+// ErrNotSent means an edit request never left (no connection could be
+// made, or it was cancelled before sending): nothing can have been applied.
+var ErrNotSent = errors.New("the edit was not sent")
+
 type rawEntry struct {
 	Code     string    `json:"code"`
 	Text     string    `json:"text"`

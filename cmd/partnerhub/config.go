@@ -40,6 +40,9 @@ type config struct {
 	EditsPerMinute  float64
 	EditTag         string
 	EditGroupsTool  string
+	EditTimeout     time.Duration
+	EditLateSave    time.Duration
+	ReplicaLag      time.Duration
 	SPARQLEndpoints []string
 	WikiAPIs        []string
 	SPARQLInFlight  int
@@ -75,6 +78,9 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_EDITS_PER_MINUTE", "90", "most edits a write-back makes per minute (a normal account's limit is 90)"},
 	{"PARTNERHUB_EDIT_TAG", "", "change tag added to every edit; must be registered on the wiki"},
 	{"PARTNERHUB_EDITGROUPS_TOOL", "CB", "tool code in the EditGroups link of edit summaries"},
+	{"PARTNERHUB_EDIT_TIMEOUT", "90s", "longest an edit request may take, from its recorded intent to the wiki's answer"},
+	{"PARTNERHUB_EDIT_LATE_SAVE", "5m", "how long the wiki may still save an edit after Partnerhub gave up on its answer (MediaWiki finishes saves whose client has gone)"},
+	{"PARTNERHUB_REPLICA_LAG", "2m", "how long a saved edit may take to show in the wiki's revision lists; an edit whose answer was lost is looked up only after timeout + late save + replica lag"},
 	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
 	{"PARTNERHUB_SPARQL_IN_FLIGHT", "3", "queries in flight per SPARQL endpoint in each process (WDQS allows a few per client)"},
 	{"PARTNERHUB_SPARQL_BUDGET", "40s", "endpoint time per minute all processes sharing the database may spend on one SPARQL endpoint (WDQS allows 60 s; past three quarters of this, one query at a time)"},
@@ -148,6 +154,16 @@ func loadConfig() (config, error) {
 		c.EditsPerMinute = v
 	}
 	c.EditTag, c.EditGroupsTool = getenv("PARTNERHUB_EDIT_TAG"), getenv("PARTNERHUB_EDITGROUPS_TOOL")
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"PARTNERHUB_EDIT_TIMEOUT", &c.EditTimeout}, {"PARTNERHUB_EDIT_LATE_SAVE", &c.EditLateSave}, {"PARTNERHUB_REPLICA_LAG", &c.ReplicaLag}} {
+		d, err := time.ParseDuration(getenv(v.name))
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s must be a positive duration like 90s or 5m, not %q", v.name, getenv(v.name)))
+		}
+		*v.dst = d
+	}
 	c.SPARQLEndpoints, c.WikiAPIs = list(getenv("PARTNERHUB_SPARQL_ENDPOINTS")), list(getenv("PARTNERHUB_WIKI_APIS"))
 	c.SPARQLInFlight = int(intVar("PARTNERHUB_SPARQL_IN_FLIGHT"))
 	if c.SPARQLInFlight < 1 || c.SPARQLInFlight > 20 {

@@ -139,7 +139,8 @@ func (a *app) planService() (*wikiplan.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine := writeback.New(writeback.Config{EditsPerMinute: a.cfg.EditsPerMinute, Tool: a.cfg.EditGroupsTool}, a.store, wikiplan.Classify, a.logger)
+	engine := writeback.New(writeback.Config{EditsPerMinute: a.cfg.EditsPerMinute, Tool: a.cfg.EditGroupsTool,
+		RequestTimeout: a.cfg.EditTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag}, a.store, wikiplan.Classify, a.logger)
 	// Names in item columns are looked up on the job's query service, paced
 	// by this process's limiter like every other query.
 	names := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}

@@ -99,7 +99,8 @@ func TestWritebackSurvivesKill(t *testing.T) {
 	}
 
 	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_OAUTH_WIKI=" + wiki.URL(),
-		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN="}
+		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
+		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
 	first := start(t, bin, dataDir, freeAddr(t), env...)
 	deadline := time.Now().Add(30 * time.Second)
 	for len(wiki.Edits()) < 60 {

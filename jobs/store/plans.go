@@ -247,7 +247,8 @@ func (s *Store) PlanItems(ctx context.Context, planID int64, status jobs.ItemSta
 // PlanCounts sums a plan's items.
 func (s *Store) PlanCounts(ctx context.Context, planID int64) (jobs.PlanCounts, error) {
 	var c jobs.PlanCounts
-	rows, err := s.db.QueryContext(ctx, `SELECT status, approved, CASE WHEN qid = '' THEN 1 ELSE 0 END, COUNT(*), SUM(n_statements), SUM(n_references), SUM(n_labels), SUM(n_conflicts)
+	rows, err := s.db.QueryContext(ctx, `SELECT status, approved, CASE WHEN qid = '' THEN 1 ELSE 0 END, COUNT(*), SUM(n_statements), SUM(n_references), SUM(n_labels), SUM(n_conflicts),
+		SUM(CASE WHEN error <> '' THEN 1 ELSE 0 END)
 		FROM plan_items WHERE plan_id = ? GROUP BY status, approved, CASE WHEN qid = '' THEN 1 ELSE 0 END`, planID)
 	if err != nil {
 		return c, fmt.Errorf("count plan items: %w", err)
@@ -258,8 +259,9 @@ func (s *Store) PlanCounts(ctx context.Context, planID int64) (jobs.PlanCounts, 
 			status                string
 			approved, isNew       int
 			n, st, ref, lab, conf int64
+			noted                 int64
 		)
-		if err := rows.Scan(&status, &approved, &isNew, &n, &st, &ref, &lab, &conf); err != nil {
+		if err := rows.Scan(&status, &approved, &isNew, &n, &st, &ref, &lab, &conf, &noted); err != nil {
 			return c, err
 		}
 		c.Items += n
@@ -277,6 +279,7 @@ func (s *Store) PlanCounts(ctx context.Context, planID int64) (jobs.PlanCounts, 
 			c.Sending += n
 		case jobs.ItemDone:
 			c.Done += n
+			c.Warnings += noted
 		case jobs.ItemNothing:
 			c.Nothing += n
 		case jobs.ItemFailed:
@@ -312,17 +315,36 @@ func (s *Store) MarkItemSending(ctx context.Context, planID, no int64) (bool, er
 // in the same transaction: exports and statistics then link the rows to it,
 // and a later plan edits it instead of creating it again.
 func (s *Store) SettleItem(ctx context.Context, planID, no int64, status jobs.ItemStatus, revID int64, newQID, message string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE plan_items SET status = ?, rev_id = ?, new_qid = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`,
-			status, revID, newQID, truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemSending)
+	_, err := s.SettleSent(ctx, planID, no, 0, status, revID, newQID, message)
+	return err
+}
+
+// SettleSent settles an item being sent by attempt number attempt (its
+// attempts count once marked; 0: whichever attempt), and keeps a new item's
+// id on its rows' decisions in the same transaction. False when the item is
+// not being sent by that attempt any more, so that a worker that looked at
+// an old attempt never settles a newer one in flight.
+func (s *Store) SettleSent(ctx context.Context, planID, no int64, attempt int, status jobs.ItemStatus, revID int64, newQID, message string) (bool, error) {
+	q := `UPDATE plan_items SET status = ?, rev_id = ?, new_qid = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`
+	args := []any{status, revID, newQID, truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemSending}
+	if attempt > 0 {
+		q += ` AND attempts = ?`
+		args = append(args, attempt)
+	}
+	settled := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("record outcome: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n != 1 || status != jobs.ItemDone || newQID == "" {
+		n, _ := res.RowsAffected()
+		settled = n == 1
+		if !settled || status != jobs.ItemDone || newQID == "" {
 			return nil
 		}
 		return linkCreatedItem(ctx, tx, planID, no, newQID)
 	})
+	return settled, err
 }
 
 // linkCreatedItem records a new item's id on the "new" decisions of the
@@ -360,8 +382,54 @@ func (s *Store) ReleaseItem(ctx context.Context, planID, no int64, message strin
 	return err
 }
 
-// UpdateItemDiff replaces an item's diff after it was re-read (edit
-// conflict, or an outcome unknown after a crash).
+// NoteSending records a message on an item that stays "sending" (its
+// outcome is unknown and will be looked up later) for that attempt.
+func (s *Store) NoteSending(ctx context.Context, planID, no int64, attempt int, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ? AND attempts = ?`,
+		truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemSending, attempt)
+	return err
+}
+
+// ReplanSent puts an item being sent by attempt back to pending with a
+// diff recomputed on the item's current data: that attempt is known not to
+// have been applied. False when the item is no longer at that attempt.
+func (s *Store) ReplanSent(ctx context.Context, it *jobs.PlanItem, attempt int, message string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE plan_items SET base_rev_id = ?, diff_json = ?, n_statements = ?, n_references = ?, n_labels = ?, n_conflicts = ?,
+		status = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ? AND attempts = ?`,
+		it.BaseRevID, string(it.Diff), it.Statements, it.References, it.Labels, it.Conflicts, jobs.ItemPending, truncateRunes(message, 2000), s.now(),
+		it.PlanID, it.No, jobs.ItemSending, attempt)
+	if err != nil {
+		return false, fmt.Errorf("re-plan item: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ReplanPending replaces a pending item's diff with one recomputed on the
+// item's current data just before it is sent.
+func (s *Store) ReplanPending(ctx context.Context, it *jobs.PlanItem) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET base_rev_id = ?, diff_json = ?, n_statements = ?, n_references = ?, n_labels = ?, n_conflicts = ?, updated_at = ?
+		WHERE plan_id = ? AND item_no = ? AND status = ?`,
+		it.BaseRevID, string(it.Diff), it.Statements, it.References, it.Labels, it.Conflicts, s.now(), it.PlanID, it.No, jobs.ItemPending)
+	if err != nil {
+		return fmt.Errorf("re-plan item: %w", err)
+	}
+	return nil
+}
+
+// SettlePending settles a pending item that needs no edit after all (what
+// it would add is on the wiki already) or cannot get one (the item was
+// deleted or merged), without sending anything.
+func (s *Store) SettlePending(ctx context.Context, planID, no int64, status jobs.ItemStatus, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET status = ?, error = ?, updated_at = ? WHERE plan_id = ? AND item_no = ? AND status = ?`,
+		status, truncateRunes(message, 2000), s.now(), planID, no, jobs.ItemPending)
+	if err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	return nil
+}
+
+// UpdateItemDiff replaces an item's diff after it was re-read.
 func (s *Store) UpdateItemDiff(ctx context.Context, it *jobs.PlanItem) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE plan_items SET base_rev_id = ?, diff_json = ?, n_statements = ?, n_references = ?, n_labels = ?, n_conflicts = ?, updated_at = ? WHERE plan_id = ? AND item_no = ?`,
 		it.BaseRevID, string(it.Diff), it.Statements, it.References, it.Labels, it.Conflicts, s.now(), it.PlanID, it.No)

@@ -2,10 +2,12 @@ package wikiplan
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ type Editor interface {
 	Reader
 	EditEntity(ctx context.Context, req wikidata.EditRequest) (*wikidata.EditResult, error)
 	UserInfo(ctx context.Context) (*wikidata.UserInfo, error)
+	CheckTag(ctx context.Context) error
 	Revisions(ctx context.Context, title, user string, limit int) ([]wikidata.Revision, error)
 	Contributions(ctx context.Context, user string, since time.Time, limit int) ([]wikidata.Revision, error)
 }
@@ -33,12 +36,23 @@ type itemWiki struct {
 	t    *plan.Template
 	user string // the writer's wiki username, to find their edits
 	now  func() time.Time
+	// read holds entities Prefetch read for the items about to be edited;
+	// each is used once, and only while fresh.
+	read map[string]prefetched
 }
+
+type prefetched struct {
+	e  *wikidata.Entity
+	at time.Time
+}
+
+// prefetchFresh is how long a prefetched entity counts as current data.
+const prefetchFresh = 30 * time.Second
 
 func (w *itemWiki) CheckWriter(ctx context.Context) error {
 	u, err := w.c.UserInfo(ctx)
 	if err != nil {
-		return err
+		return explain("", err)
 	}
 	switch {
 	case u.Anon:
@@ -47,38 +61,84 @@ func (w *itemWiki) CheckWriter(ctx context.Context) error {
 		return fmt.Errorf("%w: the account %s is blocked (%s)", writeback.ErrWriterRefused, u.Name, u.BlockReason)
 	}
 	w.user = u.Name
+	if err := w.c.CheckTag(ctx); err != nil {
+		if errors.Is(err, wikidata.ErrTagNotUsable) {
+			return fmt.Errorf("configuration error, nothing was written: %w; then resume", err)
+		}
+		return err
+	}
 	return nil
 }
 
-func (w *itemWiki) Edit(ctx context.Context, it *jobs.PlanItem, summary string) (int64, string, error) {
-	ch, err := plan.DecodeChange(it.Diff)
+func (w *itemWiki) Prefetch(ctx context.Context, items []*jobs.PlanItem) error {
+	var ids []string
+	for _, it := range items {
+		if it.QID != "" {
+			ids = append(ids, it.QID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	es, err := w.c.GetEntities(ctx, ids)
 	if err != nil {
-		return 0, "", err
+		return err
 	}
-	if len(ch.Data) == 0 {
-		return 0, "", errors.New("the plan item has no edit to send")
+	if w.read == nil {
+		w.read = map[string]prefetched{}
 	}
-	req := wikidata.EditRequest{ID: it.QID, Data: ch.Data, BaseRevID: it.BaseRevID, Summary: summary}
-	if it.QID == "" {
-		req.New, req.BaseRevID = "item", 0
+	at := w.now()
+	for _, id := range ids {
+		w.read[id] = prefetched{es[id], at}
 	}
-	res, err := w.c.EditEntity(ctx, req)
+	return nil
+}
+
+// current is the item's data now: prefetched a moment ago, or read.
+func (w *itemWiki) current(ctx context.Context, qid string) (*wikidata.Entity, error) {
+	if p, ok := w.read[qid]; ok {
+		delete(w.read, qid)
+		if w.now().Sub(p.at) < prefetchFresh {
+			return p.e, nil
+		}
+	}
+	es, err := w.c.GetEntities(ctx, []string{qid})
 	if err != nil {
-		return 0, "", err
+		return nil, err
 	}
-	newQID := ""
-	if it.QID == "" {
-		newQID = res.ID
+	return es[qid], nil
+}
+
+// oneEntity answers reads with an entity already read.
+type oneEntity struct{ e *wikidata.Entity }
+
+func (o oneEntity) GetEntities(_ context.Context, ids []string) (map[string]*wikidata.Entity, error) {
+	out := map[string]*wikidata.Entity{}
+	for _, id := range ids {
+		out[id] = o.e
 	}
-	return res.LastRevID, newQID, nil
+	return out, nil
 }
 
 func (w *itemWiki) Refresh(ctx context.Context, it *jobs.PlanItem) (*jobs.PlanItem, bool, error) {
+	if it.QID == "" {
+		return it, false, nil // a new item: nothing to re-read
+	}
 	ch, err := plan.DecodeChange(it.Diff)
 	if err != nil {
 		return nil, false, err
 	}
-	fresh, rev, err := Recheck(ctx, Wikibase{R: w.c}, w.t, it.QID, it.Rows, ch, w.now())
+	e, err := w.current(ctx, it.QID)
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case e == nil || e.Missing:
+		return nil, false, fmt.Errorf("%w: %s does not exist on the wiki any more (deleted); the statements for it were not written", writeback.ErrItemGone, it.QID)
+	case e.ID != it.QID:
+		return nil, false, fmt.Errorf("%w: %s was merged into %s (it is a redirect now); plan the job again to write to %s", writeback.ErrItemGone, it.QID, e.ID, e.ID)
+	}
+	fresh, rev, err := Recheck(ctx, Wikibase{R: oneEntity{e}}, w.t, it.QID, it.Rows, ch, w.now())
 	if err != nil {
 		return nil, false, err
 	}
@@ -90,13 +150,96 @@ func (w *itemWiki) Refresh(ctx context.Context, it *jobs.PlanItem) (*jobs.PlanIt
 	return &out, fresh.Empty(), nil
 }
 
+func (w *itemWiki) Edit(ctx context.Context, it *jobs.PlanItem, summary string) (writeback.Saved, error) {
+	ch, err := plan.DecodeChange(it.Diff)
+	if err != nil {
+		return writeback.Saved{}, err
+	}
+	if len(ch.Data) == 0 {
+		return writeback.Saved{}, errors.New("the plan item has no edit to send")
+	}
+	req := wikidata.EditRequest{ID: it.QID, Data: ch.Data, BaseRevID: it.BaseRevID, Summary: summary}
+	if it.QID == "" {
+		req.New, req.BaseRevID = "item", 0
+	}
+	res, err := w.c.EditEntity(ctx, req)
+	if err != nil {
+		return writeback.Saved{}, explain(it.QID, err)
+	}
+	saved := writeback.Saved{RevID: res.LastRevID}
+	if it.QID == "" {
+		saved.NewQID = res.ID
+	}
+	if res.Patched() {
+		saved.Notice = w.checkPatched(context.WithoutCancel(ctx), it.QID, ch.Data, res.LastRevID)
+	}
+	return saved, nil
+}
+
+// checkPatched re-reads an item the wiki saved onto a newer revision than
+// the one the edit was computed on (someone edited it in between), and says
+// what happened: whether a statement this edit added is now there twice, or
+// a single-value property now has a second value.
+func (w *itemWiki) checkPatched(ctx context.Context, qid string, data json.RawMessage, rev int64) string {
+	lead := fmt.Sprintf("Someone else edited %s between Partnerhub's last read and its save; the wiki merged both edits (wikibase-conflict-patched, revision %d).", qid, rev)
+	es, err := w.c.GetEntities(ctx, []string{qid})
+	if err != nil || es[qid] == nil {
+		return lead + " The item could not be re-read to check for duplicates: look at it."
+	}
+	e := es[qid]
+	var sent struct {
+		Claims []wikidata.Statement `json:"claims"`
+	}
+	_ = json.Unmarshal(data, &sent)
+	single := map[string]bool{}
+	for _, p := range w.t.Write.SingleValue {
+		single[p] = true
+	}
+	var problems []string
+	for _, st := range sent.Claims {
+		if st.ID != "" {
+			continue // a reference added to a statement already there
+		}
+		v, ok := st.Value()
+		if !ok {
+			continue
+		}
+		p := st.MainSnak.Property
+		same, other := 0, map[string]bool{}
+		for _, x := range e.Claims[p] {
+			xv, ok := x.Value()
+			switch {
+			case ok && wikidata.SameValue(xv, v):
+				same++
+			case x.Rank != wikidata.RankDeprecated:
+				other[x.MainSnak.SnakType+":"+func() string {
+					if ok {
+						return xv.String()
+					}
+					return ""
+				}()] = true
+			}
+		}
+		if same > 1 {
+			problems = append(problems, fmt.Sprintf("%s %s is now there %d times", p, v.String(), same))
+		}
+		if single[p] && len(other) > 0 {
+			problems = append(problems, fmt.Sprintf("%s (one value only) now has another value next to %s", p, v.String()))
+		}
+	}
+	if len(problems) == 0 {
+		return lead + " Checked afterwards: no statement is duplicated."
+	}
+	sort.Strings(problems)
+	return writeback.DuplicateNotice + " " + lead + " On " + qid + " " + strings.Join(problems, "; ") + ". Please merge or remove the extra statement by hand (the EditGroups batch links to the edit)."
+}
+
 func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker string) (int64, string, bool, error) {
 	if w.user == "" {
 		if err := w.CheckWriter(ctx); err != nil {
 			return 0, "", false, err
 		}
 	}
-	needle := "(" + marker + ")"
 	if it.QID != "" {
 		title := it.QID
 		if es, err := w.c.GetEntities(ctx, []string{it.QID}); err == nil && es[it.QID] != nil && es[it.QID].Title != "" {
@@ -107,7 +250,9 @@ func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker strin
 			return 0, "", false, err
 		}
 		for _, r := range revs {
-			if strings.Contains(r.Comment, needle) {
+			// Only revisions after the one the edit was made on count: an
+			// older one cannot be this attempt's.
+			if r.RevID > it.BaseRevID && strings.Contains(r.Comment, marker) {
 				return r.RevID, "", true, nil
 			}
 		}
@@ -119,7 +264,7 @@ func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker strin
 		return 0, "", false, err
 	}
 	for _, r := range contribs {
-		if strings.Contains(r.Comment, needle) {
+		if strings.Contains(r.Comment, marker) && !r.Timestamp.Before(since) {
 			qid := r.Title[strings.LastIndexByte(r.Title, ':')+1:]
 			return r.RevID, qid, true, nil
 		}
@@ -127,7 +272,46 @@ func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker strin
 	return 0, "", false, nil
 }
 
-// Classify tells the write-back how to react to a wiki error.
+// userError is a refusal of the wiki said in the user's words, keeping the
+// wiki's answer for classification.
+type userError struct {
+	msg string
+	err error
+}
+
+func (e *userError) Error() string { return e.msg + " (" + e.err.Error() + ")" }
+func (e *userError) Unwrap() error { return e.err }
+
+// explain turns the wiki's refusals into sentences saying what happened and
+// what to do.
+func explain(qid string, err error) error {
+	var msg string
+	switch {
+	case wikidata.IsBlocked(err):
+		msg = "Your account is blocked on the wiki, so Partnerhub cannot edit in your name; resume once the block has ended or been lifted."
+	case wikidata.IsAuthLost(err):
+		msg = "The wiki no longer accepts Partnerhub's authorization for your account (it was revoked, or has expired): log out, log in again, then resume."
+	case wikidata.IsBadTags(err):
+		msg = fmt.Sprintf("Configuration error: the wiki does not let edits carry the change tag %s set by PARTNERHUB_EDIT_TAG. An administrator of the wiki must define it at Special:Tags, or the operator of this Partnerhub must change PARTNERHUB_EDIT_TAG; then resume. Nothing was written.",
+			strings.Join(wikidata.DisallowedTags(err), ", "))
+	case wikidata.IsProtected(err):
+		msg = fmt.Sprintf("%s is protected on the wiki: only administrators may edit it, so its statements were not written. Ask on the wiki for them to be added, or add them by hand.", qid)
+	case wikidata.IsMissingEntity(err):
+		msg = fmt.Sprintf("%s does not exist on the wiki any more (deleted), so its statements were not written.", qid)
+	case wikidata.IsRedirect(err):
+		msg = fmt.Sprintf("%s was merged into another item (it is a redirect now), so its statements were not written; plan the job again.", qid)
+	case wikidata.IsPermissionDenied(err):
+		msg = "The wiki says your account may not make this edit (a missing right, or a grant Partnerhub was not given)."
+	default:
+		return err
+	}
+	return &userError{msg: msg, err: err}
+}
+
+// Classify tells the write-back how to react to a wiki error. Every entry of
+// the wiki's answer counts: a throttle is waited out, never failed; a
+// protected page fails that item only; a block, a lost authorization or a
+// badly configured change tag pause the run.
 func Classify(err error) (writeback.Class, time.Duration) {
 	var ae *wikidata.APIError
 	retryAfter := time.Duration(0)
@@ -137,12 +321,14 @@ func Classify(err error) (writeback.Class, time.Duration) {
 	switch {
 	case wikidata.IsMaxlag(err):
 		return writeback.ClassWait, max(retryAfter, 5*time.Second)
-	case wikidata.IsRateLimited(err):
-		return writeback.ClassWait, max(retryAfter, time.Minute)
+	case wikidata.IsRateLimited(err), wikidata.IsReadOnly(err), errors.Is(err, wikidata.ErrNotSent):
+		return writeback.ClassWait, retryAfter // 0: the engine backs off
 	case wikidata.IsEditConflict(err):
 		return writeback.ClassEditConflict, 0
 	case errors.Is(err, wikidata.ErrOutcomeUnknown):
 		return writeback.ClassOutcomeUnknown, 0
+	case wikidata.IsBadTags(err), errors.Is(err, wikidata.ErrTagNotUsable):
+		return writeback.ClassPause, 0
 	case wikidata.IsFatalForUser(err), errors.Is(err, writeback.ErrWriterRefused):
 		return writeback.ClassPause, 0
 	}

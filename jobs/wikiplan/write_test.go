@@ -32,14 +32,31 @@ type env struct {
 
 // setupWrite makes an approved, started plan of n items against the fake wiki.
 func setupWrite(t *testing.T, n int, blocked bool) *env {
+	return setupWriteWith(t, n, blocked, "", nil, nil)
+}
+
+// fastWindows are crash-safety windows short enough for tests: an edit
+// whose answer was lost is looked up 1.2 s after it was sent.
+func fastWindows(c *writeback.Config) {
+	c.RequestTimeout, c.LateSave, c.ReplicaLag = 600*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
+	c.FirstBackoff = 50 * time.Millisecond
+}
+
+// setupWriteWith is setupWrite with the fake's options and the engine's
+// configuration adjusted.
+func setupWriteWith(t *testing.T, n int, blocked bool, tag string, wikiOpts func(*wikibasetest.Options), engineCfg func(*writeback.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	var seed []*wikidata.Entity
 	for i := 1; i <= n; i++ {
 		seed = append(seed, &wikidata.Entity{ID: fmt.Sprint("Q", i), Type: "item"})
 	}
-	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
-		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "wt", Secret: "ws", Blocked: blocked}}, Entities: seed})
+	opts := wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
+		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "wt", Secret: "ws", Blocked: blocked}}, Entities: seed}
+	if wikiOpts != nil {
+		wikiOpts(&opts)
+	}
+	wiki := wikibasetest.New(t, opts)
 	st := storetest.SQLite(t)
 	tokens, _ := vault.New(make([]byte, vault.KeySize))
 	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
@@ -63,8 +80,13 @@ func setupWrite(t *testing.T, n int, blocked bool) *env {
 	_ = st.StartReconciliation(ctx, j.ID, int64(n), n)
 	_, _ = st.SaveBatchResult(ctx, j.ID, 1, res, 1)
 	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
-	engine := writeback.New(writeback.Config{EditsPerMinute: 60000, MaxWait: 2 * time.Second}, st, wikiplan.Classify, quiet)
-	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Logger: quiet}, st, tokens, engine)
+	cfg := writeback.Config{EditsPerMinute: 60000, MaxWait: 2 * time.Second}
+	fastWindows(&cfg)
+	if engineCfg != nil {
+		engineCfg(&cfg)
+	}
+	engine := writeback.New(cfg, st, wikiplan.Classify, quiet)
+	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Tag: tag, Logger: quiet}, st, tokens, engine)
 	p, _ := st.CreatePlan(ctx, j.ID, u.ID)
 	if err := svc.Build(ctx, p); err != nil {
 		t.Fatal(err)
@@ -93,7 +115,8 @@ func TestWriteThroughWikiErrors(t *testing.T) {
 	for _, f := range []wikibasetest.Fault{
 		{Action: "wbeditentity", Kind: wikibasetest.Maxlag, RetryAfter: 1},
 		{Action: "wbeditentity", Kind: wikibasetest.RateLimited, RetryAfter: 1},
-		{Action: "wbeditentity", Kind: wikibasetest.FailedSaveThrottled, RetryAfter: 1},
+		{Action: "wbeditentity", Kind: wikibasetest.FailedSaveThrottled},
+		{Action: "wbeditentity", Kind: wikibasetest.ReadOnly},
 		{Action: "wbeditentity", Kind: wikibasetest.HTTP429, RetryAfter: 1},
 		{Action: "wbeditentity", Kind: wikibasetest.ApplyThenFail},
 		{Action: "wbeditentity", Kind: wikibasetest.HTTP500},
@@ -116,8 +139,8 @@ func TestWriteThroughWikiErrors(t *testing.T) {
 	if c.Done != 12 || c.Pending+c.Sending+c.Failed+c.ConflictItems != 0 {
 		t.Fatalf("counts %+v", c)
 	}
-	if took := time.Since(start); took < 4*time.Second {
-		t.Fatalf("Retry-After of four waits not honoured (%s)", took)
+	if took := time.Since(start); took < 3*time.Second {
+		t.Fatalf("Retry-After of three waits not honoured (%s)", took)
 	}
 	per := map[string]int{}
 	for _, ed := range e.wiki.Edits() {
@@ -136,8 +159,10 @@ func TestWriteThroughWikiErrors(t *testing.T) {
 
 func TestWritePausesWhenTheWikiRefusesTheUser(t *testing.T) {
 	for name, setup := range map[string]func(*env){
-		"read-only wiki":  func(e *env) { e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.ReadOnly}) },
 		"blocked on edit": func(e *env) { e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Blocked}) },
+		"grant revoked on edit": func(e *env) {
+			e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.RevokedGrant})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := setupWrite(t, 3, false)

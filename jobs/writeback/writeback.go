@@ -1,10 +1,17 @@
 // Package writeback writes an approved edit plan to the wiki, one edit per
 // item, in the name of the user who started it, at a pace the wiki accepts,
-// and exactly once: an item's intent is recorded before its API call and its
-// revision after it, and an item whose outcome is unknown (a crash, a
-// timeout) is looked up and re-checked against the wiki before anything is
-// sent again. The wiki itself is behind the Wiki interface; this package is
-// the state machine, the pacing and the error policy.
+// and exactly once.
+//
+// Each item is re-read just before its edit and diffed again, so only what is
+// still missing is sent (nothing at all when everything is there by now). An
+// item's intent is recorded before its API call and its revision after it.
+// An edit whose answer was lost stays "sending": MediaWiki may still save it
+// after the client gave up, and the lists that would show it read from lagging
+// replicas, so it is looked up only once it can no longer land (the request
+// time-out, the time a save may go on after that, and the replica lag have
+// passed), and sent again only if it is not found then. The wiki is behind
+// the Wiki interface; this package is the state machine, the pacing and the
+// error policy.
 package writeback
 
 import (
@@ -12,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -22,39 +31,77 @@ import (
 
 // Wiki performs one plan's edits with one user's credentials.
 type Wiki interface {
-	// CheckWriter confirms the credentials work and the user may edit.
+	// CheckWriter confirms the credentials work, the user may edit and the
+	// edits' change tag is usable.
 	CheckWriter(ctx context.Context) error
+	// Prefetch reads the items about to be edited in one request, so that
+	// Refresh sees their current data.
+	Prefetch(ctx context.Context, items []*jobs.PlanItem) error
+	// Refresh diffs the item against its current data (prefetched, or read
+	// now) and says what is left to add, never anything already there.
+	// nothingLeft means the item needs no edit. An error wrapping ErrItemGone
+	// says the item cannot be edited any more (deleted, merged).
+	Refresh(ctx context.Context, it *jobs.PlanItem) (updated *jobs.PlanItem, nothingLeft bool, err error)
 	// Edit sends an item's planned edit (one wbeditentity call) with the
 	// summary, on the item's base revision.
-	Edit(ctx context.Context, it *jobs.PlanItem, summary string) (revID int64, newQID string, err error)
-	// Refresh re-reads the item and recomputes what is left to add (never
-	// anything already there). nothingLeft means the item needs no edit.
-	Refresh(ctx context.Context, it *jobs.PlanItem) (updated *jobs.PlanItem, nothingLeft bool, err error)
-	// FindEdit looks for an edit of this item whose summary contains
-	// marker, made since the item was sent: the trace of an edit whose
-	// answer was lost.
+	Edit(ctx context.Context, it *jobs.PlanItem, summary string) (Saved, error)
+	// FindEdit looks among the item's revisions newer than its base
+	// revision (or, for a new item, the user's edits since it was sent) for
+	// an edit whose summary holds marker: the trace of an edit whose answer
+	// was lost.
 	FindEdit(ctx context.Context, it *jobs.PlanItem, marker string) (revID int64, newQID string, found bool, err error)
 }
+
+// Saved is what a successful edit made.
+type Saved struct {
+	RevID  int64
+	NewQID string // for a new item
+	// Notice says what a person should know about the edit, e.g. that the
+	// wiki patched it onto someone else's edit; "" when nothing.
+	Notice string
+}
+
+// DuplicateNotice starts the notice of an item whose edit left a duplicate
+// statement (the wiki merged it onto someone else's edit of the same value).
+const DuplicateNotice = "DUPLICATE CREATED:"
+
+// ErrItemGone means the item can no longer be edited: it was deleted or
+// merged into another one since the plan.
+var ErrItemGone = errors.New("the item cannot be edited any more")
 
 // Class is how the write-back reacts to an error from the wiki.
 type Class int
 
 const (
-	ClassItemFailed     Class = iota // this item was refused (e.g. malformed value): record, go on
-	ClassWait                        // not applied; wait (maxlag, rate limit, 429) and send again
+	ClassItemFailed     Class = iota // this item was refused (malformed value, protected page): record the reason, go on
+	ClassWait                        // not applied; wait (maxlag, throttle, 429, read-only) and send again
 	ClassEditConflict                // the item changed since the plan: re-read, re-plan, retry once
 	ClassOutcomeUnknown              // may or may not have been applied: look before sending again
-	ClassPause                       // the wiki refuses this user or all edits: pause with the reason
+	ClassPause                       // the wiki refuses this user, or the configuration is wrong: pause with the reason
 )
 
-// Classifier tells the class of an error and, for ClassWait, how long to wait.
+// Classifier tells the class of an error and, for ClassWait, how long to
+// wait (0: the wiki said nothing; the engine backs off by itself).
 type Classifier func(err error) (Class, time.Duration)
 
-// Config tunes the pace.
+// Config tunes the pace and the crash-safety windows.
 type Config struct {
 	EditsPerMinute float64       // default 90, a normal user account's limit
-	MaxWait        time.Duration // longest single wait on maxlag/rate limits; default 5 min
+	MaxWait        time.Duration // longest single wait on maxlag/throttles; default 5 min
+	FirstBackoff   time.Duration // first wait after a throttle without Retry-After; doubles per throttle in a row; default 30 s
 	Tool           string        // EditGroups tool code; default "CB"
+	// RequestTimeout bounds each edit request from its recorded intent to
+	// its answer; default 90 s.
+	RequestTimeout time.Duration
+	// LateSave is how long the wiki may go on saving an edit after its client
+	// gave up (PHP goes on after a disconnect, up to its execution limit);
+	// default 5 min.
+	LateSave time.Duration
+	// ReplicaLag is how long an edit may take to show in the lists edits are
+	// looked up in; default 2 min.
+	ReplicaLag time.Duration
+	// Prefetch is how many upcoming items are re-read in one request; default 10.
+	Prefetch int
 }
 
 // Engine writes plans.
@@ -63,6 +110,7 @@ type Engine struct {
 	store    *store.Store
 	classify Classifier
 	logger   *slog.Logger
+	now      func() time.Time
 }
 
 // New builds an engine.
@@ -73,13 +121,35 @@ func New(cfg Config, st *store.Store, classify Classifier, logger *slog.Logger) 
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 5 * time.Minute
 	}
+	if cfg.FirstBackoff <= 0 {
+		cfg.FirstBackoff = 30 * time.Second
+	}
 	if cfg.Tool == "" {
 		cfg.Tool = "CB"
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 90 * time.Second
+	}
+	if cfg.LateSave <= 0 {
+		cfg.LateSave = 5 * time.Minute
+	}
+	if cfg.ReplicaLag <= 0 {
+		cfg.ReplicaLag = 2 * time.Minute
+	}
+	if cfg.Prefetch <= 0 {
+		cfg.Prefetch = 10
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Engine{cfg: cfg, store: st, classify: classify, logger: logger}
+	return &Engine{cfg: cfg, store: st, classify: classify, logger: logger, now: time.Now}
+}
+
+// InFlightFor is how long after its intent was recorded an edit may still
+// land on the wiki and show in its lists: before that, a lost answer proves
+// nothing.
+func (e *Engine) InFlightFor() time.Duration {
+	return e.cfg.RequestTimeout + e.cfg.LateSave + e.cfg.ReplicaLag
 }
 
 // EditGroupsLink is the suffix that lets EditGroups gather a batch's edits.
@@ -92,27 +162,33 @@ func (e *Engine) EditGroupsURL(groupID string) string {
 	return fmt.Sprintf("https://editgroups.toolforge.org/b/%s/%s/", e.cfg.Tool, groupID)
 }
 
-// marker identifies one item's edit within a batch, in its summary.
-func marker(p *jobs.EditPlan, it *jobs.PlanItem) string {
-	return fmt.Sprintf("job %d, item %d", p.JobID, it.No)
+// Marker identifies one plan item's edit in its summary: the job, the plan
+// and the item number, next to the plan's EditGroups batch id. No other
+// plan's edit carries it, so finding it proves this item's edit was made.
+func Marker(p *jobs.EditPlan, it *jobs.PlanItem) string {
+	return fmt.Sprintf("(job %d, plan %d, item %d)", p.JobID, p.ID, it.No)
 }
 
-// Summary is the edit summary of an item: tool, job, item, batch link.
+// Summary is the edit summary of an item: tool, job, plan item, batch link.
 func (e *Engine) Summary(p *jobs.EditPlan, jobTitle string, it *jobs.PlanItem) string {
 	title := []rune(jobTitle)
 	if len(title) > 60 {
 		title = append(title[:59], '…')
 	}
-	return fmt.Sprintf("Partnerhub: statements from %q (%s) %s", string(title), marker(p, it), e.EditGroupsLink(p.EditGroupID))
+	return fmt.Sprintf("Partnerhub: statements from %q %s %s", string(title), Marker(p, it), e.EditGroupsLink(p.EditGroupID))
 }
 
 // ErrPaused is returned when the write-back paused itself; the plan's
 // error says why.
 var ErrPaused = errors.New("write-back paused")
 
-// Run writes the plan's pending items until none is left (the plan is then
-// done), the plan is paused or cancelled by a person, the wiki makes it
-// pause, or ctx ends (the plan stays "writing" and a later Run continues).
+// ErrWriterRefused marks a CheckWriter refusal (blocked user, token revoked).
+var ErrWriterRefused = errors.New("the wiki refuses edits by this account")
+
+// Run writes the plan's pending items until none is left and no lost edit
+// is waiting to be looked up (the plan is then done), the plan is paused or
+// cancelled by a person, the wiki makes it pause, or ctx ends (the plan
+// stays "writing" and a later Run continues).
 func (e *Engine) Run(ctx context.Context, planID int64, jobTitle string, wiki Wiki) error {
 	plan, err := e.store.Plan(ctx, planID)
 	if err != nil {
@@ -128,123 +204,263 @@ func (e *Engine) Run(ctx context.Context, planID int64, jobTitle string, wiki Wi
 		}
 		return err
 	}
-	// Items whose outcome a crash left unknown come first.
-	if err := e.recoverSending(ctx, plan, wiki); err != nil {
-		return err
-	}
-	limiter := rate.NewLimiter(rate.Limit(e.cfg.EditsPerMinute/60), 1)
-	var after int64
+	r := &run{Engine: e, plan: plan, title: jobTitle, wiki: wiki, log: log,
+		limiter: rate.NewLimiter(rate.Limit(e.cfg.EditsPerMinute/60), 1)}
 	for {
-		items, err := e.store.PlanItems(ctx, plan.ID, jobs.ItemPending, after, 50)
+		// Lost edits whose window has passed are looked up first.
+		next, err := r.recoverSending(ctx)
 		if err != nil {
 			return err
 		}
-		if len(items) == 0 {
-			break
-		}
-		for _, it := range items {
-			after = it.No
-			if cur, err := e.store.Plan(ctx, plan.ID); err != nil {
-				return err
-			} else if cur.Status != jobs.PlanWriting {
-				log.Info("write-back stopped", "status", cur.Status)
-				return nil
-			}
-			if err := limiter.Wait(ctx); err != nil {
-				return err
-			}
-			if err := e.writeItem(ctx, plan, jobTitle, it, wiki); err != nil {
-				return err
-			}
-		}
-	}
-	c, err := e.store.PlanCounts(ctx, plan.ID)
-	if err != nil {
-		return err
-	}
-	if c.Pending == 0 && c.Sending == 0 {
-		if err := e.store.SetPlanStatus(ctx, plan.ID, jobs.PlanDone, "", jobs.PlanWriting); err != nil && jobs.ErrorCode(err) != jobs.ECONFLICT {
+		stopped, err := r.writePending(ctx)
+		if err != nil || stopped {
 			return err
 		}
-		log.Info("write-back done", "done", c.Done, "failed", c.Failed, "conflicts", c.ConflictItems)
+		if next.IsZero() {
+			// Nothing sending was left waiting; anything sent meanwhile by
+			// this run was settled or is counted below.
+			c, err := e.store.PlanCounts(ctx, plan.ID)
+			if err != nil {
+				return err
+			}
+			if c.Sending > 0 {
+				continue // sent and lost during this pass: wait for its window
+			}
+			if c.Pending > 0 {
+				continue // put back by the look-up: send it
+			}
+			return r.finish(ctx, c)
+		}
+		log.Info("waiting before looking up edits whose answer was lost", "until", next)
+		if err := sleep(ctx, time.Until(next)); err != nil {
+			return err
+		}
 	}
+}
+
+type run struct {
+	*Engine
+	plan     *jobs.EditPlan
+	title    string
+	wiki     Wiki
+	log      *slog.Logger
+	limiter  *rate.Limiter
+	throttle int // throttles in a row, for the backoff
+}
+
+func (r *run) finish(ctx context.Context, c jobs.PlanCounts) error {
+	msg := ""
+	if c.Warnings > 0 {
+		dups, err := r.duplicates(ctx)
+		if err != nil {
+			return err
+		}
+		msg = fmt.Sprintf("Written, but %d item(s) need a look: someone else edited them at the same moment and the wiki merged both edits (see the notes on the items).", c.Warnings)
+		if len(dups) > 0 {
+			msg = fmt.Sprintf("WARNING: %d item(s) now hold a statement twice (%s): someone else added the same value while Partnerhub was saving, and the wiki kept both. Merge or remove the extra statements by hand. %s",
+				len(dups), strings.Join(dups, ", "), msg)
+		}
+	}
+	if err := r.store.SetPlanStatus(ctx, r.plan.ID, jobs.PlanDone, msg, jobs.PlanWriting); err != nil && jobs.ErrorCode(err) != jobs.ECONFLICT {
+		return err
+	}
+	r.log.Info("write-back done", "done", c.Done, "nothing", c.Nothing, "failed", c.Failed, "conflicts", c.ConflictItems, "warnings", c.Warnings)
 	return nil
 }
 
-// ErrWriterRefused marks a CheckWriter refusal (blocked user, token revoked).
-var ErrWriterRefused = errors.New("the wiki refuses edits by this account")
+// duplicates lists the items whose edit left a duplicate.
+func (r *run) duplicates(ctx context.Context) ([]string, error) {
+	var out []string
+	var after int64
+	for {
+		items, err := r.store.PlanItems(ctx, r.plan.ID, jobs.ItemDone, after, 500)
+		if err != nil || len(items) == 0 {
+			return out, err
+		}
+		for _, it := range items {
+			after = it.No
+			if strings.HasPrefix(it.Error, DuplicateNotice) {
+				out = append(out, it.QID)
+			}
+		}
+	}
+}
+
+// stillWriting says whether a person has paused or cancelled meanwhile.
+func (r *run) stillWriting(ctx context.Context) (bool, error) {
+	cur, err := r.store.Plan(ctx, r.plan.ID)
+	if err != nil {
+		return false, err
+	}
+	if cur.Status != jobs.PlanWriting {
+		r.log.Info("write-back stopped", "status", cur.Status)
+		return false, nil
+	}
+	return true, nil
+}
+
+// writePending sends the pending items in order; stopped says the plan is
+// no longer being written.
+func (r *run) writePending(ctx context.Context) (stopped bool, err error) {
+	var after int64
+	for {
+		items, err := r.store.PlanItems(ctx, r.plan.ID, jobs.ItemPending, after, 50)
+		if err != nil {
+			return false, err
+		}
+		if len(items) == 0 {
+			return false, nil
+		}
+		for i, it := range items {
+			after = it.No
+			if ok, err := r.stillWriting(ctx); err != nil || !ok {
+				return !ok, err
+			}
+			if i%r.cfg.Prefetch == 0 {
+				// Re-read the next items in one request, just before their edits.
+				if err := r.wiki.Prefetch(ctx, items[i:min(i+r.cfg.Prefetch, len(items))]); err != nil {
+					r.log.Warn("re-reading the next items failed; each is read on its own", "err", err)
+				}
+			}
+			if err := r.writeItem(ctx, it); err != nil {
+				return false, err
+			}
+		}
+	}
+}
+
+// refresh re-diffs a pending item on the item's current data and stores the
+// new diff; done says the item was settled without an edit.
+func (r *run) refresh(ctx context.Context, it *jobs.PlanItem) (fresh *jobs.PlanItem, done bool, err error) {
+	fresh, nothing, err := r.wiki.Refresh(ctx, it)
+	switch {
+	case errors.Is(err, ErrItemGone):
+		return nil, true, r.store.SettlePending(ctx, r.plan.ID, it.No, jobs.ItemFailed, "Not written: "+err.Error())
+	case err != nil:
+		return nil, false, err
+	case nothing && fresh.Conflicts > it.Conflicts:
+		return nil, true, r.store.SettlePending(ctx, r.plan.ID, it.No, jobs.ItemConflict,
+			"Not written: the item changed since the plan and now has another value where the plan adds one (see the conflicts below); nothing is overwritten or added next to it.")
+	case nothing:
+		return nil, true, r.store.SettlePending(ctx, r.plan.ID, it.No, jobs.ItemNothing, "Already on the wiki when re-read just before the edit: nothing was sent.")
+	}
+	if fresh.BaseRevID != it.BaseRevID || string(fresh.Diff) != string(it.Diff) {
+		if err := r.store.ReplanPending(ctx, fresh); err != nil {
+			return nil, false, err
+		}
+	}
+	return fresh, false, nil
+}
 
 // writeItem sends one item, handling what the wiki answers. It returns an
 // error only when the run must stop.
-func (e *Engine) writeItem(ctx context.Context, plan *jobs.EditPlan, jobTitle string, it *jobs.PlanItem, wiki Wiki) error {
-	log := e.logger.With("plan_id", plan.ID, "item", it.No, "qid", it.QID)
+func (r *run) writeItem(ctx context.Context, it *jobs.PlanItem) error {
+	log := r.log.With("item", it.No, "qid", it.QID)
 	conflictRetried := false
 	for {
-		ok, err := e.store.MarkItemSending(ctx, plan.ID, it.No)
+		if it.QID == "" && it.Attempts > 0 {
+			// A new item sent before: it must not be created twice. Its
+			// earlier attempt was looked up once its window had passed; look
+			// again now, by its marker, before creating.
+			rev, newQID, found, err := r.wiki.FindEdit(ctx, it, Marker(r.plan, it))
+			if err != nil {
+				return fmt.Errorf("look for item %d's earlier creation: %w", it.No, err)
+			}
+			if found {
+				if ok, _ := r.store.MarkItemSending(ctx, r.plan.ID, it.No); ok {
+					return r.store.SettleItem(ctx, r.plan.ID, it.No, jobs.ItemDone, rev, newQID, "")
+				}
+				return nil
+			}
+		}
+		fresh, done, err := r.refresh(ctx, it)
+		if err != nil {
+			return fmt.Errorf("re-read item %d before its edit: %w", it.No, err)
+		}
+		if done {
+			return nil
+		}
+		it = fresh
+		if err := r.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		ok, err := r.store.MarkItemSending(ctx, r.plan.ID, it.No)
 		if err != nil || !ok {
-			return err // not pending any more: someone else has it
+			return err // not pending any more: another worker has it
 		}
-		rev, newQID, err := wiki.Edit(ctx, it, e.Summary(plan, jobTitle, it))
+		attempt := it.Attempts + 1
+		// The request may not start or run past the window the recovery
+		// counts on.
+		callCtx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
+		saved, err := r.wiki.Edit(callCtx, it, r.Summary(r.plan, r.title, it))
+		cut := callCtx.Err() != nil
+		cancel()
+		bg := context.WithoutCancel(ctx)
 		if err == nil {
-			log.Info("item written", "rev_id", rev, "new_qid", newQID)
-			return e.store.SettleItem(context.WithoutCancel(ctx), plan.ID, it.No, jobs.ItemDone, rev, newQID, "")
+			r.throttle = 0
+			log.Info("item written", "rev_id", saved.RevID, "new_qid", saved.NewQID, "notice", saved.Notice)
+			_, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemDone, saved.RevID, saved.NewQID, saved.Notice)
+			return err
 		}
-		class, wait := e.classify(err)
-		if ctx.Err() != nil && class != ClassWait {
-			class = ClassOutcomeUnknown // cancelled mid-call: we cannot know
+		class, wait := r.classify(err)
+		if cut && class == ClassItemFailed {
+			class = ClassOutcomeUnknown // cut off mid-call: we cannot know
 		}
 		switch class {
 		case ClassWait:
-			if err := e.store.ReleaseItem(context.WithoutCancel(ctx), plan.ID, it.No, err.Error()); err != nil {
+			if err := r.store.ReleaseItem(bg, r.plan.ID, it.No, "Waiting, nothing was saved: "+err.Error()); err != nil {
 				return err
 			}
-			wait = min(max(wait, time.Second), e.cfg.MaxWait)
+			wait = r.backoff(wait)
 			log.Warn("wiki asks to wait", "wait", wait, "err", err)
 			if err := sleep(ctx, wait); err != nil {
 				return err
 			}
+			it.Attempts = attempt
 			continue
 		case ClassEditConflict:
+			it.Attempts = attempt
 			if conflictRetried {
-				return e.store.SettleItem(ctx, plan.ID, it.No, jobs.ItemConflict, 0, "", "The item kept changing while it was written; look at it and plan again: "+err.Error())
+				_, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemConflict, 0, "", "The item kept changing while it was written; look at it and plan again: "+err.Error())
+				return err
 			}
 			conflictRetried = true
-			fresh, nothing, rerr := wiki.Refresh(ctx, it)
-			if rerr != nil {
-				return e.settleFailed(ctx, plan, it, rerr)
-			}
-			if nothing {
-				return e.store.SettleItem(ctx, plan.ID, it.No, jobs.ItemNothing, 0, "", "Already on the wiki when re-checked after an edit conflict.")
-			}
-			if err := e.store.UpdateItemDiff(ctx, fresh); err != nil {
+			if err := r.store.ReleaseItem(bg, r.plan.ID, it.No, "Edit conflict: re-read and sent again."); err != nil {
 				return err
 			}
-			if err := e.store.ReleaseItem(ctx, plan.ID, it.No, "edit conflict: re-planned on the new revision"); err != nil {
-				return err
-			}
-			it = fresh
 			continue
 		case ClassOutcomeUnknown:
-			log.Warn("outcome of an edit unknown; checking the wiki", "err", err)
-			return e.resolveUnknown(context.WithoutCancel(ctx), plan, it, wiki)
+			due := r.now().Add(r.InFlightFor())
+			log.Warn("the answer to an edit was lost; it stays unknown until it can be looked up", "err", err, "look_after", due)
+			return r.store.NoteSending(bg, r.plan.ID, it.No, attempt, fmt.Sprintf("The wiki's answer was lost (%v). The edit may still be saved by the wiki, so it is not sent again: it will be looked up after %s.", err, due.UTC().Format("15:04:05 UTC")))
 		case ClassPause:
-			if err := e.store.ReleaseItem(context.WithoutCancel(ctx), plan.ID, it.No, err.Error()); err != nil {
+			if err := r.store.ReleaseItem(bg, r.plan.ID, it.No, err.Error()); err != nil {
 				return err
 			}
-			return e.pause(ctx, plan, err)
+			return r.pause(ctx, r.plan, err)
 		default:
-			return e.settleFailed(ctx, plan, it, err)
+			r.logger.Warn("item refused", "plan_id", r.plan.ID, "item", it.No, "err", err)
+			_, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemFailed, 0, "", "Not written: "+err.Error())
+			return err
 		}
 	}
 }
 
-func (e *Engine) settleFailed(ctx context.Context, plan *jobs.EditPlan, it *jobs.PlanItem, err error) error {
-	e.logger.Warn("item refused", "plan_id", plan.ID, "item", it.No, "err", err)
-	return e.store.SettleItem(context.WithoutCancel(ctx), plan.ID, it.No, jobs.ItemFailed, 0, "", err.Error())
+// backoff is the wait after a refusal: the wiki's hint, or, for throttles
+// (which come without Retry-After), a jittered wait doubling per throttle
+// in a row.
+func (r *run) backoff(hint time.Duration) time.Duration {
+	if hint > 0 {
+		r.throttle = 0
+		return min(max(hint, time.Second/10), r.cfg.MaxWait)
+	}
+	d := min(r.cfg.FirstBackoff<<min(r.throttle, 16), r.cfg.MaxWait)
+	r.throttle++
+	return d/2 + rand.N(d/2+1)
 }
 
 func (e *Engine) pause(ctx context.Context, plan *jobs.EditPlan, reason error) error {
-	msg := "The wiki refused the edits, so the write-back is paused: " + reason.Error()
+	msg := "The write-back is paused: " + reason.Error()
 	e.logger.Warn("write-back paused", "plan_id", plan.ID, "reason", reason)
 	if err := e.store.SetPlanStatus(context.WithoutCancel(ctx), plan.ID, jobs.PlanPaused, msg, jobs.PlanWriting); err != nil && jobs.ErrorCode(err) != jobs.ECONFLICT {
 		return err
@@ -252,55 +468,56 @@ func (e *Engine) pause(ctx context.Context, plan *jobs.EditPlan, reason error) e
 	return fmt.Errorf("%w: %v", ErrPaused, reason)
 }
 
-// recoverSending settles every item a previous run left "sending".
-func (e *Engine) recoverSending(ctx context.Context, plan *jobs.EditPlan, wiki Wiki) error {
+// recoverSending looks up every item left "sending" whose edit can no
+// longer land, and returns when the next one still in flight can be looked
+// up (zero when none).
+func (r *run) recoverSending(ctx context.Context) (time.Time, error) {
 	var after int64
+	var next time.Time
 	for {
-		items, err := e.store.PlanItems(ctx, plan.ID, jobs.ItemSending, after, 50)
+		items, err := r.store.PlanItems(ctx, r.plan.ID, jobs.ItemSending, after, 50)
 		if err != nil || len(items) == 0 {
-			return err
+			return next, err
 		}
 		for _, it := range items {
 			after = it.No
-			if err := e.resolveUnknown(ctx, plan, it, wiki); err != nil {
-				return err
+			due := it.SentAt.Add(r.InFlightFor())
+			if r.now().Before(due) {
+				// It may be in flight still, here or in another worker.
+				if next.IsZero() || due.Before(next) {
+					next = due
+				}
+				continue
+			}
+			if err := r.resolveUnknown(ctx, it); err != nil {
+				return next, err
 			}
 		}
 	}
 }
 
 // resolveUnknown decides what happened to an item sent without a known
-// outcome: if our edit is on the wiki, record its revision; if what the item
-// should get is there anyway, nothing is left; otherwise the edit did not
-// happen and the item goes back to pending, re-planned on the current
-// revision. It never sends anything itself.
-func (e *Engine) resolveUnknown(ctx context.Context, plan *jobs.EditPlan, it *jobs.PlanItem, wiki Wiki) error {
-	rev, newQID, found, err := wiki.FindEdit(ctx, it, marker(plan, it))
+// outcome, once that edit can no longer land: if it is on the wiki, record
+// its revision; otherwise it was not applied and the item goes back to
+// pending (re-read before it is sent). It never sends anything itself.
+func (r *run) resolveUnknown(ctx context.Context, it *jobs.PlanItem) error {
+	rev, newQID, found, err := r.wiki.FindEdit(ctx, it, Marker(r.plan, it))
 	if err != nil {
 		return fmt.Errorf("look for item %d's edit: %w", it.No, err)
 	}
 	if found {
-		e.logger.Info("found the edit of an item sent before a crash", "plan_id", plan.ID, "item", it.No, "rev_id", rev)
-		return e.store.SettleItem(ctx, plan.ID, it.No, jobs.ItemDone, rev, newQID, "")
-	}
-	if it.QID == "" {
-		// A new item not found among the user's edits was not created.
-		return e.store.ReleaseItem(ctx, plan.ID, it.No, "sent before an interruption, and not created: will be sent again")
-	}
-	fresh, nothing, err := wiki.Refresh(ctx, it)
-	if err != nil {
-		return fmt.Errorf("re-read item %d: %w", it.No, err)
-	}
-	if nothing {
-		return e.store.SettleItem(ctx, plan.ID, it.No, jobs.ItemNothing, 0, "", "Already on the wiki when re-checked.")
-	}
-	if err := e.store.UpdateItemDiff(ctx, fresh); err != nil {
+		r.log.Info("found the edit of an item whose answer was lost", "item", it.No, "rev_id", rev)
+		_, err := r.store.SettleSent(ctx, r.plan.ID, it.No, it.Attempts, jobs.ItemDone, rev, newQID, "")
 		return err
 	}
-	return e.store.ReleaseItem(ctx, plan.ID, it.No, "sent before an interruption, and not applied: will be sent again")
+	_, err = r.store.ReplanSent(ctx, it, it.Attempts, "Sent before an interruption and not saved by the wiki (looked up once it could no longer land): will be re-read and sent again.")
+	return err
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
