@@ -220,8 +220,11 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		fail("missingparam", "The \"token\" parameter must be set.")
 		return
 	}
-	if w.opts.BeforeSave != nil {
-		w.opts.BeforeSave(writeRequest(r, user))
+	w.mu.Lock()
+	hook := w.opts.BeforeSave
+	w.mu.Unlock()
+	if hook != nil {
+		hook(writeRequest(r, user))
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

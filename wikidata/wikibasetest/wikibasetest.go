@@ -266,6 +266,13 @@ func (w *Wiki) AddEntity(e *wikidata.Entity) {
 	w.history[c.LastRevID] = clone(c)
 }
 
+// SetBeforeSave sets Options.BeforeSave after the wiki was built.
+func (w *Wiki) SetBeforeSave(fn func(WriteRequest)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.opts.BeforeSave = fn
+}
+
 // Protect protects an item against edits by users without editprotected.
 func (w *Wiki) Protect(id string) {
 	w.mu.Lock()
@@ -291,6 +298,13 @@ func (w *Wiki) RevokeGrant(token string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.revoked[token] = true
+}
+
+// Delete deletes an item.
+func (w *Wiki) Delete(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.entities, id)
 }
 
 // Redirect turns item from into a redirect to item to (a merge).
