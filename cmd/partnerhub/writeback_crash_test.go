@@ -42,61 +42,15 @@ func TestWritebackSurvivesKill(t *testing.T) {
 	// Each edit takes a while, so the kill lands mid-batch.
 	wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Slow, Delay: 15 * time.Millisecond, Count: 10 * items})
 
-	// The state a user leaves behind: a reconciled job, an approved plan,
-	// the write-back started, the writer's tokens sealed with the tool's key.
 	key, err := loadKey(config{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, _ := vault.New(subkey(key, "oauth tokens"))
 	st, err := store.Open(ctx, "", dataDir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "77", Username: "Writer"})
-	ts, _ := tokens.Seal([]byte("writer-token"), vault.TokenAAD(u.ID, "token"))
-	ss, _ := tokens.Seal([]byte("writer-secret"), vault.TokenAAD(u.ID, "secret"))
-	if err := st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss}); err != nil {
-		t.Fatal(err)
-	}
-	j, _ := st.CreateJob(ctx, u.ID, "Crash test", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"columns":{"name":{"role":"label"},
-		"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},"write":{"stated_in":"Q1000"}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "crash.csv", "/none", 1)
-	ds.Columns = []string{"name", "ulan", "born"}
-	_ = st.StartImport(ctx, ds)
-	var rows []jobs.Row
-	var results []jobs.RowMatch
-	for i := 1; i <= items; i++ {
-		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("Person ", i), fmt.Sprint(500000000 + i), fmt.Sprint(1800 + i%100)}})
-		results = append(results, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", i), Score: 1})
-	}
-	_ = st.AppendRows(ctx, ds.ID, rows, items)
-	ds.RowCount = items
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, items, items)
-	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
-	p, err := st.CreatePlan(ctx, j.ID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	anon, _ := wikidata.NewClient(wikidata.Config{APIURL: wiki.URL(), UserAgent: "Partnerhub-test/1.0 (https://partnerhub.example/)", Logger: quiet}, nil)
-	if err := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return wikiplan.Wikibase{R: anon}, nil }, quiet).Build(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	if c, _ := st.PlanCounts(ctx, p.ID); c.Pending != items || c.Statements != 2*items {
-		t.Fatalf("plan: %+v", c)
-	}
-	_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
-	if err := st.StartWriting(ctx, p.ID, u.ID, "0123456789abcdef"); err != nil {
-		t.Fatal(err)
-	}
+	p := seedWriteback(t, st, key, wiki, items)
 
 	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_OAUTH_WIKI=" + wiki.URL(),
 		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
@@ -132,7 +86,73 @@ func TestWritebackSurvivesKill(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	// One edit per item, every statement exactly once, every revision recorded.
+	checkWrittenOnce(t, st, wiki, p, items, killedAt)
+	t.Logf("killed after %d of %d edits; %d write requests in all", killedAt, items, len(wiki.WriteRequests()))
+	if !strings.Contains(second.log.String(), "found the edit of an item sent before a crash") && !strings.Contains(second.log.String(), "item written") {
+		t.Logf("second run log:\n%s", second.log.String())
+	}
+}
+
+// seedWriteback leaves the state a user leaves behind when they start a
+// write-back: a reconciled job of items rows matched to Q1…Qn, an approved
+// plan (two statements per item) being written, the writer's tokens sealed
+// with the tool's key.
+func seedWriteback(t *testing.T, st *store.Store, key []byte, wiki *wikibasetest.Server, items int) *jobs.EditPlan {
+	t.Helper()
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tokens, _ := vault.New(subkey(key, "oauth tokens"))
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "77", Username: "Writer"})
+	ts, _ := tokens.Seal([]byte("writer-token"), vault.TokenAAD(u.ID, "token"))
+	ss, _ := tokens.Seal([]byte("writer-secret"), vault.TokenAAD(u.ID, "secret"))
+	if err := st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := st.CreateJob(ctx, u.ID, "Crash test", "")
+	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"columns":{"name":{"role":"label"},
+		"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},"write":{"stated_in":"Q1000"}}`))
+	ds, _ := st.CreateDataset(ctx, j.ID, "crash.csv", "/none", 1)
+	ds.Columns = []string{"name", "ulan", "born"}
+	_ = st.StartImport(ctx, ds)
+	var rows []jobs.Row
+	var results []jobs.RowMatch
+	for i := 1; i <= items; i++ {
+		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("Person ", i), fmt.Sprint(500000000 + i), fmt.Sprint(1800 + i%100)}})
+		results = append(results, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", i), Score: 1})
+	}
+	_ = st.AppendRows(ctx, ds.ID, rows, int64(items))
+	ds.RowCount = int64(items)
+	_ = st.FinishImport(ctx, ds, nil)
+	_ = st.StartReconciliation(ctx, j.ID, int64(items), items)
+	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	p, err := st.CreatePlan(ctx, j.ID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, _ := wikidata.NewClient(wikidata.Config{APIURL: wiki.URL(), UserAgent: "Partnerhub-test/1.0 (https://partnerhub.example/)", Logger: quiet}, nil)
+	if err := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return wikiplan.Wikibase{R: anon}, nil }, quiet).Build(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.PlanCounts(ctx, p.ID); c.Pending != int64(items) || c.Statements != int64(2*items) {
+		t.Fatalf("plan: %+v", c)
+	}
+	_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
+	if err := st.StartWriting(ctx, p.ID, u.ID, "0123456789abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// checkWrittenOnce checks one edit per item, every statement exactly once,
+// every item's revision recorded.
+func checkWrittenOnce(t *testing.T, st *store.Store, wiki *wikibasetest.Server, p *jobs.EditPlan, items int, killedAt int) {
+	t.Helper()
 	perItem := map[string]int{}
 	for _, e := range wiki.Edits() {
 		perItem[e.ID]++
@@ -150,14 +170,13 @@ func TestWritebackSurvivesKill(t *testing.T) {
 			t.Fatalf("%s has %d P245 and %d P569 statements", qid, len(e.Claims["P245"]), len(e.Claims["P569"]))
 		}
 	}
-	all, _ := st.PlanItems(ctx, p.ID, "", 0, items+1)
+	if d := wiki.Duplicates(); len(d) > 0 {
+		t.Fatalf("duplicates: %v", d)
+	}
+	all, _ := st.PlanItems(context.Background(), p.ID, "", 0, items+1)
 	for _, it := range all {
 		if it.Status != jobs.ItemDone || it.RevID == 0 {
-			t.Fatalf("item %d: %s rev %d", it.No, it.Status, it.RevID)
+			t.Fatalf("item %d: %s rev %d (%s)", it.No, it.Status, it.RevID, it.Error)
 		}
-	}
-	t.Logf("killed after %d of %d edits; %d write requests in all", killedAt, items, len(wiki.WriteRequests()))
-	if !strings.Contains(second.log.String(), "found the edit of an item sent before a crash") && !strings.Contains(second.log.String(), "item written") {
-		t.Logf("second run log:\n%s", second.log.String())
 	}
 }
