@@ -162,13 +162,14 @@ func TestRunPausesWithAClearReason(t *testing.T) {
 
 // TestStaleDataIsReReadBeforeEachEdit: between the plan and the write-back,
 // someone added the same value to Q1, another value of the one-value
-// property to Q2, merged Q3 and deleted Q4. Only Q5 gets an edit; the
-// others are reported.
+// property to Q2, merged Q3 into Q50 and deleted Q4. Q5 gets its edit, Q3's
+// goes to Q50, the others are reported.
 func TestStaleDataIsReReadBeforeEachEdit(t *testing.T) {
 	e := setupWrite(t, 5, false)
 	e.wiki.EditAs("Bob", "Q1", wikidata.NewStringStatement("P245", "external-id", "500000001"))
 	e.wiki.EditAs("Bob", "Q2", wikidata.NewStringStatement("P245", "external-id", "999"))
-	e.wiki.Redirect("Q3", "Q5")
+	e.wiki.AddEntity(&wikidata.Entity{ID: "Q50"})
+	e.wiki.Redirect("Q3", "Q50")
 	e.wiki.Delete("Q4")
 	if err := e.svc.Write(context.Background(), e.plan); err != nil {
 		t.Fatal(err)
@@ -179,7 +180,7 @@ func TestStaleDataIsReReadBeforeEachEdit(t *testing.T) {
 	}{
 		"Q1": {jobs.ItemNothing, "Already on the wiki"},
 		"Q2": {jobs.ItemConflict, "another value"},
-		"Q3": {jobs.ItemFailed, "merged into Q5"},
+		"Q3": {jobs.ItemDone, ""},
 		"Q4": {jobs.ItemFailed, "does not exist"},
 		"Q5": {jobs.ItemDone, ""},
 	}
@@ -190,14 +191,17 @@ func TestStaleDataIsReReadBeforeEachEdit(t *testing.T) {
 		}
 	}
 	for _, r := range e.wiki.WriteRequests() {
-		if r.ID != "Q5" {
+		if r.ID != "Q5" && r.ID != "Q50" {
 			t.Errorf("an edit of %s was sent", r.ID)
 		}
+	}
+	if v, _ := e.wiki.Entity("Q50").Claims["P245"][0].Value(); v.String() != "500000003" {
+		t.Errorf("Q3's statement did not go to the item it was merged into: %v", e.wiki.Entity("Q50").Claims)
 	}
 	if n := len(e.wiki.Entity("Q2").Claims["P245"]); n != 1 {
 		t.Errorf("Q2 has %d values of its one-value property", n)
 	}
-	e.promises(t, "Q1", "Q5")
+	e.promises(t, "Q1", "Q5", "Q50")
 }
 
 // TestPatchedConflictIsReported: someone edits the item in the instant

@@ -132,12 +132,11 @@ func (w *itemWiki) Refresh(ctx context.Context, it *jobs.PlanItem) (*jobs.PlanIt
 	if err != nil {
 		return nil, false, err
 	}
-	switch {
-	case e == nil || e.Missing:
+	if e == nil || e.Missing {
 		return nil, false, fmt.Errorf("%w: %s does not exist on the wiki any more (deleted); the statements for it were not written", writeback.ErrItemGone, it.QID)
-	case e.ID != it.QID:
-		return nil, false, fmt.Errorf("%w: %s was merged into %s (it is a redirect now); plan the job again to write to %s", writeback.ErrItemGone, it.QID, e.ID, e.ID)
 	}
+	// An item merged since the plan is read as its target, and the edit goes
+	// there (Recheck records the target), as a plan made now would do.
 	fresh, rev, err := Recheck(ctx, Wikibase{R: oneEntity{e}}, w.t, it.QID, it.Rows, ch, w.now())
 	if err != nil {
 		return nil, false, err
@@ -158,20 +157,20 @@ func (w *itemWiki) Edit(ctx context.Context, it *jobs.PlanItem, summary string) 
 	if len(ch.Data) == 0 {
 		return writeback.Saved{}, errors.New("the plan item has no edit to send")
 	}
-	req := wikidata.EditRequest{ID: it.QID, Data: ch.Data, BaseRevID: it.BaseRevID, Summary: summary}
+	req := wikidata.EditRequest{ID: editTarget(it, ch), Data: ch.Data, BaseRevID: it.BaseRevID, Summary: summary}
 	if it.QID == "" {
 		req.New, req.BaseRevID = "item", 0
 	}
 	res, err := w.c.EditEntity(ctx, req)
 	if err != nil {
-		return writeback.Saved{}, explain(it.QID, err)
+		return writeback.Saved{}, explain(req.ID, err)
 	}
 	saved := writeback.Saved{RevID: res.LastRevID}
 	if it.QID == "" {
 		saved.NewQID = res.ID
 	}
 	if res.Patched() {
-		saved.Notice = w.checkPatched(context.WithoutCancel(ctx), it.QID, ch.Data, res.LastRevID)
+		saved.Notice = w.checkPatched(context.WithoutCancel(ctx), req.ID, ch.Data, res.LastRevID)
 	}
 	return saved, nil
 }
@@ -241,9 +240,14 @@ func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker strin
 		}
 	}
 	if it.QID != "" {
-		title := it.QID
-		if es, err := w.c.GetEntities(ctx, []string{it.QID}); err == nil && es[it.QID] != nil && es[it.QID].Title != "" {
-			title = es[it.QID].Title
+		ch, err := plan.DecodeChange(it.Diff)
+		if err != nil {
+			return 0, "", false, err
+		}
+		qid := editTarget(it, ch)
+		title := qid
+		if es, err := w.c.GetEntities(ctx, []string{qid}); err == nil && es[qid] != nil && es[qid].Title != "" {
+			title = es[qid].Title
 		}
 		revs, err := w.c.Revisions(ctx, title, w.user, 50)
 		if err != nil {
@@ -270,6 +274,15 @@ func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker strin
 		}
 	}
 	return 0, "", false, nil
+}
+
+// editTarget is the item an existing item's edit goes to: the item the
+// rows' item was merged into, if it was.
+func editTarget(it *jobs.PlanItem, ch *plan.Change) string {
+	if ch.RedirectTarget != "" {
+		return ch.RedirectTarget
+	}
+	return it.QID
 }
 
 // userError is a refusal of the wiki said in the user's words, keeping the
