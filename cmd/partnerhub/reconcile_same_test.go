@@ -44,7 +44,7 @@ func TestReconcileMatchesLikeTheWorkers(t *testing.T) {
 		{ID: "Q118", Type: "item", Labels: map[string]wikidata.Term{"mul": {Language: "mul", Value: "Ljubica Marić"}}},
 	}})
 	raw, _ := json.Marshal(map[string]any{
-		"wikibase": map[string]any{"sparql_endpoint": srv.Endpoint(), "api_url": wiki.URL()},
+		"wikibase":  map[string]any{"sparql_endpoint": srv.Endpoint(), "api_url": wiki.URL()},
 		"languages": []string{"en", "sv"}, "type": map[string]any{"qid": "Q5"},
 		"columns": map[string]any{
 			"name": map[string]any{"role": "label"}, "alt_name": map[string]any{"role": "label"},
