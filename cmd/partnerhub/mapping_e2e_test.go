@@ -266,8 +266,14 @@ func TestBrowserMappingSuggestsAndSearches(t *testing.T) {
 	s.do("type search", chromedp.SendKeys(chromedp.ID("find_type"), "person"))
 	s.press("type search", `button[name="find"][value="type"]`)
 	s.waitFor("type results", `!!document.querySelector('#types option[value="Q5"]')`)
-	s.do("choose", chromedp.SetValue(chromedp.ID("role_1"), "property"), chromedp.SetValue(chromedp.ID("property_1"), "P569"), chromedp.SetValue(chromedp.ID("kind_1"), "auto"),
-		chromedp.SetValue(chromedp.ID("role_2"), "property"), chromedp.SetValue(chromedp.ID("property_2"), "P245"), chromedp.SetValue(chromedp.ID("kind_2"), "auto"),
+	// With script, a suggestion's "Use" button fills in the column.
+	s.do("use a suggestion", chromedp.Click(chromedp.CSS(`tr[data-column="date_of_birth"] button[data-use-property="P569"]`)))
+	for id, want := range map[string]string{"role_1": "property", "property_1": "P569", "kind_1": "time"} {
+		if v, err := chromedp.Run(s.ctx, chromedp.Value(chromedp.ID(id))); err != nil || v != want {
+			t.Fatalf("after Use, %s = %q (%v), want %q", id, v, err, want)
+		}
+	}
+	s.do("choose", chromedp.SetValue(chromedp.ID("role_2"), "property"), chromedp.SetValue(chromedp.ID("property_2"), "P245"), chromedp.SetValue(chromedp.ID("kind_2"), "auto"),
 		chromedp.SetValue(chromedp.ID("role_3"), "property"), chromedp.SetValue(chromedp.ID("property_3"), "P19"), chromedp.SetValue(chromedp.ID("kind_3"), "auto"),
 		chromedp.SetValue(chromedp.ID("type_qid"), "Q5"))
 	s.press("save", saveMapping)
