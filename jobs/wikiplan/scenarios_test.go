@@ -78,8 +78,11 @@ func (e *env) planNow(t *testing.T) *jobs.EditPlan {
 // written once.
 func TestThrottledSavesAreWaitedOut(t *testing.T) {
 	e := setupWriteWith(t, 15, false, "", func(o *wikibasetest.Options) {
-		o.RateLimit = &wikibasetest.RateLimit{Hits: 4, Per: 400 * time.Millisecond}
+		o.RateLimit = &wikibasetest.RateLimit{Hits: 4, Per: time.Second}
 	}, nil)
+	// Five throttled answers in a row first, whatever the machine's speed;
+	// then the rate limit bites as the wiki's does.
+	e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.FailedSaveThrottled, Count: 5})
 	if err := e.svc.Write(context.Background(), e.plan); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +90,7 @@ func TestThrottledSavesAreWaitedOut(t *testing.T) {
 	if c.Done != 15 || c.Failed != 0 || e.planNow(t).Status != jobs.PlanDone {
 		t.Fatalf("counts %+v, plan %s", c, e.planNow(t).Status)
 	}
-	if throttled := len(e.wiki.WriteRequests()) - 15; throttled < 3 {
+	if throttled := len(e.wiki.WriteRequests()) - 15; throttled < 6 {
 		t.Fatalf("only %d throttled answers: the fake's rate limit did not bite", throttled)
 	}
 	var all []string
