@@ -191,12 +191,19 @@ func TestWritePausesWhenTheWikiRefusesTheUser(t *testing.T) {
 // statement by statement would take one per statement and reference.
 func TestOneRequestPerItem(t *testing.T) {
 	e := setupWrite(t, 30, false)
+	before := e.wiki.Requests()
 	if err := e.svc.Write(context.Background(), e.plan); err != nil {
 		t.Fatal(err)
 	}
 	c := e.counts(t)
 	if got := len(e.wiki.WriteRequests()); got != 30 || c.Statements != 30 {
 		t.Fatalf("%d write requests for %d items and %d statements", got, c.Done, c.Statements)
+	}
+	t.Logf("%d requests besides the 30 edits", e.wiki.Requests()-before-30)
+	// Each item is re-read before its edit, ten to a request: 3 reads, plus
+	// who the user is, the tag list and an edit token.
+	if reads := e.wiki.Requests() - before - 30; reads > 8 {
+		t.Fatalf("%d other requests for 30 edits: the re-reads are not batched", reads)
 	}
 }
 
