@@ -101,3 +101,30 @@ func TestRefreshThroughTheWeb(t *testing.T) {
 		t.Error("preview lacks the version and the reading note")
 	}
 }
+
+func TestUploadChoicesAreChecked(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	loc := f.createJob(t, "alice", "Choices")
+	_, page := f.do(t, "alice", "GET", loc, nil, "")
+	for _, want := range []string{`name="encoding"`, `name="delimiter"`, `name="sheet"`, `.xlsx`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("upload form lacks %s", want)
+		}
+	}
+	m := regexp.MustCompile(`action="(/jobs/\d+/dataset\?csrf_token=[^"]+)"`).FindStringSubmatch(page)
+	for field, value := range map[string]string{"encoding": "latin-9", "delimiter": "colon", "sheet": strings.Repeat("s", 40)} {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		_ = w.WriteField(field, value)
+		fw, _ := w.CreateFormFile("file", "a.csv")
+		_, _ = fw.Write([]byte("a,b\n1,2\n"))
+		_ = w.Close()
+		resp, body := f.do(t, "alice", "POST", html.UnescapeString(m[1]), &b, w.FormDataContentType())
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose") && !strings.Contains(body, "at most 31") {
+			t.Errorf("%s=%q: %d", field, value, resp.StatusCode)
+		}
+	}
+	if len(f.queue.imports) != 0 {
+		t.Errorf("refused uploads were queued: %v", f.queue.imports)
+	}
+}
