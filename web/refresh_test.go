@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"mime/multipart"
+	"net/url"
 	"net/http"
 	"regexp"
 	"strings"
@@ -126,5 +127,24 @@ func TestUploadChoicesAreChecked(t *testing.T) {
 	}
 	if len(f.queue.imports) != 0 {
 		t.Errorf("refused uploads were queued: %v", f.queue.imports)
+	}
+}
+
+func TestMappingOffersWikidataItemRole(t *testing.T) {
+	f := newCollabFixture(t)
+	j := f.importedJobFor(t, f.alice) // columns name, born
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	form := url.Values{"csrf_token": {f.csrfToken(t, "alice", path)}, "role_0": {"label"}, "role_1": {"item"}, "languages": {"en"}}
+	resp, body := f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save mapping: %d %s", resp.StatusCode, body)
+	}
+	got, _ := f.st.Job(context.Background(), j.ID)
+	if !strings.Contains(string(got.Template), `"born": {`) || !strings.Contains(string(got.Template), `"role": "item"`) {
+		t.Fatalf("template: %s", got.Template)
+	}
+	_, page := f.do(t, "alice", "GET", path, nil, "")
+	if !strings.Contains(page, `<option value="item" selected>`) {
+		t.Error("the mapping page does not show the item role chosen")
 	}
 }
