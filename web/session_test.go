@@ -10,21 +10,20 @@ import (
 	"testing"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
 	"partnerhub/web"
 )
 
-// oauthFixture is a server with wiki login (the in-memory fakeLogin) and a
-// browser-like client that keeps cookies.
-func oauthFixture(t *testing.T) *fixture {
+// serve starts a server over st with auth (and login, if any) and a
+// browser-like client that keeps cookies and does not follow redirects.
+func serve(t *testing.T, st *store.Store, auth web.Authenticator, login web.WikiLogin) *fixture {
 	t.Helper()
-	st := storetest.SQLite(t)
-	login := &fakeLogin{issued: map[string]string{}, account: web.WikiAccount{
-		User:        jobs.User{WikiUserID: "77", Username: "Greta", Groups: []string{"user"}},
-		ConsumerKey: "ck", AccessToken: "AT", AccessSecret: "AS"}}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{5}, 32)},
-		web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.SessionAuth{Store: st},
-			Login: login, Sealer: xorSealer{}, Logger: quietLogger()})
+	deps := web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: auth, Logger: quietLogger()}
+	if login != nil {
+		deps.Login, deps.Sealer = login, xorSealer{}
+	}
+	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{5}, 32)}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +32,16 @@ func oauthFixture(t *testing.T) *fixture {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &fixture{st: st, srv: srv, client: client}
+}
+
+// oauthFixture is a server with wiki login (the in-memory fakeLogin).
+func oauthFixture(t *testing.T) *fixture {
+	t.Helper()
+	st := storetest.SQLite(t)
+	login := &fakeLogin{issued: map[string]string{}, account: web.WikiAccount{
+		User:        jobs.User{WikiUserID: "77", Username: "Greta", Groups: []string{"user"}},
+		ConsumerKey: "ck", AccessToken: "AT", AccessSecret: "AS"}}
+	return serve(t, st, web.SessionAuth{Store: st}, login)
 }
 
 // logIn goes through the login as a browser would.
