@@ -17,6 +17,7 @@ type Redis struct {
 	Embedded bool
 	mini     *miniredis.Miniredis
 	stop     chan struct{}
+	ticking  chan struct{} // closed when the clock goroutine has stopped
 }
 
 // OpenRedis connects to addr, or starts an in-process Redis when addr is "".
@@ -31,7 +32,8 @@ func OpenRedis(ctx context.Context, addr string, db int, logger *slog.Logger) (*
 			return nil, fmt.Errorf("start in-process Redis: %w", err)
 		}
 		r.mini, r.Embedded, addr = mini, true, mini.Addr()
-		go r.tick()
+		r.ticking = make(chan struct{})
+		go r.tick(mini)
 	}
 	r.Client = redis.NewClient(&redis.Options{
 		Addr:            addr,
@@ -53,8 +55,10 @@ func OpenRedis(ctx context.Context, addr string, db int, logger *slog.Logger) (*
 }
 
 // tick advances miniredis's clock: it never expires keys by itself, and asynq
-// relies on expiring keys (server heartbeats, locks).
-func (r *Redis) tick() {
+// relies on expiring keys (server heartbeats, locks). It works on its own
+// copy of the server, so Close can never pull it away mid-tick.
+func (r *Redis) tick(mini *miniredis.Miniredis) {
+	defer close(r.ticking)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -62,7 +66,7 @@ func (r *Redis) tick() {
 		case <-r.stop:
 			return
 		case <-t.C:
-			r.mini.FastForward(time.Second)
+			mini.FastForward(time.Second)
 		}
 	}
 }
@@ -77,6 +81,7 @@ func (r *Redis) Close() {
 	}
 	if r.mini != nil {
 		close(r.stop)
+		<-r.ticking // the clock stops before the server it advances
 		r.mini.Close()
 		r.mini = nil
 	}

@@ -207,3 +207,19 @@ func TestLostRedisLosesNoWork(t *testing.T) {
 		waitImported(t, st, ds.ID, 3000)
 	})
 }
+
+// TestEmbeddedRedisClosesWhileItsClockTicks: closing the in-process Redis
+// while its clock goroutine is due to tick must not crash (it once read the
+// server Close had just dropped: a nil pointer panic that killed the tests).
+// The race detector sees the data race even when the timing misses it.
+func TestEmbeddedRedisClosesWhileItsClockTicks(t *testing.T) {
+	for range 3 {
+		r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // a tick is due now: close right on it
+		r.Close()
+		r.Close() // and twice is harmless
+	}
+}
