@@ -42,7 +42,10 @@ type RowMatch struct {
 	Label      string
 	Score      float64
 	Candidates []CandidateSummary
-	UpdatedAt  time.Time
+	// Note is what the row's result says beside its candidates (e.g. the
+	// partner's item does not exist), kept even when no candidate is left.
+	Note      string
+	UpdatedAt time.Time
 }
 
 // Batch is a contiguous range of rows reconciled as one unit of work.

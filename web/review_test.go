@@ -12,6 +12,9 @@ import (
 	"partnerhub/jobs"
 )
 
+// rowThreeNote is the note on row 3's result: its partner item is missing.
+const rowThreeNote = "the partner's item Q999 (wikidata) does not exist on the wiki: deleted, or a typo"
+
 // reconciledJobFor makes a job of u with 3 rows reconciled: row 1 matched,
 // row 2 to review with two candidates, row 3 without candidate.
 func (f *fixture) reconciledJobFor(t *testing.T, u *jobs.User) *jobs.Job {
@@ -38,7 +41,7 @@ func (f *fixture) reconciledJobFor(t *testing.T, u *jobs.User) *jobs.Job {
 			Candidates: []jobs.CandidateSummary{
 				{QID: "Q100", Label: "Claude Monet", Score: 0.6, Facts: map[string][]string{"P569": {"1840-11-14"}}},
 				{QID: "Q200", Label: "Another", Score: 0.4, Facts: map[string][]string{"P569": {"1901"}}}}},
-		{Row: 3, Status: jobs.MatchNone},
+		{Row: 3, Status: jobs.MatchNone, Note: rowThreeNote},
 	}, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -189,5 +192,45 @@ func TestReviewCompactView(t *testing.T) {
 	_, body = f.do(t, "alice", "GET", reviewPath, nil, "")
 	if strings.Contains(body, `class="review compact"`) || !strings.Contains(body, `<a href="?view=compact">compact (one line per row)</a>`) {
 		t.Error("the detailed view is not the default or does not offer the compact one")
+	}
+}
+
+// TestRowNoteReachesTheUser: a row left without candidates still says why
+// (its partner item does not exist) on the review page, in both views, and
+// in the export's match_note column.
+func TestRowNoteReachesTheUser(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	j := f.reconciledJobFor(t, f.alice)
+	escaped := strings.ReplaceAll(rowThreeNote, "'", "&#39;")
+	for _, view := range []string{"", "&view=compact"} {
+		resp, body := f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/review?status=none%s", j.ID, view), nil, "")
+		if resp.StatusCode != 200 || !strings.Contains(body, `<span class="match-note" data-note>`+escaped+`</span>`) {
+			t.Errorf("review page (%q) lacks row 3's note: %d", view, resp.StatusCode)
+		}
+		if strings.Count(body, `data-note>`) != 1 {
+			t.Errorf("review page (%q): %d notes, want the one of row 3", view, strings.Count(body, `data-note>`))
+		}
+	}
+	resp, body := f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/export.csv", j.ID), nil, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("export: %d", resp.StatusCode)
+	}
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := -1
+	for i, h := range recs[0] {
+		if h == "match_note" {
+			col = i
+		}
+	}
+	if col < 0 || len(recs) != 4 {
+		t.Fatalf("export header/rows: %v", recs)
+	}
+	for row, want := range []string{"", "", rowThreeNote} {
+		if recs[row+1][col] != want {
+			t.Errorf("export row %d: match_note %q, want %q", row+1, recs[row+1][col], want)
+		}
 	}
 }

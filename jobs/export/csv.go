@@ -14,7 +14,7 @@ import (
 const pageRows = 5000
 
 // DecisionColumns are appended to the partner's columns in a decisions export.
-var DecisionColumns = []string{"wikidata_qid", "match_status", "match_qid", "match_label", "match_score", "decision", "decided_by"}
+var DecisionColumns = []string{"wikidata_qid", "match_status", "match_qid", "match_label", "match_score", "decision", "decided_by", "match_note"}
 
 // WriteDecisionsCSV streams the dataset with its current results and
 // decisions as CSV. Every cell is defused against formula injection.
@@ -41,7 +41,7 @@ func WriteDecisionsCSV(ctx context.Context, w io.Writer, st *store.Store, job *j
 			if r.Decision != nil {
 				decision, by = string(r.Decision.Kind), r.Decision.UserName
 			}
-			rec = append(rec, r.FinalQID(), string(r.Match.Status), r.Match.QID, r.Match.Label, score, decision, by)
+			rec = append(rec, r.FinalQID(), string(r.Match.Status), r.Match.QID, r.Match.Label, score, decision, by, r.Match.Note)
 			if err := cw.Write(rec); err != nil {
 				return err
 			}

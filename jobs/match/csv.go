@@ -106,6 +106,9 @@ func RunCSV(ctx context.Context, in io.Reader, out io.Writer, e *Engine, opts CS
 			if len(res.Candidates) > 0 {
 				evidence = strings.Join(res.Candidates[0].Evidence, "; ")
 			}
+			if res.Note != "" && !strings.Contains(evidence, res.Note) {
+				evidence = strings.TrimPrefix(evidence+"; "+res.Note, "; ")
+			}
 			score := ""
 			if res.Status != jobs.MatchNone {
 				score = strconv.FormatFloat(res.Score, 'f', 3, 64)

@@ -139,16 +139,18 @@ func (e *Engine) checkPartnerItems(ctx context.Context, items []*partnerItem, ca
 }
 
 // partnerEvidence adds what the partner's item says to a scored candidate;
-// hold says the row must not be accepted without review.
-func (e *Engine) partnerEvidence(p *partnerItem, c *candidate, f *itemFacts) (hold bool) {
+// hold says the row must not be accepted without review; wrongType is said
+// when the candidate is the partner's item and not of the template's type.
+func (e *Engine) partnerEvidence(p *partnerItem, c *candidate, f *itemFacts) (hold bool, wrongType string) {
 	if p == nil {
-		return false
+		return false, ""
 	}
 	if c.QID == p.Target {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("the partner's %s names this item", p.Column))
 		c.Score = min(1, c.Score+bonusIdentifier)
 		if len(e.t.typeConstraints()) > 0 && (f == nil || !f.TypeOK) {
-			c.Evidence = append(c.Evidence, fmt.Sprintf("the partner's item %s is not of the template's type: review", c.QID))
+			wrongType = fmt.Sprintf("the partner's item %s is not of the template's type: review", c.QID)
+			c.Evidence = append(c.Evidence, wrongType)
 			hold = true
 		}
 	} else if p.Target != "" {
@@ -160,5 +162,20 @@ func (e *Engine) partnerEvidence(p *partnerItem, c *candidate, f *itemFacts) (ho
 		c.Evidence = append(c.Evidence, p.Problem)
 		hold = true
 	}
-	return hold
+	return hold, wrongType
+}
+
+// partnerNote is the row-level note on what the wiki said of the partner's
+// item: it reaches the user even when no candidate is left to carry it.
+func partnerNote(p *partnerItem, wrongType string) string {
+	if p == nil {
+		return ""
+	}
+	var notes []string
+	for _, n := range []string{p.Problem, wrongType} {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
+	return strings.Join(notes, "; ")
 }

@@ -36,6 +36,7 @@ wd:Q100 owl:sameAs wd:Q2 .
 		{Num: 4, Values: map[string]string{"name": "Hilma af Klint", "wikidata": "https://www.wikidata.org/wiki/Q4"}},
 		{Num: 5, Values: map[string]string{"name": "Carl Larsson", "wikidata": "Larsson", "born": "1853"}},
 		{Num: 6, Values: map[string]string{"wikidata": "wd:Q3"}},
+		{Num: 7, Values: map[string]string{"name": "Nobody Of That Name", "wikidata": "Q998"}},
 	}
 	got, err := e.MatchBatch(context.Background(), rows)
 	if err != nil {
@@ -68,6 +69,26 @@ wd:Q100 owl:sameAs wd:Q2 .
 	}
 	if ev := strings.Join(got[3].Candidates[1].Evidence, " | "); got[3].Candidates[1].QID != "Q4" || !strings.Contains(ev, "the partner's item Q4 is not of the template's type: review") {
 		t.Errorf("row 4's second candidate: %+v", got[3].Candidates[1])
+	}
+	// The row's note says what the wiki said of the partner's item, also
+	// when no candidate is left to carry it.
+	if m := got[6]; m.Status != jobs.MatchNone || len(m.Candidates) != 0 || !strings.Contains(m.Note, "the partner's item Q998 (wikidata) does not exist on the wiki") {
+		t.Errorf("row 7: %s %+v, note %q", m.Status, m.Candidates, m.Note)
+	}
+	for row, want := range map[int]string{
+		1: "the partner's item Q100 is a redirect to Q2",
+		2: "the partner's item Q999 (wikidata) does not exist on the wiki",
+		3: "the partner's item Q4 is not of the template's type",
+		4: `the partner's wikidata "Larsson" is not an item id like Q42`,
+	} {
+		if !strings.Contains(got[row].Note, want) {
+			t.Errorf("row %d: note %q lacks %q", row+1, got[row].Note, want)
+		}
+	}
+	for _, row := range []int{0, 5} {
+		if got[row].Note != "" {
+			t.Errorf("row %d: note %q for a partner item the wiki agrees with", row+1, got[row].Note)
+		}
 	}
 	for _, cand := range got[2].Candidates {
 		if cand.QID == "Q999" {

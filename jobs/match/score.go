@@ -55,10 +55,15 @@ type candidate struct {
 func (e *Engine) decide(num int64, in rowInput, r rowRank, facts map[string]*itemFacts, found rowCands) jobs.RowMatch {
 	m := jobs.RowMatch{Row: num, Status: jobs.MatchNone}
 	var cs []candidate
+	var wrongType string
 	for _, q := range r.kept {
 		c := e.score(in, q, facts[q])
-		if e.partnerEvidence(in.partner, &c, facts[q]) {
+		hold, wt := e.partnerEvidence(in.partner, &c, facts[q])
+		if hold {
 			c.conflict = true
+		}
+		if wt != "" {
+			wrongType = wt
 		}
 		if via := found.via[q]; strings.HasPrefix(via, "linked ") {
 			c.Evidence = append(c.Evidence, "found among the items whose "+strings.TrimPrefix(via, "linked ")[:strings.Index(strings.TrimPrefix(via, "linked "), " ")]+" is the row's item")
@@ -71,6 +76,7 @@ func (e *Engine) decide(num int64, in rowInput, r rowRank, facts map[string]*ite
 		}
 		return qidLess(cs[a].QID, cs[b].QID)
 	})
+	m.Note = partnerNote(in.partner, wrongType)
 	if len(cs) == 0 {
 		return m
 	}

@@ -148,25 +148,25 @@ func (s *Store) SaveBatchResult(ctx context.Context, jobID, no int64, matches []
 			}
 			matches = fresh
 		}
-		const perRow = 8
+		const perRow = 9
 		for len(matches) > 0 {
 			chunk := matches[:min(len(matches), maxParams/perRow/4)]
 			matches = matches[len(chunk):]
 			var b strings.Builder
 			args := make([]any, 0, len(chunk)*perRow)
-			b.WriteString(`INSERT INTO row_matches (job_id, row_num, status, qid, label, score, candidates_json, updated_at) VALUES `)
+			b.WriteString(`INSERT INTO row_matches (job_id, row_num, status, qid, label, score, candidates_json, note, updated_at) VALUES `)
 			for i, m := range chunk {
 				if i > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 				cands, err := json.Marshal(m.Candidates)
 				if err != nil {
 					return fmt.Errorf("encode candidates of row %d: %w", m.Row, err)
 				}
-				args = append(args, jobID, m.Row, m.Status, m.QID, truncateRunes(m.Label, 500), m.Score, string(cands), now)
+				args = append(args, jobID, m.Row, m.Status, m.QID, truncateRunes(m.Label, 500), m.Score, string(cands), m.Note, now)
 			}
-			b.WriteString(s.d.upsert([]string{"job_id", "row_num"}, "status", "qid", "label", "score", "candidates_json", "updated_at"))
+			b.WriteString(s.d.upsert([]string{"job_id", "row_num"}, "status", "qid", "label", "score", "candidates_json", "note", "updated_at"))
 			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 				return fmt.Errorf("store results of batch %d: %w", no, err)
 			}
@@ -386,7 +386,7 @@ func (s *Store) JobProgress(ctx context.Context, jobID int64) (jobs.Progress, er
 
 // RowMatches returns up to limit results with row numbers after after, in order.
 func (s *Store) RowMatches(ctx context.Context, jobID, after int64, limit int) ([]jobs.RowMatch, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT row_num, status, qid, label, score, candidates_json, updated_at FROM row_matches
+	rows, err := s.db.QueryContext(ctx, `SELECT row_num, status, qid, label, score, candidates_json, note, updated_at FROM row_matches
 		WHERE job_id = ? AND row_num > ? ORDER BY row_num LIMIT ?`, jobID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
@@ -400,7 +400,7 @@ func (s *Store) RowMatches(ctx context.Context, jobID, after int64, limit int) (
 			cands   string
 			updated int64
 		)
-		if err := rows.Scan(&m.Row, &status, &m.QID, &m.Label, &m.Score, &cands, &updated); err != nil {
+		if err := rows.Scan(&m.Row, &status, &m.QID, &m.Label, &m.Score, &cands, &m.Note, &updated); err != nil {
 			return nil, err
 		}
 		m.JobID, m.Status, m.UpdatedAt = jobID, jobs.MatchStatus(status), msToTime(updated)

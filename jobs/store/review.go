@@ -66,7 +66,7 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 		args = append(args, after.Row)
 	}
 	args = append(args, limit+1)
-	q := `SELECT m.row_num, m.status, m.qid, m.label, m.score, m.candidates_json, r.cells_json,
+	q := `SELECT m.row_num, m.status, m.qid, m.label, m.score, m.candidates_json, m.note, r.cells_json,
 			d.kind, d.qid, d.user_id, u.username, d.version, d.decided_at, d.created_qid
 		FROM row_matches m
 		JOIN dataset_rows r ON r.dataset_id = ? AND r.row_num = m.row_num
@@ -88,7 +88,7 @@ func (s *Store) ReviewPage(ctx context.Context, jobID, datasetID int64, f jobs.R
 			dAt                  sql.NullInt64
 			dCreated             sql.NullString
 		)
-		if err := rows.Scan(&rr.Row, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &cands, &cells,
+		if err := rows.Scan(&rr.Row, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &cands, &rr.Match.Note, &cells,
 			&dKind, &dQID, &dUserID, &dUser, &dVersion, &dAt, &dCreated); err != nil {
 			return nil, nil, err
 		}
@@ -262,7 +262,7 @@ func (s *Store) DecisionCounts(ctx context.Context, jobID int64) (map[jobs.Decis
 // with its reconciliation result and decision when there are any (rows not
 // reconciled yet come with an empty result).
 func (s *Store) ExportPage(ctx context.Context, jobID, datasetID, after int64, limit int) ([]jobs.ReviewRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.row_num, r.cells_json, COALESCE(m.status, ''), COALESCE(m.qid, ''), COALESCE(m.label, ''), COALESCE(m.score, 0),
+	rows, err := s.db.QueryContext(ctx, `SELECT r.row_num, r.cells_json, COALESCE(m.status, ''), COALESCE(m.qid, ''), COALESCE(m.label, ''), COALESCE(m.score, 0), COALESCE(m.note, ''),
 			d.kind, d.qid, u.username, d.decided_at, d.created_qid
 		FROM dataset_rows r
 		LEFT JOIN row_matches m ON m.job_id = ? AND m.row_num = r.row_num
@@ -282,7 +282,7 @@ func (s *Store) ExportPage(ctx context.Context, jobID, datasetID, after int64, l
 			dAt                sql.NullInt64
 			dCreated           sql.NullString
 		)
-		if err := rows.Scan(&rr.Row, &cells, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &dKind, &dQID, &dUser, &dAt, &dCreated); err != nil {
+		if err := rows.Scan(&rr.Row, &cells, &status, &rr.Match.QID, &rr.Match.Label, &rr.Match.Score, &rr.Match.Note, &dKind, &dQID, &dUser, &dAt, &dCreated); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(cells), &rr.Cells); err != nil {
