@@ -109,29 +109,25 @@ func (e *Engine) factQuery(items []string) (string, error) {
 		}
 		itemProps = append(itemProps, []string{p, sparql.Literal(c.Property + "/label")})
 	}
-	// Every branch of the UNION carries the items itself: engines evaluate
-	// a branch on its own before joining, and one that left ?item open
-	// (the labels of items without one in the languages) read every label
-	// of the graph, which made this query cost the graph, not the items.
-	itemsBlock := sparql.ValuesBlock([]string{"item"}, itemTerms)
 	var b strings.Builder
 	b.WriteString(e.prefixes())
 	b.WriteString("SELECT ?item ?key ?value ?object WHERE {\n")
-	b.WriteString("  {\n    " + itemsBlock + "\n    ")
+	b.WriteString(sparql.ValuesBlock([]string{"item"}, itemTerms))
+	b.WriteString("\n  {\n    ")
 	b.WriteString(sparql.ValuesBlock([]string{"prop", "key"}, props))
 	fmt.Fprintf(&b, "\n    ?item ?prop ?value .\n    FILTER(!isLiteral(?value) || lang(?value) = \"\" || lang(?value) IN (%s))\n  }", langs)
 	if len(itemProps) > 0 {
-		b.WriteString(" UNION {\n    " + itemsBlock + "\n    ")
+		b.WriteString(" UNION {\n    ")
 		b.WriteString(sparql.ValuesBlock([]string{"prop", "key"}, itemProps))
 		fmt.Fprintf(&b, "\n    ?item ?prop ?object .\n    { ?object rdfs:label ?value } UNION { ?object skos:altLabel ?value }\n    FILTER(lang(?value) IN (%s))\n  }", langs)
 	}
 	// Items without a label in the languages still need a name on the
 	// review page: their labels in any language (only theirs, so the answer
 	// stays small), kept for display and never scored.
-	fmt.Fprintf(&b, " UNION {\n    %s\n    ?item rdfs:label ?value .\n    FILTER NOT EXISTS { ?item rdfs:label ?own . FILTER(lang(?own) IN (%s)) }\n    BIND(%s AS ?key)\n  }",
-		itemsBlock, langs, sparql.Literal(keyOtherLabel))
+	fmt.Fprintf(&b, " UNION {\n    ?item rdfs:label ?value .\n    FILTER NOT EXISTS { ?item rdfs:label ?own . FILTER(lang(?own) IN (%s)) }\n    BIND(%s AS ?key)\n  }",
+		langs, sparql.Literal(keyOtherLabel))
 	if len(scoped) > 0 {
-		b.WriteString(" UNION {\n    " + itemsBlock + "\n    ")
+		b.WriteString(" UNION {\n    ")
 		b.WriteString(sparql.ValuesBlock([]string{"st", "ps", "pq", "key"}, scoped))
 		b.WriteString("\n    ?item ?st ?statement .\n    ?statement ?ps ?value .\n    OPTIONAL { ?statement ?pq ?object }\n  }")
 	}
