@@ -662,6 +662,8 @@ func TestOneTemplateCheckEverywhere(t *testing.T) {
 		{"javascript endpoint", `{"wikibase":{"sparql_endpoint":"javascript:alert(1)"},"columns":{"name":{"role":"label"}}}`, `wikibase sparql_endpoint "javascript:alert(1)" is not an http(s) URL`},
 		{"misspelt endpoint", `{"wikibase":{"endpoint":"https://query.example.org/sparql"},"columns":{"name":{"role":"label"}}}`, "unknown key wikibase.endpoint (check its spelling)"},
 		{"misspelt write key", `{"columns":{"name":{"role":"label"}},"write":{"stated_in":"Q1","refrence_url":"https://x.example/{name}"}}`, "unknown key write.refrence_url (check its spelling)"},
+		{"write stated_in 5", `{"columns":{"name":{"role":"label"}},"write":{"stated_in":5}}`, "write.stated_in must be"},
+		{"write stated_in not an item", `{"columns":{"name":{"role":"label"}},"write":{"stated_in":"database"}}`, `"stated_in" must be the item of the partner's database, like Q123`},
 		{"3 MB", `{"columns":{"name":{"role":"label"}},"write":{"summary":"` + strings.Repeat("x", 3<<20) + `"}}`, "256 KB"},
 	}
 	for _, c := range cases {
@@ -686,6 +688,12 @@ func TestOneTemplateCheckEverywhere(t *testing.T) {
 				t.Errorf("mapping: %d, page lacks %q", resp.StatusCode, c.want)
 			}
 		})
+	}
+	// Write settings that name columns a dataset will have are a library
+	// template's business: they are checked once it is applied to one.
+	fits := `{"columns":{"name":{"role":"label"},"inv":{"property":"P217","kind":"external-id"}},"write":{"stated_in":"Q1","reference_url":"https://x.example/{inv}","labels":{"column":"name","languages":["en"]}}}`
+	if resp, body := f.uploadTemplate(t, "alice", "t.json", []byte(fits), url.Values{"visibility": {"private"}, "name": {"Fits later"}}); resp.StatusCode >= 400 {
+		t.Errorf("library import of a template with write settings: %d %.300s", resp.StatusCode, body)
 	}
 	found, _ := f.st.SearchTemplates(ctx, f.alice.ID, store.TemplateQuery{Text: "Bad"})
 	if len(found) != 0 {

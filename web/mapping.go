@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
-	"partnerhub/jobs/plan"
 	"partnerhub/wikidata/suggest"
 )
 
@@ -350,11 +349,6 @@ func (s *Server) applyTemplateOnImport(ctx context.Context, j *jobs.Job, ds *job
 	checked, err := s.checkTemplate(st.Body, ds.Columns)
 	if err != nil {
 		return false
-	}
-	if hasWrite(checked) {
-		if _, err := plan.ParseTemplate(checked, ds.Columns); err != nil {
-			return false
-		}
 	}
 	if err := s.store.SetJobTemplate(ctx, j.ID, checked); err != nil {
 		s.logger.Warn("apply the starting template", "job_id", j.ID, "err", err)

@@ -325,10 +325,6 @@ func (s *Server) saveMapping(c *gin.Context) {
 	if err == nil {
 		checked, err = s.checkTemplate(raw, ds.Columns)
 	}
-	if err == nil && hasWrite(checked) {
-		// Write settings are checked now, not only when a plan is built.
-		_, err = plan.ParseTemplate(checked, ds.Columns)
-	}
 	if err != nil {
 		s.helpMapping(c, j, ds, &form, nil, false, false)
 		s.render(c, http.StatusUnprocessableEntity, "job_mapping.html", page{
@@ -350,16 +346,26 @@ func (s *Server) checkTemplate(raw []byte, columns []string) ([]byte, error) {
 	if len(raw) > jobs.MaxTemplateBodySize {
 		return nil, jobs.Errorf(jobs.ETOOLARGE, "The template is %d KB; templates can be at most %d KB.", (len(raw)+1023)>>10, jobs.MaxTemplateBodySize>>10)
 	}
+	checked := raw
 	if s.templateCheck == nil {
 		if !json.Valid(raw) {
 			return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON")
 		}
-		return raw, nil
+	} else {
+		if unknown := plan.UnknownWriteKeys(raw); len(unknown) > 0 {
+			return nil, jobs.Errorf(jobs.EINVALID, "The template has problems: unknown key %s (check its spelling).", strings.Join(unknown, ", unknown key "))
+		}
+		var err error
+		if checked, err = s.templateCheck(raw, columns); err != nil {
+			return nil, err
+		}
 	}
-	if unknown := plan.UnknownWriteKeys(raw); len(unknown) > 0 {
-		return nil, jobs.Errorf(jobs.EINVALID, "The template has problems: unknown key %s (check its spelling).", strings.Join(unknown, ", unknown key "))
+	// The write settings in words (a wrong type too), on every route; with
+	// columns nil (the library) what needs a dataset waits for one.
+	if err := plan.CheckWrite(checked, columns); err != nil {
+		return nil, err
 	}
-	return s.templateCheck(raw, columns)
+	return checked, nil
 }
 
 // importedDataset loads the job's dataset, sending the user back to the job

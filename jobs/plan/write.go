@@ -88,6 +88,28 @@ var (
 // ParseTemplate reads the template and checks its write settings against
 // the dataset's columns, listing every problem.
 func ParseTemplate(raw []byte, columns []string) (*Template, error) {
+	return parseTemplate(raw, columns, true)
+}
+
+// CheckWrite checks a template's "write" section, when it has one, as
+// ParseTemplate does: unknown keys, values of the wrong type, ids, URLs and
+// languages. With columns nil (a library template, no dataset yet) what
+// needs the dataset's columns is left to when the template is applied.
+func CheckWrite(raw []byte, columns []string) error {
+	var doc struct {
+		Write json.RawMessage `json:"write"`
+	}
+	if json.Unmarshal(raw, &doc) != nil || len(doc.Write) == 0 || string(doc.Write) == "null" {
+		return nil
+	}
+	if unknown := UnknownWriteKeys(raw); len(unknown) > 0 {
+		return jobs.Errorf(jobs.EINVALID, "The template has problems: unknown key %s (check its spelling).", strings.Join(unknown, ", unknown key "))
+	}
+	_, err := parseTemplate(raw, columns, columns != nil)
+	return err
+}
+
+func parseTemplate(raw []byte, columns []string, dataset bool) (*Template, error) {
 	var t Template
 	if err := json.Unmarshal(raw, &t); err != nil {
 		var te *json.UnmarshalTypeError
@@ -132,13 +154,13 @@ func ParseTemplate(raw []byte, columns []string) (*Template, error) {
 			problems = append(problems, fmt.Sprintf("column %q is written but not mapped to a property", name))
 		case !pid.MatchString(c.Property):
 			problems = append(problems, fmt.Sprintf("column %q: %q is not a property id", name, c.Property))
-		case !have[name]:
+		case dataset && !have[name]:
 			problems = append(problems, fmt.Sprintf("column %q is not in the dataset", name))
 		}
 	}
 	if w.ReferenceURL != "" {
 		for _, ph := range placeholders(w.ReferenceURL) {
-			if !have[ph] {
+			if dataset && !have[ph] {
 				problems = append(problems, fmt.Sprintf("reference URL: column {%s} is not in the dataset", ph))
 			}
 		}
@@ -152,7 +174,7 @@ func ParseTemplate(raw []byte, columns []string) (*Template, error) {
 		}
 	}
 	if w.Labels != nil {
-		if !have[w.Labels.Column] {
+		if dataset && !have[w.Labels.Column] {
 			problems = append(problems, fmt.Sprintf("labels: column %q is not in the dataset", w.Labels.Column))
 		}
 		for _, l := range w.Labels.Languages {

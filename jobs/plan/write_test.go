@@ -49,3 +49,30 @@ func TestParseTemplateListsEveryProblem(t *testing.T) {
 		t.Fatal("bad JSON accepted")
 	}
 }
+
+// TestCheckWrite: the one check of a template's write section. Without a
+// dataset (a library template) the columns it names are not asked for;
+// with one they are; types, ids and unknown keys are checked either way.
+func TestCheckWrite(t *testing.T) {
+	later := []byte(base + `"write":{"stated_in":"Q1000","reference_url":"https://museum.example/p/{inv}","labels":{"column":"title","languages":["en"]}}}`)
+	if err := CheckWrite(later, nil); err != nil {
+		t.Errorf("library template refused: %v", err)
+	}
+	if err := CheckWrite(later, cols); err == nil || !strings.Contains(err.Error(), "column {inv} is not in the dataset") || !strings.Contains(err.Error(), `labels: column "title" is not in the dataset`) {
+		t.Errorf("applied to a dataset without those columns: %v", err)
+	}
+	if err := CheckWrite([]byte(base+`"languages":["en"]}`), nil); err != nil {
+		t.Errorf("no write section: %v", err)
+	}
+	for body, want := range map[string]string{
+		`"write":{"stated_in":5}}`:                          "write.stated_in must be",
+		`"write":{"stated_in":"Q1","labels":{"column":7}}}`: "write.labels.column must be",
+		`"write":{"stated_in":"x"}}`:                        `"stated_in" must be the item`,
+		`"write":{"stated_in":"Q1","sumary":"x"}}`:          "unknown key write.sumary",
+	} {
+		err := CheckWrite([]byte(base+body), nil)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Go struct") {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+}
