@@ -247,3 +247,135 @@ func TestFirstVersionKey(t *testing.T) {
 		}
 	})
 }
+
+// TestRefreshByPosition pins the documented behaviour of a first version
+// with no unique, non-empty leading column and no template key: its rows are
+// identified by their position, so row n of a new version is compared with
+// row n of the current one (on the mapped cells). Unchanged rows keep their
+// results, a changed one is reconciled again, extra rows are added, missing
+// ones removed; and a row taken out at the top shifts every row after it,
+// so they all count as changed.
+func TestRefreshByPosition(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+		j, err := st.CreateJob(ctx, u.ID, "By position", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// type and name repeat, born has an empty cell: no key.
+		v1 := "type,name,born\nperson,Anna,1801\nperson,Anna,1801\nperson,Berit,\nperson,Carl,1803\n"
+		ds, err := uploadVersion(t, st, j.ID, "v1.csv", v1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.KeyColumn != "" {
+			t.Fatalf("version 1 key %q, want none (by position)", ds.KeyColumn)
+		}
+		if err := st.SetJobTemplate(ctx, j.ID, []byte(`{"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"}}}`)); err != nil {
+			t.Fatal(err)
+		}
+		// finishBatches gives every row still without a result the match
+		// Q<prefix><row>, and finishes the reconciliation.
+		finishBatches := func(ds *jobs.Dataset, prefix string) {
+			t.Helper()
+			for b := int64(1); ; b++ {
+				batch, err := st.Batch(ctx, j.ID, b)
+				if jobs.ErrorCode(err) == jobs.ENOTFOUND {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if batch.Status != jobs.BatchPending {
+					continue
+				}
+				rows, err := st.RowsToReconcile(ctx, j.ID, ds.ID, batch.FirstRow, batch.LastRow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ms []jobs.RowMatch
+				for _, r := range rows {
+					ms = append(ms, jobs.RowMatch{Row: r.Num, Status: jobs.MatchMatched, QID: fmt.Sprintf("Q%s%d", prefix, r.Num), Score: 0.95})
+				}
+				if _, err := st.SaveBatchResult(ctx, j.ID, b, ms, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if done, err := st.FinishReconciliationIfDone(ctx, j.ID); !done || err != nil {
+				t.Fatalf("reconciliation not finished: %v", err)
+			}
+		}
+		// byRow is each current row's "name born: match/decision".
+		byRow := func() []string {
+			t.Helper()
+			cur, err := st.DatasetOfJob(ctx, j.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := st.ExportPage(ctx, j.ID, cur.ID, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rows {
+				v := fmt.Sprintf("%s %s: %s", r.Cells[1], r.Cells[2], r.Match.QID)
+				if r.Decision != nil {
+					v += "/" + string(r.Decision.Kind) + ":" + r.Decision.QID
+				}
+				out = append(out, v)
+			}
+			return out
+		}
+		if err := st.StartReconciliation(ctx, j.ID, 4, 2); err != nil {
+			t.Fatal(err)
+		}
+		finishBatches(ds, "10")
+		for r := int64(1); r <= 2; r++ {
+			if _, err := st.Decide(ctx, j.ID, r, jobs.DecisionAccept, fmt.Sprintf("Q10%d", r), u.ID, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// Version 2: row 2's year changed, a fifth row added.
+		v2 := "type,name,born\nperson,Anna,1801\nperson,Anna,1850\nperson,Berit,\nperson,Carl,1803\nperson,Dora,1805\n"
+		ds, err = uploadVersion(t, st, j.ID, "v2.csv", v2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.KeyColumn != "" || !ds.Current {
+			t.Fatalf("version 2: key %q current %v, want by position and current", ds.KeyColumn, ds.Current)
+		}
+		if want := (jobs.RefreshCounts{Kept: 3, Changed: 1, Added: 1}); ds.Refresh != want {
+			t.Errorf("version 2 counts %+v, want %+v", ds.Refresh, want)
+		}
+		want := []string{"Anna 1801: Q101/accept:Q101", "Anna 1850: ", "Berit : Q103", "Carl 1803: Q104", "Dora 1805: "}
+		if got := byRow(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("after version 2:\n got %q\nwant %q", got, want)
+		}
+		finishBatches(ds, "20")
+		want = []string{"Anna 1801: Q101/accept:Q101", "Anna 1850: Q202", "Berit : Q103", "Carl 1803: Q104", "Dora 1805: Q205"}
+		if got := byRow(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("version 2 reconciled:\n got %q\nwant %q", got, want)
+		}
+
+		// Version 3: the first row taken out. By position every later row
+		// now faces another row: all changed, one removed, nothing kept,
+		// and the accepted row 1's decision does not follow Anna 1850.
+		v3 := "type,name,born\nperson,Anna,1850\nperson,Berit,\nperson,Carl,1803\nperson,Dora,1805\n"
+		ds, err = uploadVersion(t, st, j.ID, "v3.csv", v3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (jobs.RefreshCounts{Changed: 4, Removed: 1}); ds.Refresh != want {
+			t.Errorf("version 3 counts %+v, want %+v", ds.Refresh, want)
+		}
+		want = []string{"Anna 1850: ", "Berit : ", "Carl 1803: ", "Dora 1805: "}
+		if got := byRow(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("after version 3:\n got %q\nwant %q", got, want)
+		}
+		if c, _ := st.DecisionCounts(ctx, j.ID); c[jobs.DecisionAccept] != 0 {
+			t.Errorf("decisions after version 3: %v, want none left on current rows", c)
+		}
+	})
+}
