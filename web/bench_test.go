@@ -84,6 +84,8 @@ func BenchmarkReviewPage(b *testing.B) {
 		{"review-by-score", "?status=review&sort=score&min=0.2&max=0.8"},
 		{"undecided", "?status=undecided"},
 		{"text", "?q=Person%20777777"},
+		{"compact", "?view=compact"},
+		{"bulk-confirm-histogram", "/bulk?mode=score&min_score=0.9"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var times []time.Duration

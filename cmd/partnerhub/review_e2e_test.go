@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"partnerhub/jobs"
@@ -315,5 +317,40 @@ func TestBrowserBulkAcceptAndUndo(t *testing.T) {
 	}
 	if hist := evalIn[string](s, "history", `document.querySelector('.bulk-history').textContent`); !strings.Contains(hist, "Undone by local") || !strings.Contains(hist, "47 undecided again, 1 kept") {
 		t.Errorf("bulk history: %q", hist)
+	}
+}
+
+// TestBrowserReviewWithoutJavaScript does the same with scripts off: the
+// compact view's details open natively, decisions, undo, bulk acceptance
+// and its undo are plain forms answered by server-rendered pages.
+func TestBrowserReviewWithoutJavaScript(t *testing.T) {
+	s := newReviewSession(t)
+	css := func(q string) chromedp.CSS { return chromedp.CSS(q) }
+	noScript := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	}
+	s.do("compact without script", noScript, chromedp.Navigate(s.jobURL+"/review?view=compact"), chromedp.WaitVisible(css(`#row-1 .line`)),
+		chromedp.Click(css(`#row-2 details summary`)), chromedp.WaitVisible(css(`#row-2 details ol.candidates`)))
+	s.do("accept candidate 2 of row 2", chromedp.Click(css(`#row-2 details button[data-key="2"]`)),
+		chromedp.WaitVisible(css(`#row-2 button[data-key="u"]`)))
+	if d := s.decision(2); d == nil || d.QID != "Q1021" {
+		t.Fatalf("row 2 after the plain form: %+v", d)
+	}
+	if loc, _ := chromedp.Run(s.ctx, chromedp.Location()); !strings.Contains(loc, "view=compact") || !strings.HasSuffix(loc, "#row-2") {
+		t.Errorf("after deciding: %s, want the compact view at row 2", loc)
+	}
+	s.do("undo row 2", chromedp.Click(css(`#row-2 button[data-key="u"]`)), chromedp.WaitReady(css(`#row-2 button[data-key="u"][hidden]`)))
+	if d := s.decision(2); d != nil {
+		t.Fatalf("row 2 still decided: %+v", d)
+	}
+	s.do("bulk without script", chromedp.Click(css(`form.bulk button[value="matched"]`)), chromedp.WaitVisible(css(`form.bulk-confirm button`)),
+		chromedp.Click(css(`form.bulk-confirm button`)), chromedp.WaitVisible(css(`.flash.ok`)), chromedp.WaitVisible(css(`.bulk-history form button`)))
+	if d := s.decision(3); d == nil || d.QID != "Q1030" {
+		t.Fatalf("row 3 after bulk: %+v", d)
+	}
+	s.do("undo bulk without script", chromedp.Click(css(`.bulk-history form button`)), chromedp.WaitVisible(css(`.bulk-history .muted`)))
+	if d := s.decision(3); d != nil {
+		t.Fatalf("row 3 still decided after undoing the bulk: %+v", d)
 	}
 }
