@@ -95,4 +95,24 @@ type ScoreHistogram struct {
 	Buckets []int64
 	AtLeast []int64 // AtLeast[i]: rows scoring at least i·Step
 	Matched int64   // of them, rows reconciliation matched
+	Scores  []ScoreCount
+}
+
+// ScoreCount is how many undecided rows of one status have one score.
+type ScoreCount struct {
+	Score   float64
+	Matched bool
+	Rows    int64
+}
+
+// Takes counts the rows bulk acceptance in mode would take, comparing as
+// it does (score >= minScore).
+func (h ScoreHistogram) Takes(mode string, minScore float64) int64 {
+	var n int64
+	for _, c := range h.Scores {
+		if (mode == BulkMatched && c.Matched) || (mode == BulkScore && c.Score >= minScore) {
+			n += c.Rows
+		}
+	}
+	return n
 }

@@ -70,23 +70,19 @@ func (s *Server) bulkPage(c *gin.Context) {
 	if mode == jobs.BulkScore && min == "" {
 		min = "0.9"
 	}
+	h, err := s.store.ScoreHistogram(ctx, j.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	choice, err := readBulkChoice(mode, min)
 	data := gin.H{"Job": j, "Choice": choice, "Return": reviewAddress(c.Query("return"), j)}
 	if err != nil {
 		data["Error"] = jobs.ErrorMessage(err)
 	} else {
-		n, err := s.store.CountBulk(ctx, j.ID, choice.Mode, choice.MinScore)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		data["Count"] = n
+		// From the histogram's counts: what the page shows adds up.
+		data["Count"] = h.Takes(choice.Mode, choice.MinScore)
 		data["What"] = choice.describe(autoAccept(j))
-	}
-	h, err := s.store.ScoreHistogram(ctx, j.ID)
-	if err != nil {
-		s.fail(c, err)
-		return
 	}
 	base := fmt.Sprintf("/jobs/%d/review/bulk?", j.ID)
 	ret := url.Values{"return": {data["Return"].(string)}}

@@ -105,9 +105,7 @@ func (s *Server) reviewPage(c *gin.Context) {
 		return
 	}
 	q := reviewQuery{Status: c.Query("status"), Min: c.Query("min"), Max: c.Query("max"), Text: c.Query("q"), Sort: c.Query("sort")}
-	if c.Query("view") == "compact" {
-		q.View = "compact"
-	}
+	q.View = s.reviewView(c)
 	f := jobs.ReviewFilter{Status: q.Status, Text: q.Text, SortBy: q.Sort}
 	var err error
 	if f.MinScore, err = parseScore(q.Min); err == nil {
@@ -166,6 +164,26 @@ func (s *Server) reviewPage(c *gin.Context) {
 		data["First"] = "?" + q.Encode()
 	}
 	s.render(c, http.StatusOK, "job_review.html", page{Data: data})
+}
+
+// reviewViewCookie remembers the view a reviewer last chose, so the
+// review page opens in it from anywhere (links need not carry it).
+const reviewViewCookie = "review_view"
+
+// reviewView is the view to show: the one in the address, which is then
+// remembered, else the remembered one, else the detailed view ("").
+func (s *Server) reviewView(c *gin.Context) string {
+	v, inURL := c.GetQuery("view")
+	if inURL {
+		c.SetSameSite(http.SameSiteLaxMode)
+		c.SetCookie(reviewViewCookie, v, 365*24*3600, "/", "", s.cfg.SecureCookies, true)
+	} else {
+		v, _ = c.Cookie(reviewViewCookie)
+	}
+	if v == "compact" {
+		return "compact"
+	}
+	return ""
 }
 
 func parseScore(s string) (float64, error) {

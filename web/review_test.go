@@ -172,7 +172,7 @@ func TestReviewCompactView(t *testing.T) {
 		`<details class="row-details"><summary>Details (2)</summary>`,
 		`name="return" value="` + reviewPath + `?view=compact&amp;status=review"`,
 		`<input type="hidden" name="view" value="compact">`,
-		`<a href="?status=review">detailed</a>`,
+		`<a href="?status=review&amp;view=detailed">detailed</a>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("compact page lacks %q", want)
@@ -189,8 +189,25 @@ func TestReviewCompactView(t *testing.T) {
 	if !strings.Contains(body, `value="undo" class="secondary" data-key="u" hidden>`) {
 		t.Error("no hidden undo button on an undecided row")
 	}
-	_, body = f.do(t, "alice", "GET", reviewPath, nil, "")
-	if strings.Contains(body, `class="review compact"`) || !strings.Contains(body, `<a href="?view=compact">compact (one line per row)</a>`) {
+	// The choice is remembered (the client keeps cookies): the plain
+	// address opens the compact view until the detailed one is chosen.
+	if _, body := f.do(t, "alice", "GET", reviewPath, nil, ""); !strings.Contains(body, `class="review compact"`) {
+		t.Error("the chosen compact view is not remembered")
+	}
+	if _, body := f.do(t, "alice", "GET", reviewPath+"?view=detailed", nil, ""); strings.Contains(body, `class="review compact"`) {
+		t.Error("the detailed view cannot be chosen back")
+	}
+	if _, body := f.do(t, "alice", "GET", reviewPath, nil, ""); strings.Contains(body, `class="review compact"`) || !strings.Contains(body, `compact (one line per row)</a>`) {
+		t.Error("the detailed view is not remembered or does not offer the compact one")
+	}
+	// Without a remembered choice the detailed view is the default.
+	req, _ := http.NewRequest("GET", f.srv.URL+reviewPath, nil)
+	req.Header.Set("X-Test-User", "alice")
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(resp); strings.Contains(body, `class="review compact"`) || !strings.Contains(body, `<a href="?view=compact">compact (one line per row)</a>`) {
 		t.Error("the detailed view is not the default or does not offer the compact one")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"sort"
 
 	"partnerhub/jobs"
 )
@@ -254,41 +255,71 @@ func (s *Store) keptRows(ctx context.Context, jobID, bulkID int64, limit int) ([
 // histogramBuckets is how many score buckets the histogram has (0.05 wide).
 const histogramBuckets = 20
 
-// ScoreHistogram counts the rows bulk acceptance could take by score, in
-// one pass over the job's results: one conditional sum per threshold,
-// compared as AcceptInBulk compares (score >= threshold), so "at least 0.85"
-// here is exactly what accepting from 0.85 takes.
+// ScoreHistogram counts the undecided rows bulk acceptance could take by
+// score. Scores have three decimals, so a job has at most a couple of
+// thousand (status, score) pairs: they are counted in the database from the
+// (job, status, score) index without reading a row, the decided rows' pairs
+// subtracted (read through the decisions, however few), and the buckets
+// made here with the comparison AcceptInBulk makes (score >= threshold), so
+// "at least 0.85" is exactly what accepting from 0.85 takes. Rows matched or
+// to review always have a best candidate; the index does not hold it.
 func (s *Store) ScoreHistogram(ctx context.Context, jobID int64) (jobs.ScoreHistogram, error) {
-	h := jobs.ScoreHistogram{Step: 1.0 / histogramBuckets}
-	sums := `SUM(CASE WHEN m.status = ? THEN 1 ELSE 0 END), COUNT(*)`
-	args := []any{jobs.MatchMatched}
-	for i := 1; i < histogramBuckets; i++ {
-		sums += `, SUM(CASE WHEN m.score >= ? THEN 1 ELSE 0 END)`
-		args = append(args, threshold(i))
+	type key struct {
+		matched bool
+		score   float64
 	}
-	args = append(args, jobID, jobs.MatchMatched, jobs.MatchReview)
-	q := `SELECT ` + sums + ` FROM row_matches m WHERE m.job_id = ? AND m.qid <> '' AND m.status IN (?, ?)
-		AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.job_id = m.job_id AND d.row_num = m.row_num)`
-	atLeast := make([]sql.NullInt64, histogramBuckets)
-	dest := []any{new(sql.NullInt64)}
-	for i := range atLeast {
-		dest = append(dest, &atLeast[i])
-	}
-	if err := s.db.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
-		return h, fmt.Errorf("score histogram: %w", err)
-	}
-	h.Matched = dest[0].(*sql.NullInt64).Int64
-	h.AtLeast = make([]int64, histogramBuckets)
-	h.Buckets = make([]int64, histogramBuckets)
-	for i, v := range atLeast {
-		h.AtLeast[i] = v.Int64
-	}
-	for i := range h.Buckets {
-		next := int64(0)
-		if i+1 < histogramBuckets {
-			next = h.AtLeast[i+1]
+	counts := map[key]int64{}
+	add := func(q string, sign int64) error {
+		rows, err := s.db.QueryContext(ctx, q, jobID, jobs.MatchMatched, jobs.MatchReview)
+		if err != nil {
+			return fmt.Errorf("score histogram: %w", err)
 		}
-		h.Buckets[i] = h.AtLeast[i] - next
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				status string
+				score  float64
+				n      int64
+			)
+			if err := rows.Scan(&status, &score, &n); err != nil {
+				return err
+			}
+			counts[key{status == string(jobs.MatchMatched), score}] += sign * n
+		}
+		return rows.Err()
+	}
+	if err := add(`SELECT m.status, m.score, COUNT(*) FROM row_matches m WHERE m.job_id = ? AND m.status IN (?, ?) GROUP BY m.status, m.score`, 1); err != nil {
+		return jobs.ScoreHistogram{}, err
+	}
+	if err := add(`SELECT m.status, m.score, COUNT(*) FROM decisions d JOIN row_matches m ON m.job_id = d.job_id AND m.row_num = d.row_num
+		WHERE d.job_id = ? AND m.status IN (?, ?) GROUP BY m.status, m.score`, -1); err != nil {
+		return jobs.ScoreHistogram{}, err
+	}
+	h := jobs.ScoreHistogram{Step: 1.0 / histogramBuckets, Buckets: make([]int64, histogramBuckets), AtLeast: make([]int64, histogramBuckets)}
+	for k, n := range counts {
+		if n == 0 {
+			continue
+		}
+		h.Scores = append(h.Scores, jobs.ScoreCount{Score: k.score, Matched: k.matched, Rows: n})
+		if k.matched {
+			h.Matched += n
+		}
+		b := 0
+		for b+1 < histogramBuckets && k.score >= threshold(b+1) {
+			b++
+		}
+		h.Buckets[b] += n
+	}
+	sort.Slice(h.Scores, func(a, b int) bool {
+		if h.Scores[a].Score != h.Scores[b].Score {
+			return h.Scores[a].Score > h.Scores[b].Score
+		}
+		return h.Scores[a].Matched
+	})
+	var sum int64
+	for i := histogramBuckets - 1; i >= 0; i-- {
+		sum += h.Buckets[i]
+		h.AtLeast[i] = sum
 	}
 	return h, nil
 }

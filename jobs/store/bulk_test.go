@@ -139,8 +139,14 @@ func TestScoreHistogramMatchesBulkCounts(t *testing.T) {
 		}
 		// 40 rows, minus row 7 (no candidate) and 3 decided; matched are
 		// rows 3, 6, …, 39, none of them decided.
-		if h.Matched != 13 {
-			t.Errorf("matched: %d, want 13", h.Matched)
+		if h.Matched != 13 || h.Takes(jobs.BulkMatched, 0) != 13 {
+			t.Errorf("matched: %d (Takes %d), want 13", h.Matched, h.Takes(jobs.BulkMatched, 0))
+		}
+		for _, min := range []float64{0.333, 0.6125, 0.975, 1} { // between the buckets' bounds
+			n, _ := st.CountBulk(ctx, j.ID, jobs.BulkScore, min)
+			if got := h.Takes(jobs.BulkScore, min); got != n {
+				t.Errorf("at least %v: Takes says %d, bulk would take %d", min, got, n)
+			}
 		}
 		var total int64
 		for _, n := range h.Buckets {
@@ -157,6 +163,9 @@ func TestScoreHistogramMatchesBulkCounts(t *testing.T) {
 			}
 			if h.AtLeast[i] != n {
 				t.Errorf("at least %.2f: histogram %d, bulk would take %d", min, h.AtLeast[i], n)
+			}
+			if got := h.Takes(jobs.BulkScore, min); got != n {
+				t.Errorf("at least %.2f: Takes says %d, bulk would take %d", min, got, n)
 			}
 		}
 		// Rows 38..40 score 0.95 to 1; 38 and 40 are decided.
