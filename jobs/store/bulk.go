@@ -291,7 +291,10 @@ func (s *Store) ScoreHistogram(ctx context.Context, jobID int64) (jobs.ScoreHist
 	if err := add(`SELECT m.status, m.score, COUNT(*) FROM row_matches m WHERE m.job_id = ? AND m.status IN (?, ?) GROUP BY m.status, m.score`, 1); err != nil {
 		return jobs.ScoreHistogram{}, err
 	}
-	if err := add(`SELECT m.status, m.score, COUNT(*) FROM decisions d JOIN row_matches m ON m.job_id = d.job_id AND m.row_num = d.row_num
+	// CROSS JOIN: SQLite then reads the decisions first, as it should (it
+	// would otherwise walk every result of the job and look each up);
+	// MariaDB treats it as the inner join it is and plans by its statistics.
+	if err := add(`SELECT m.status, m.score, COUNT(*) FROM decisions d CROSS JOIN row_matches m ON m.job_id = d.job_id AND m.row_num = d.row_num
 		WHERE d.job_id = ? AND m.status IN (?, ?) GROUP BY m.status, m.score`, -1); err != nil {
 		return jobs.ScoreHistogram{}, err
 	}
