@@ -179,11 +179,36 @@ func decisionText(row int) string {
 	return fmt.Sprintf(`document.querySelector('#row-%d [data-decision]').textContent`, row)
 }
 
-// TestBrowserReviewCompactAndUndo reviews in the compact view with the
+// TestBrowserReview drives the review page in headless Chromium, one
+// session for three flows in turn, each leaving every row it touched as
+// it found it: the keyboard in the compact view, bulk acceptance and its
+// undo, and all of it again with scripts off (last: it stays off).
+func TestBrowserReview(t *testing.T) {
+	s := newReviewSession(t)
+	for _, flow := range []struct {
+		name string
+		run  func(*testing.T, *reviewSession)
+	}{
+		{"compact view, keyboard and undo", reviewCompactAndUndo},
+		{"bulk acceptance and its undo", reviewBulkAcceptAndUndo},
+		{"without JavaScript", reviewWithoutJavaScript},
+	} {
+		parent := s.t
+		ok := t.Run(flow.name, func(t *testing.T) {
+			s.t = t
+			flow.run(t, s)
+		})
+		s.t = parent
+		if !ok {
+			return
+		}
+	}
+}
+
+// reviewCompactAndUndo reviews in the compact view with the
 // keyboard: one line per row with details on demand, decisions saved
 // without reloading, and "u" taking back decisions made on this page.
-func TestBrowserReviewCompactAndUndo(t *testing.T) {
-	s := newReviewSession(t)
+func reviewCompactAndUndo(t *testing.T, s *reviewSession) {
 	css := func(q string) chromedp.CSS { return chromedp.CSS(q) }
 
 	// The detailed view first, to compare heights.
@@ -257,11 +282,10 @@ func TestBrowserReviewCompactAndUndo(t *testing.T) {
 	}
 }
 
-// TestBrowserBulkAcceptAndUndo accepts in bulk through the confirmation
+// reviewBulkAcceptAndUndo accepts in bulk through the confirmation
 // page, choosing the threshold on the score histogram, and undoes it after
 // another reviewer changed one of the rows: that row is kept and named.
-func TestBrowserBulkAcceptAndUndo(t *testing.T) {
-	s := newReviewSession(t)
+func reviewBulkAcceptAndUndo(t *testing.T, s *reviewSession) {
 	css := func(q string) chromedp.CSS { return chromedp.CSS(q) }
 	ctx := context.Background()
 
@@ -320,11 +344,10 @@ func TestBrowserBulkAcceptAndUndo(t *testing.T) {
 	}
 }
 
-// TestBrowserReviewWithoutJavaScript does the same with scripts off: the
+// reviewWithoutJavaScript does the same with scripts off: the
 // compact view's details open natively, decisions, undo, bulk acceptance
 // and its undo are plain forms answered by server-rendered pages.
-func TestBrowserReviewWithoutJavaScript(t *testing.T) {
-	s := newReviewSession(t)
+func reviewWithoutJavaScript(t *testing.T, s *reviewSession) {
 	css := func(q string) chromedp.CSS { return chromedp.CSS(q) }
 	noScript := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
@@ -349,7 +372,7 @@ func TestBrowserReviewWithoutJavaScript(t *testing.T) {
 	if d := s.decision(3); d == nil || d.QID != "Q1030" {
 		t.Fatalf("row 3 after bulk: %+v", d)
 	}
-	s.do("undo bulk without script", chromedp.Click(css(`.bulk-history form button`)), chromedp.WaitVisible(css(`.bulk-history .muted`)))
+	s.do("undo bulk without script", chromedp.Click(css(`.bulk-history li:first-child form button`)), chromedp.WaitVisible(css(`.bulk-history li:first-child .muted`)))
 	if d := s.decision(3); d != nil {
 		t.Fatalf("row 3 still decided after undoing the bulk: %+v", d)
 	}
