@@ -123,9 +123,10 @@ func (e *Engine) factQuery(items []string) (string, error) {
 	}
 	// Items without a label in the languages still need a name on the
 	// review page: their labels in any language (only theirs, so the answer
-	// stays small), kept for display and never scored.
-	fmt.Fprintf(&b, " UNION {\n    ?item rdfs:label ?value .\n    FILTER NOT EXISTS { ?item rdfs:label ?own . FILTER(lang(?own) IN (%s)) }\n    BIND(%s AS ?key)\n  }",
-		langs, sparql.Literal(keyOtherLabel))
+	// stays small), kept for display and never scored. The branch binds the
+	// items itself: left open, it reads every label of the graph.
+	fmt.Fprintf(&b, " UNION {\n    %s\n    ?item rdfs:label ?value .\n    FILTER NOT EXISTS { ?item rdfs:label ?own . FILTER(lang(?own) IN (%s)) }\n    BIND(%s AS ?key)\n  }",
+		sparql.ValuesBlock([]string{"item"}, itemTerms), langs, sparql.Literal(keyOtherLabel))
 	if len(scoped) > 0 {
 		b.WriteString(" UNION {\n    ")
 		b.WriteString(sparql.ValuesBlock([]string{"st", "ps", "pq", "key"}, scoped))
