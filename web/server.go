@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"partnerhub/web/reconapi"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -78,7 +79,10 @@ type Deps struct {
 	EndpointPace func(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error)
 	Login        WikiLogin   // nil in local mode
 	Sealer       TokenSealer // required with Login
-	Logger       *slog.Logger
+	// Reconcile, if set, is the W3C reconciliation service served at
+	// /reconcile: anonymous, outside the session and CSRF middleware.
+	Reconcile *reconapi.Service
+	Logger    *slog.Logger
 }
 
 // Server holds the web side's dependencies.
@@ -97,6 +101,7 @@ type Server struct {
 	endpointPace  func(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error)
 	login         WikiLogin
 	sealer        TokenSealer
+	reconcile     *reconapi.Service
 	logger        *slog.Logger
 	pages         *renderer
 	static        fs.FS
@@ -136,7 +141,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 		formOrigins = " " + u.Scheme + "://" + u.Host
 	}
-	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace,
+	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace, reconcile: d.Reconcile,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
@@ -153,6 +158,11 @@ func (s *Server) Handler() http.Handler {
 	r.HEAD("/static/*path", s.serveStatic())
 	r.GET("/favicon.ico", s.favicon)
 	r.HEAD("/favicon.ico", s.favicon)
+	// The reconciliation service changes no state and serves any origin:
+	// no session, no login and no CSRF token, on these routes only.
+	if s.reconcile != nil {
+		s.reconcile.Routes(r, "/reconcile")
+	}
 	// Unknown addresses get a proper 404 page, with the header saying who is
 	// signed in like every other page.
 	r.NoRoute(s.csrfForPages(), s.identify, func(c *gin.Context) {

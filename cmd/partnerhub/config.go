@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +47,11 @@ type config struct {
 	ReplicaLag      time.Duration
 	SPARQLEndpoints []string
 	WikiAPIs        []string
-	SPARQLInFlight  int
-	SPARQLBudget    time.Duration
+	// DefaultSPARQL and DefaultWikiAPI are the Wikibase the /reconcile
+	// service matches against.
+	DefaultSPARQL, DefaultWikiAPI string
+	SPARQLInFlight                int
+	SPARQLBudget                  time.Duration
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -84,6 +89,8 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
 	{"PARTNERHUB_SPARQL_IN_FLIGHT", "3", "queries in flight per SPARQL endpoint in each process (WDQS allows a few per client)"},
 	{"PARTNERHUB_SPARQL_BUDGET", "40s", "endpoint time per minute all processes sharing the database may spend on one SPARQL endpoint (WDQS allows 60 s; past three quarters of this, one query at a time)"},
+	{"PARTNERHUB_DEFAULT_SPARQL_ENDPOINT", "https://query.wikidata.org/sparql", "the query service of the installation's default Wikibase: what the /reconcile service matches against"},
+	{"PARTNERHUB_DEFAULT_WIKI_API", "https://www.wikidata.org/w/api.php", "the Action API of the installation's default Wikibase (searches and property datatypes of /reconcile)"},
 	{"PARTNERHUB_WIKI_APIS", "", "comma-separated Action API URLs job templates may use; empty: any (set it on a public installation)"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
@@ -165,6 +172,18 @@ func loadConfig() (config, error) {
 		*v.dst = d
 	}
 	c.SPARQLEndpoints, c.WikiAPIs = list(getenv("PARTNERHUB_SPARQL_ENDPOINTS")), list(getenv("PARTNERHUB_WIKI_APIS"))
+	c.DefaultSPARQL, c.DefaultWikiAPI = getenv("PARTNERHUB_DEFAULT_SPARQL_ENDPOINT"), getenv("PARTNERHUB_DEFAULT_WIKI_API")
+	for _, v := range []struct {
+		name, value string
+		allowed     []string
+		list        string
+	}{{"PARTNERHUB_DEFAULT_SPARQL_ENDPOINT", c.DefaultSPARQL, c.SPARQLEndpoints, "PARTNERHUB_SPARQL_ENDPOINTS"}, {"PARTNERHUB_DEFAULT_WIKI_API", c.DefaultWikiAPI, c.WikiAPIs, "PARTNERHUB_WIKI_APIS"}} {
+		if u, err := url.Parse(v.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("%s must be an http(s) URL, not %q", v.name, v.value))
+		} else if len(v.allowed) > 0 && !slices.Contains(v.allowed, v.value) {
+			errs = append(errs, fmt.Sprintf("%s %q is not in %s: add it there, or choose one of those", v.name, v.value, v.list))
+		}
+	}
 	c.SPARQLInFlight = int(intVar("PARTNERHUB_SPARQL_IN_FLIGHT"))
 	if c.SPARQLInFlight < 1 || c.SPARQLInFlight > 20 {
 		errs = append(errs, fmt.Sprintf("PARTNERHUB_SPARQL_IN_FLIGHT must be between 1 and 20, not %q", getenv("PARTNERHUB_SPARQL_IN_FLIGHT")))

@@ -303,6 +303,10 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger).
 		CheckEndpointsWith(match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)).CheckEndpoints)
 	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter, wikiAPIs: a.cfg.WikiAPIs}
+	reconcile, err := a.reconcileService()
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Config{
 		Version:        version,
 		DataDir:        a.cfg.DataDir,
@@ -326,6 +330,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		Auth:          auth,
 		Login:         login,
 		Sealer:        tokens,
+		Reconcile:     reconcile,
 		Logger:        a.logger,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"partnerhub/web/reconapi"
 	"slices"
 	"sync"
 	"time"
@@ -237,4 +238,24 @@ func (s *suggesters) forJob(job *jobs.Job) (*suggest.Suggester, error) {
 	}
 	s.by[key] = sg
 	return &suggest.Suggester{Wiki: sg.Wiki, Formats: sg.Formats}, nil
+}
+
+// reconcileService is the W3C reconciliation service at /reconcile: the
+// workers' engine configuration on the installation's default Wikibase,
+// paced by this process's SPARQL limiter (whose account is shared through
+// the database with the workers), so the public service spends the same
+// query-service budget as the reconciliation jobs and cannot get the tool
+// banned.
+func (a *app) reconcileService() (*reconapi.Service, error) {
+	wiki, err := wikidata.NewClient(wikidata.Config{APIURL: a.cfg.DefaultWikiAPI, UserAgent: a.cfg.UserAgent, MaxRetries: 2, Timeout: 20 * time.Second, Logger: a.logger}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reconciliation service: %w", err)
+	}
+	return reconapi.New(reconapi.Config{
+		Version:  version,
+		Wikibase: match.Wikibase{SPARQLEndpoint: a.cfg.DefaultSPARQL, APIURL: a.cfg.DefaultWikiAPI},
+		Engines:  match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
+		Wiki:     suggest.Cached(wiki, 10*time.Minute),
+		Logger:   a.logger,
+	})
 }

@@ -1,0 +1,406 @@
+package reconapi_test
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"partnerhub/jobs/match"
+	"partnerhub/sparql"
+	"partnerhub/sparql/sparqltest"
+	"partnerhub/web/reconapi"
+	"partnerhub/wikidata"
+	"partnerhub/wikidata/wikibasetest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+const (
+	goldTTL = "../../jobs/match/testdata/gold.ttl"
+	goldCSV = "../../jobs/match/testdata/gold.csv"
+)
+
+// fixture is the service as cmd/partnerhub builds it: the workers' Matcher
+// over a real SPARQL engine holding the people gold set, and the fake
+// Action API for searches and property datatypes.
+type fixture struct {
+	srv     *httptest.Server
+	sparql  *sparqltest.Server
+	limiter *sparql.Limiter
+}
+
+func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
+	t.Helper()
+	oxi := sparqltest.Start(t)
+	ttl, err := os.ReadFile(goldTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oxi.Load(t, string(ttl))
+	wiki := wikibasetest.New(t, wikibasetest.Options{})
+	for id, dt := range map[string]string{"P245": "external-id", "P569": "time", "P570": "time", "P27": "wikibase-item", "P18": "commonsMedia"} {
+		wiki.AddEntity(&wikidata.Entity{ID: id, Type: "property", DataType: dt, Labels: map[string]wikidata.Term{"en": {Language: "en", Value: id}}})
+	}
+	seedSearch(t, wiki, oxi.Endpoint())
+	limiter := sparql.NewLimiter(sparql.LimiterConfig{Logger: quiet})
+	ua := "PartnerhubTest/1.0 (https://partnerhub.invalid; dev@partnerhub.invalid)"
+	m := match.NewMatcher(match.MatcherConfig{UserAgent: ua, Limiter: limiter, Logger: quiet,
+		Searcher: func(apiURL string) match.Searcher {
+			c, err := wikidata.NewClient(wikidata.Config{APIURL: apiURL, UserAgent: ua, Logger: quiet}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return searcher{c}
+		}})
+	wc, err := wikidata.NewClient(wikidata.Config{APIURL: wiki.URL(), UserAgent: ua, Logger: quiet}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Wikibase.SPARQLEndpoint, cfg.Wikibase.APIURL = oxi.Endpoint(), wiki.URL()
+	cfg.Engines, cfg.Wiki, cfg.Logger = m, wc, quiet
+	svc, err := reconapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	svc.Routes(r, "/reconcile")
+	ts := httptest.NewServer(r)
+	t.Cleanup(ts.Close)
+	return &fixture{srv: ts, sparql: oxi, limiter: limiter}
+}
+
+type searcher struct{ c *wikidata.Client }
+
+func (s searcher) Search(ctx context.Context, text, language string, limit int) ([]string, error) {
+	hits, err := s.c.SearchEntities(ctx, text, language, limit)
+	ids := make([]string, 0, len(hits))
+	for _, h := range hits {
+		ids = append(ids, h.ID)
+	}
+	return ids, err
+}
+
+// seedSearch gives the fake wiki the gold set's items with their labels
+// and aliases, so its search finds what the real wiki's would.
+func seedSearch(t *testing.T, wiki *wikibasetest.Server, endpoint string) {
+	t.Helper()
+	c, err := sparql.NewClient(sparql.Config{Endpoint: endpoint, UserAgent: "PartnerhubTest/1.0 (dev@partnerhub.invalid)", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Select(context.Background(), `PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?item ?label ?alias WHERE { ?item rdfs:label ?label OPTIONAL { ?item skos:altLabel ?alias } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]*wikidata.Entity{}
+	for _, r := range res.Rows {
+		id := strings.TrimPrefix(r["item"].Value, match.DefaultEntityPrefix)
+		e, ok := items[id]
+		if !ok {
+			e = &wikidata.Entity{ID: id, Type: "item", Labels: map[string]wikidata.Term{}, Aliases: map[string][]wikidata.Term{}}
+			items[id] = e
+		}
+		l := r["label"]
+		e.Labels[l.Lang] = wikidata.Term{Language: l.Lang, Value: l.Value}
+		if a, ok := r["alias"]; ok {
+			e.Aliases[a.Lang] = append(e.Aliases[a.Lang], wikidata.Term{Language: a.Lang, Value: a.Value})
+		}
+	}
+	for _, e := range items {
+		wiki.AddEntity(e)
+	}
+}
+
+func (f *fixture) get(t *testing.T, query url.Values) (*http.Response, []byte) {
+	t.Helper()
+	u := f.srv.URL + "/reconcile"
+	if query != nil {
+		u += "?" + query.Encode()
+	}
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read(t, res)
+}
+
+func (f *fixture) post(t *testing.T, form url.Values) (*http.Response, []byte) {
+	t.Helper()
+	res, err := http.PostForm(f.srv.URL+"/reconcile", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read(t, res)
+}
+
+func read(t *testing.T, res *http.Response) (*http.Response, []byte) {
+	t.Helper()
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, b
+}
+
+type candidate struct {
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Score float64 `json:"score"`
+	Match bool    `json:"match"`
+}
+
+func results(t *testing.T, body []byte) map[string][]candidate {
+	t.Helper()
+	var out map[string]struct {
+		Result []candidate `json:"result"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	m := map[string][]candidate{}
+	for k, v := range out {
+		m[k] = v.Result
+	}
+	return m
+}
+
+func TestManifestAndCORS(t *testing.T) {
+	f := newFixture(t, reconapi.Config{Name: "Partnerhub test"})
+	res, body := f.get(t, nil)
+	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "*" || len(res.Header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("%d %v: %s", res.StatusCode, res.Header, body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["name"] != "Partnerhub test" || m["identifierSpace"] != match.DefaultEntityPrefix || fmt.Sprint(m["versions"]) != "[0.2]" {
+		t.Errorf("manifest %s", body)
+	}
+	req, _ := http.NewRequest(http.MethodOptions, f.srv.URL+"/reconcile", nil)
+	req.Header.Set("Origin", "https://example.org")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	pre, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Body.Close()
+	if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(pre.Header.Get("Access-Control-Allow-Methods"), "POST") {
+		t.Errorf("preflight %d %v", pre.StatusCode, pre.Header)
+	}
+}
+
+func TestMalformedQueriesAre400(t *testing.T) {
+	f := newFixture(t, reconapi.Config{MaxQueries: 3, Burst: 100, Rate: 100})
+	for _, tt := range []struct {
+		queries string
+		status  int
+		says    string
+	}{
+		{`{"q0": `, 400, "not a JSON object"},
+		{`[1,2]`, 400, "not a JSON object"},
+		{`null`, 400, "null"},
+		{`{"q0": "Anna"}`, 400, `query "q0": not a JSON object`},
+		{`{"q0": {"query": 5}}`, 400, "query must be a string"},
+		{`{"q0": {}}`, 400, "neither a query text nor properties"},
+		{`{"q0": {"query": "x", "limit": -1}}`, 400, "limit must be a whole number"},
+		{`{"q0": {"query": "x", "type_strict": "some"}}`, 400, "type_strict"},
+		{`{"q0": {"query": "x", "propertiez": []}}`, 400, `unknown field "propertiez"`},
+		{`{"q0": {"query": "x", "properties": [{"pid": "P245"}]}}`, 400, "P245 has no value"},
+		{`{"q0": {"query": "x", "properties": [{"pid": "P245", "v": {"name": "x"}}]}}`, 400, "an entity value needs an id"},
+		{`{"q0": {"query": "x", "type": "human"}}`, 400, `type "HUMAN" is not an item id`},
+		{`{"q0": {"query": "x", "properties": [{"pid": "P9999", "v": "1"}]}}`, 400, "P9999 does not exist"},
+		{`{"a":{"query":"x"},"b":{"query":"x"},"c":{"query":"x"},"d":{"query":"x"}}`, 413, "4 queries in one request, at most 3"},
+	} {
+		for _, how := range []string{"GET", "POST"} {
+			var res *http.Response
+			var body []byte
+			if how == "GET" {
+				res, body = f.get(t, url.Values{"queries": {tt.queries}})
+			} else {
+				res, body = f.post(t, url.Values{"queries": {tt.queries}})
+			}
+			var e struct{ Status, Message string }
+			if err := json.Unmarshal(body, &e); err != nil || res.StatusCode != tt.status || e.Status != "error" || !strings.Contains(e.Message, tt.says) {
+				t.Errorf("%s %s: %d %s; want %d saying %q", how, tt.queries, res.StatusCode, body, tt.status, tt.says)
+			}
+			if res.Header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("%s %s: error without CORS header", how, tt.queries)
+			}
+		}
+	}
+	// The body itself is bounded.
+	res, body := f.post(t, url.Values{"queries": {strings.Repeat(" ", 2<<20)}})
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB body: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestRateLimitPerClient(t *testing.T) {
+	f := newFixture(t, reconapi.Config{Rate: 0.01, Burst: 3})
+	for i := range 3 {
+		if res, body := f.get(t, nil); res.StatusCode != 200 {
+			t.Fatalf("request %d: %d %s", i+1, res.StatusCode, body)
+		}
+	}
+	res, body := f.get(t, nil)
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "too many requests") {
+		t.Errorf("4th request: %d %v %s", res.StatusCode, res.Header, body)
+	}
+}
+
+// TestPartnerFileBatch reconciles a real-looking partner file (the people
+// gold set: names spelt every way, life dates, ULAN ids, namesakes, a ship
+// named like a painter) through the 0.2 protocol, in OpenRefine's batches
+// of 10, against Oxigraph and the fake Action API.
+func TestPartnerFileBatch(t *testing.T) {
+	f := newFixture(t, reconapi.Config{Rate: 1000, Burst: 1000})
+	fh, err := os.Open(goldCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	props := []struct{ column, pid string }{{"ulan", "P245"}, {"born", "P569"}, {"died", "P570"}, {"country", "P27"}}
+	var withExpected, rightFirst, matched int
+	rows := recs[1:]
+	for start := 0; start < len(rows); start += 10 {
+		batch := map[string]any{}
+		expected := map[string]string{}
+		for i, rec := range rows[start:min(start+10, len(rows))] {
+			q := map[string]any{"type": "Q5"}
+			if name := rec[col["name"]]; name != "" {
+				q["query"] = name
+			}
+			var ps []map[string]any
+			for _, p := range props {
+				v := rec[col[p.column]]
+				if v == "" {
+					continue
+				}
+				if p.pid == "P27" {
+					ps = append(ps, map[string]any{"pid": p.pid, "v": map[string]string{"id": v}})
+				} else {
+					ps = append(ps, map[string]any{"pid": p.pid, "v": v})
+				}
+			}
+			if ps != nil {
+				q["properties"] = ps
+			}
+			if q["query"] == nil && ps == nil {
+				continue
+			}
+			id := fmt.Sprintf("q%d", i)
+			batch[id] = q
+			expected[id] = rec[col["expected_qid"]]
+		}
+		raw, _ := json.Marshal(batch)
+		res, body := f.post(t, url.Values{"queries": {string(raw)}})
+		if res.StatusCode != 200 {
+			t.Fatalf("rows %d…: %d %s", start+1, res.StatusCode, body)
+		}
+		got := results(t, body)
+		for id, want := range expected {
+			cands, ok := got[id]
+			if !ok {
+				t.Errorf("rows %d…: no answer for %s", start+1, id)
+				continue
+			}
+			for i, c := range cands {
+				if c.Score < 0 || c.Score > 100 || c.Name == "" {
+					t.Errorf("%v: candidate %+v", batch[id], c)
+				}
+				if c.Match && (i != 0 || c.ID != want) {
+					t.Errorf("%v: match:true on %s (candidate %d), want %q", batch[id], c.ID, i+1, want)
+				}
+				if c.Match {
+					matched++
+				}
+			}
+			if want != "" {
+				withExpected++
+				if len(cands) > 0 && cands[0].ID == want {
+					rightFirst++
+				}
+			}
+		}
+	}
+	t.Logf("%d rows with a right item: right item first in %d, match:true in %d", withExpected, rightFirst, matched)
+	if withExpected < 100 || float64(rightFirst) < 0.9*float64(withExpected) || float64(matched) < 0.5*float64(withExpected) {
+		t.Errorf("right item first in %d of %d rows, %d matched", rightFirst, withExpected, matched)
+	}
+}
+
+// TestNamesakesAndTypes: the painter, not the ship; two Karl Nilssons are
+// never matched on the name alone, and a date tells them apart.
+func TestNamesakesAndTypes(t *testing.T) {
+	f := newFixture(t, reconapi.Config{Rate: 1000, Burst: 1000})
+	queries := `{"klint": {"query": "Hilma af Klint", "type": "Q5", "properties": [{"pid": "P569", "v": "1862-10-26"}]},
+	  "klintname": {"query": "Hilma af Klint", "type": "Q5"},
+	  "ship": {"query": "Hilma af Klint", "type": "Q11446"},
+	  "karl": {"query": "Karl Nilsson", "type": "Q5"},
+	  "karl1840": {"query": "Karl Nilsson", "type": "Q5", "properties": [{"pid": "P569", "v": "1840"}], "limit": 1},
+	  "ulan": {"properties": [{"pid": "P245", "v": "500029340"}]},
+	  "path": {"query": "Hilma af Klint", "type": "Q5", "properties": [{"pid": "P17/P297", "v": "SE"}]}}`
+	res, body := f.get(t, url.Values{"queries": {queries}})
+	if res.StatusCode != 200 {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	got := results(t, body)
+	first := func(id string) candidate {
+		if len(got[id]) == 0 {
+			t.Fatalf("%s: no candidates in %s", id, body)
+		}
+		return got[id][0]
+	}
+	if c := first("klint"); c.ID != "Q109" || !c.Match || c.Score < 90 {
+		t.Errorf("klint: %+v", got["klint"])
+	}
+	// A name alone is not enough for the engine to accept (see
+	// jobs/match/TEMPLATE.md): first, but not a match.
+	if c := first("klintname"); c.ID != "Q109" || c.Match {
+		t.Errorf("klintname: %+v", got["klintname"])
+	}
+	if c := first("ship"); c.ID != "Q110" {
+		t.Errorf("ship: %+v", got["ship"])
+	}
+	for _, c := range got["karl"] {
+		if c.Match {
+			t.Errorf("karl on the name alone: %+v", got["karl"])
+		}
+	}
+	if len(got["karl"]) < 2 {
+		t.Errorf("karl: both namesakes should be candidates: %+v", got["karl"])
+	}
+	if c := first("karl1840"); c.ID != "Q107" || len(got["karl1840"]) != 1 {
+		t.Errorf("karl1840: %+v", got["karl1840"])
+	}
+	if c := first("ulan"); c.ID != "Q115" || !c.Match {
+		t.Errorf("ulan: %+v", got["ulan"])
+	}
+	if c := first("path"); c.ID != "Q109" {
+		t.Errorf("a property path is ignored, not an error: %+v", got["path"])
+	}
+}
