@@ -285,6 +285,7 @@ func (s *Service) reconcile(ctx context.Context, batch map[string]query) (map[st
 		rows []match.Row
 	}
 	groups := map[string]*group{}
+	out := make(map[string]Result, len(batch))
 	var keys []string
 	ids := make([]string, 0, len(batch))
 	for id := range batch {
@@ -294,6 +295,15 @@ func (s *Service) reconcile(ctx context.Context, batch map[string]query) (map[st
 	for n, id := range ids {
 		q := batch[id]
 		t, row, key, err := s.template(id, q, kinds)
+		var un unmatchable
+		if errors.As(err, &un) {
+			// A well-formed query this wiki cannot answer (a type or
+			// property it does not have): no candidates, as the protocol
+			// expects, rather than failing the whole batch.
+			s.cfg.Logger.Debug("reconciliation service: query not matchable", "query", id, "why", un.why)
+			out[id] = Result{Result: []Candidate{}}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -307,7 +317,6 @@ func (s *Service) reconcile(ctx context.Context, batch map[string]query) (map[st
 		g.ids = append(g.ids, id)
 		g.rows = append(g.rows, row)
 	}
-	out := make(map[string]Result, len(batch))
 	for _, key := range keys {
 		g := groups[key]
 		e, err := s.cfg.Engines.Engine(g.t, s.cfg.Logger)
@@ -364,7 +373,7 @@ func (s *Service) template(id string, q query, kinds map[string]string) (*match.
 	var key strings.Builder
 	for i, ty := range q.Types {
 		if !itemID.MatchString(ty) || ty[0] != 'Q' {
-			return nil, row, "", jobs.Errorf(jobs.EINVALID, "query %q: type %q is not an item id like Q5", id, ty)
+			return nil, row, "", unmatchable{fmt.Sprintf("type %q is not an item id like Q5", ty)}
 		}
 		if i == 0 {
 			t.Type = &match.TypeConstraint{QID: ty}
@@ -388,7 +397,7 @@ func (s *Service) template(id string, q query, kinds map[string]string) (*match.
 		}
 		kind := kinds[p.PID]
 		if kind == "" {
-			return nil, row, "", jobs.Errorf(jobs.EINVALID, "query %q: property %s does not exist on this wiki or holds values the engine cannot compare", id, p.PID)
+			return nil, row, "", unmatchable{fmt.Sprintf("property %s does not exist on this wiki or holds values the engine cannot compare", p.PID)}
 		}
 		if _, dup := t.Columns[p.PID]; dup || len(p.Values) == 0 {
 			continue
@@ -415,10 +424,15 @@ func (s *Service) template(id string, q query, kinds map[string]string) (*match.
 		return nil, row, "", err
 	}
 	if err := parsed.Validate(names); err != nil {
-		return nil, row, "", jobs.Errorf(jobs.EINVALID, "query %q cannot be matched: %v", id, err)
+		return nil, row, "", unmatchable{err.Error()}
 	}
 	return parsed, row, key.String(), nil
 }
+
+// unmatchable says why a well-formed query cannot be matched on this wiki.
+type unmatchable struct{ why string }
+
+func (u unmatchable) Error() string { return u.why }
 
 func sortedUnique(xs []string) []string {
 	sort.Strings(xs)
