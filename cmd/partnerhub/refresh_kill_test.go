@@ -16,6 +16,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/dataset"
 	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
 	"partnerhub/sparql/sparqltest"
 )
 
@@ -25,10 +26,20 @@ import (
 // starts it again, and expects: kept rows never matched again (their results
 // and decisions as they were), every changed and added row reconciled once,
 // removed rows gone from the results, and the progress right.
+//
+// It runs on SQLite and on MariaDB (the production database), where the
+// process's SQL is different enough (dialect, locking) to be worth the time.
 func TestRefreshReconciliationSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
+	t.Run("sqlite", func(t *testing.T) { refreshKillScenario(t, "") })
+	t.Run("mariadb", func(t *testing.T) { refreshKillScenario(t, storetest.MySQLDSN(t)) })
+}
+
+// refreshKillScenario is the test on the database dsn names ("" for SQLite in
+// the data directory).
+func refreshKillScenario(t *testing.T, dsn string) {
 	const (
 		v1Rows  = 9000
 		removed = 500 // r1..r500 are not in version 2
@@ -44,10 +55,11 @@ func TestRefreshReconciliationSurvivesKill(t *testing.T) {
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "", dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := store.Open(ctx, dsn, dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +149,8 @@ func TestRefreshReconciliationSurvivesKill(t *testing.T) {
 		t.Fatalf("progress right after the refresh: %+v", before)
 	}
 
-	first := start(t, bin, dataDir, freeAddr(t))
+	dbEnv := []string{"PARTNERHUB_DB_DSN=" + dsn, "PARTNERHUB_REDIS_ADDR="}
+	first := start(t, bin, dataDir, freeAddr(t), dbEnv...)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		p, _ := st.JobProgress(ctx, j.ID)
@@ -159,7 +172,7 @@ func TestRefreshReconciliationSurvivesKill(t *testing.T) {
 		t.Fatalf("progress after the kill: %+v", mid)
 	}
 
-	second := start(t, bin, dataDir, freeAddr(t))
+	second := start(t, bin, dataDir, freeAddr(t), dbEnv...)
 	deadline = time.Now().Add(180 * time.Second)
 	for {
 		jj, _ := st.Job(ctx, j.ID)
