@@ -438,7 +438,7 @@ func codeOf(err error) string {
 // real MediaWiki 1.39 + Wikibase + OAuth and checks how each is read: every
 // error entry and its data.messages count, not only the first.
 func TestRealWikibaseAnswersClassified(t *testing.T) {
-	raw, err := os.ReadFile("../../shared/fixtures/api-answers-wikibase-1.39.json")
+	raw, err := os.ReadFile("testdata/api-answers-wikibase-1.39.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func shape(t *testing.T, body []byte) string {
 // TestAnswersHaveTheRealShapes provokes in the fake each situation captured
 // from a real MediaWiki 1.39 + Wikibase and compares the answers' shapes.
 func TestAnswersHaveTheRealShapes(t *testing.T) {
-	raw, err := os.ReadFile("../../../shared/fixtures/api-answers-wikibase-1.39.json")
+	raw, err := os.ReadFile("../testdata/api-answers-wikibase-1.39.json")
 	if err != nil {
 		t.Fatal(err)
 	}
