@@ -404,54 +404,32 @@ func (s *Store) DeleteDataset(ctx context.Context, jobID int64) error {
 // Rows returns up to limit rows with row numbers greater than after, in order
 // (keyset pagination: cheap at any depth of a million-row dataset).
 func (s *Store) Rows(ctx context.Context, datasetID, after int64, limit int) ([]jobs.Row, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT row_num, cells_json FROM dataset_rows WHERE dataset_id = ? AND row_num > ? ORDER BY row_num LIMIT ?`, datasetID, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read rows: %w", err)
+	return queryAll(ctx, s.db, scanDatasetRow, "rows",
+		`SELECT row_num, cells_json FROM dataset_rows WHERE dataset_id = ? AND row_num > ? ORDER BY row_num LIMIT ?`, datasetID, after, limit)
+}
+
+// scanDatasetRow reads a (row_num, cells_json) pair.
+func scanDatasetRow(sc scanner) (jobs.Row, error) {
+	var (
+		r     jobs.Row
+		cells string
+	)
+	if err := sc.Scan(&r.Num, &cells); err != nil {
+		return r, err
 	}
-	defer rows.Close()
-	var out []jobs.Row
-	for rows.Next() {
-		var (
-			r     jobs.Row
-			cells string
-		)
-		if err := rows.Scan(&r.Num, &cells); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(cells), &r.Cells); err != nil {
-			return nil, fmt.Errorf("decode row %d: %w", r.Num, err)
-		}
-		out = append(out, r)
+	if err := json.Unmarshal([]byte(cells), &r.Cells); err != nil {
+		return r, fmt.Errorf("decode row %d: %w", r.Num, err)
 	}
-	return out, rows.Err()
+	return r, nil
 }
 
 // RowsToReconcile returns the rows first..last of a dataset that have no
 // result yet: after a refresh, a batch holds kept rows (whose results were
 // carried over) beside changed and added ones.
 func (s *Store) RowsToReconcile(ctx context.Context, jobID, datasetID, first, last int64) ([]jobs.Row, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.row_num, r.cells_json FROM dataset_rows r
+	return queryAll(ctx, s.db, scanDatasetRow, "rows to reconcile", `SELECT r.row_num, r.cells_json FROM dataset_rows r
 		WHERE r.dataset_id = ? AND r.row_num >= ? AND r.row_num <= ?
 		AND NOT EXISTS (SELECT 1 FROM row_matches m WHERE m.job_id = ? AND m.row_num = r.row_num) ORDER BY r.row_num`, datasetID, first, last, jobID)
-	if err != nil {
-		return nil, fmt.Errorf("read rows to reconcile: %w", err)
-	}
-	defer rows.Close()
-	var out []jobs.Row
-	for rows.Next() {
-		var (
-			r     jobs.Row
-			cells string
-		)
-		if err := rows.Scan(&r.Num, &cells); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(cells), &r.Cells); err != nil {
-			return nil, fmt.Errorf("decode row %d: %w", r.Num, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // CountRows counts the stored rows of a dataset.
