@@ -94,7 +94,7 @@ func TestBrowserJourney(t *testing.T) {
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel = context.WithTimeout(ctx, 12*time.Minute)
 	defer cancel()
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
@@ -147,7 +147,7 @@ func TestBrowserJourney(t *testing.T) {
 	// server-side state the page shows (a worker's progress) is the condition.
 	waitText := func(step, url, sel, want string) {
 		t.Helper()
-		deadline := time.Now().Add(90 * time.Second)
+		deadline := time.Now().Add(5 * time.Minute)
 		for {
 			// Pages that follow progress refresh themselves, which may
 			// abort a navigation: such errors just mean "look again".
@@ -174,7 +174,7 @@ func TestBrowserJourney(t *testing.T) {
 			fail(step, err)
 		}
 		do(step, act)
-		deadline := time.Now().Add(60 * time.Second)
+		deadline := time.Now().Add(4 * time.Minute)
 		for {
 			// A poll does not survive a navigation: its error means the old
 			// document went away, and the next poll runs on the new one.

@@ -77,7 +77,7 @@ func newMappingSession(t *testing.T, seed func(s *mappingSession, dataDir string
 	t.Cleanup(cancel)
 	bctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(cancel)
-	s.ctx, cancel = context.WithTimeout(bctx, 3*time.Minute)
+	s.ctx, cancel = context.WithTimeout(bctx, 12*time.Minute)
 	t.Cleanup(cancel)
 	s.shots = filepath.Join(os.TempDir(), "partnerhub-e2e-screenshots")
 	_ = os.MkdirAll(s.shots, 0o755)
@@ -154,7 +154,7 @@ func (s *mappingSession) press(step, button string) {
 		s.fail(step, err)
 	}
 	s.do(step, chromedp.Click(chromedp.CSS(button)))
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		ok, err := chromedp.Run(s.ctx, chromedp.Poll[bool](`window.partnerhubE2EOld !== true && document.readyState === "complete"`,
 			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
@@ -190,7 +190,7 @@ func (s *mappingSession) waitFor(step, cond string) {
 // waitText reloads url until the element's text contains want.
 func (s *mappingSession) waitText(step, url, sel, want string) {
 	s.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		got, err := "", error(nil)
 		if err = chromedp.Do(s.ctx, chromedp.Navigate(url)); err == nil {

@@ -58,7 +58,7 @@ func TestReconciliationSurvivesKill(t *testing.T) {
 	}
 
 	first := start(t, bin, dataDir, freeAddr(t))
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		p, _ := st.JobProgress(ctx, j.ID)
 		if p.BatchesDone >= 2 {
@@ -77,7 +77,7 @@ func TestReconciliationSurvivesKill(t *testing.T) {
 	}
 
 	second := start(t, bin, dataDir, freeAddr(t))
-	deadline = time.Now().Add(120 * time.Second)
+	deadline = time.Now().Add(6 * time.Minute)
 	for {
 		jj, _ := st.Job(ctx, j.ID)
 		if jj.Status == jobs.JobReconciled {

@@ -151,7 +151,7 @@ func refreshKillScenario(t *testing.T, dsn string) {
 
 	dbEnv := []string{"PARTNERHUB_DB_DSN=" + dsn, "PARTNERHUB_REDIS_ADDR="}
 	first := start(t, bin, dataDir, freeAddr(t), dbEnv...)
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		p, _ := st.JobProgress(ctx, j.ID)
 		if p.BatchesDone >= before.BatchesDone+2 {
@@ -173,7 +173,7 @@ func refreshKillScenario(t *testing.T, dsn string) {
 	}
 
 	second := start(t, bin, dataDir, freeAddr(t), dbEnv...)
-	deadline = time.Now().Add(180 * time.Second)
+	deadline = time.Now().Add(8 * time.Minute)
 	for {
 		jj, _ := st.Job(ctx, j.ID)
 		if jj.Status == jobs.JobReconciled {

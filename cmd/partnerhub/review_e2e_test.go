@@ -107,7 +107,7 @@ func newReviewSession(t *testing.T) *reviewSession {
 	t.Cleanup(cancel)
 	bctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(cancel)
-	bctx, cancel = context.WithTimeout(bctx, 3*time.Minute)
+	bctx, cancel = context.WithTimeout(bctx, 12*time.Minute)
 	t.Cleanup(cancel)
 	shots := filepath.Join(os.TempDir(), "partnerhub-e2e-screenshots")
 	_ = os.MkdirAll(shots, 0o755)
@@ -141,7 +141,7 @@ func evalIn[T any](s *reviewSession, step, expr string) T {
 // for a moment: such errors mean "look again", until the deadline.
 func waitFor(cond string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(3 * time.Minute)
 		for {
 			_, err := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(5*time.Second))(ctx, t)
 			if err == nil {

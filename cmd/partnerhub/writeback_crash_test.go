@@ -56,7 +56,7 @@ func TestWritebackSurvivesKill(t *testing.T) {
 		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
 		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
 	first := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for len(wiki.Edits()) < 60 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the write-back did not start:\n%s", first.log.String())
@@ -71,7 +71,7 @@ func TestWritebackSurvivesKill(t *testing.T) {
 	}
 
 	second := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline = time.Now().Add(60 * time.Second)
+	deadline = time.Now().Add(4 * time.Minute)
 	for {
 		cur, err := st.Plan(ctx, p.ID)
 		if err != nil {

@@ -84,7 +84,7 @@ func TestTwoWorkersRedisFlushedOneKilled(t *testing.T) {
 		"PARTNERHUB_QUEUE=" + queue, "PARTNERHUB_SECRET_KEY=" + secret,
 		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
 	waitEdits := func(n int, who *instance) {
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(3 * time.Minute)
 		for len(wiki.Edits()) < n {
 			if time.Now().After(deadline) {
 				t.Fatalf("%d edits, waiting for %d:\n%s", len(wiki.Edits()), n, who.log.String())
@@ -108,7 +108,7 @@ func TestTwoWorkersRedisFlushedOneKilled(t *testing.T) {
 		t.Fatalf("the write-back finished (%d edits) before the kill", killedAt)
 	}
 
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		cur, err := st.Plan(ctx, p.ID)
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 // waitProgress polls until cond holds for the job's progress.
 func waitProgress(t *testing.T, st *store.Store, id int64, what string, cond func(jobs.Progress) bool) jobs.Progress {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		p, err := st.JobProgress(context.Background(), id)
 		if err == nil && cond(p) {

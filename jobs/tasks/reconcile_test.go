@@ -99,7 +99,7 @@ func importedJob(t *testing.T, st *store.Store, n int) *jobs.Job {
 
 func waitStatus(t *testing.T, st *store.Store, id int64, want jobs.JobStatus) *jobs.Job {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		j, err := st.Job(context.Background(), id)
 		if err != nil {
@@ -111,7 +111,7 @@ func waitStatus(t *testing.T, st *store.Store, id int64, want jobs.JobStatus) *j
 		time.Sleep(25 * time.Millisecond)
 	}
 	p, _ := st.JobProgress(context.Background(), id)
-	t.Fatalf("job did not become %s in 30s; progress %+v", want, p)
+	t.Fatalf("job did not become %s in 3 minutes; progress %+v", want, p)
 	return nil
 }
 
@@ -208,7 +208,7 @@ func TestReconciliationSurvivesPauseFlushAndWorkerRestart(t *testing.T) {
 			tasks.Deps{Store: st, Queue: q, Matcher: m}, quiet)
 		done := make(chan error, 1)
 		go func() { done <- w.Run(ctx) }()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
 			p, _ := st.JobProgress(context.Background(), j.ID)
 			if p.Done >= 300 {
 				break

@@ -148,7 +148,7 @@ func startWorkerWith(t *testing.T, r *tasks.Redis, st *store.Store, q *tasks.Que
 
 func waitImported(t *testing.T, st *store.Store, id int64, rows int64) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		d, err := st.Dataset(context.Background(), id)
 		if err != nil {

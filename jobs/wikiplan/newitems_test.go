@@ -118,7 +118,7 @@ func TestLateLandingCreationMakesOneItem(t *testing.T) {
 		})
 		e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.LateLanding, Delay: 2 * time.Second})
 		_ = e.svc.Write(context.Background(), e.plan)
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for created(e) < 2 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}

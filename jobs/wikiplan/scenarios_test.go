@@ -278,7 +278,7 @@ func TestLateLandingSaveIsNotSentTwice(t *testing.T) {
 		})
 		e.wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.LateLanding, Delay: 2 * time.Second})
 		_ = e.svc.Write(context.Background(), e.plan)
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for e.wiki.EditsPer()["Q1"] < 2 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
