@@ -233,6 +233,13 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 	if err := e.findBySearch(ctx, inputs, cands); err != nil {
 		return nil, err
 	}
+	for i := range inputs {
+		for _, via := range cands[i].via {
+			if via == "label" {
+				inputs[i].sameName++
+			}
+		}
+	}
 	classes, err := e.classes.get(ctx, e)
 	if err != nil {
 		return nil, err
@@ -259,11 +266,6 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 	out := make([]jobs.RowMatch, len(rows))
 	counts := map[jobs.MatchStatus]int{}
 	for i, r := range rows {
-		for _, via := range cands[i].via {
-			if via == "label" {
-				inputs[i].sameName++
-			}
-		}
 		out[i] = e.decide(r.Num, inputs[i], ranked[i], facts, cands[i])
 		counts[out[i].Status]++
 	}

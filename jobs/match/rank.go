@@ -3,6 +3,7 @@ package match
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 
 	"partnerhub/sparql"
@@ -14,8 +15,11 @@ type rowRank struct {
 	kept []string
 	pre  map[string]int // pre-score of each ranked candidate
 	// dropped candidates were ranked on their facts but not scored in full;
-	// bestDropped is the highest pre-score among them.
-	dropped, bestDropped int
+	// ceiling is the most any of them could score in full (see ceiling),
+	// ceilingQID the one that could.
+	dropped    int
+	ceiling    float64
+	ceilingQID string
 }
 
 // Pre-score weights: what is known of a candidate before its labels are
@@ -56,8 +60,48 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, 
 		return out, nil
 	}
 	sortQIDs(many)
+	facts, err := e.rankFacts(ctx, many, classes)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cands {
+		if len(c.qids) <= maxLookupsPerRow {
+			continue
+		}
+		r := rowRank{pre: map[string]int{}}
+		top := map[string]float64{}
+		for _, q := range c.qids {
+			r.pre[q] = e.preScore(inputs[i], c.via[q], facts[q], classes != nil)
+			top[q] = e.ceiling(inputs[i], facts[q])
+		}
+		// Ordered by the most each could score, so that every candidate
+		// left out is bounded by the ceiling of the last one kept; the
+		// pre-score (how it was found, what agrees) breaks ties.
+		order := append([]string(nil), c.qids...)
+		sort.SliceStable(order, func(a, b int) bool {
+			x, y := order[a], order[b]
+			if top[x] != top[y] {
+				return top[x] > top[y]
+			}
+			if r.pre[x] != r.pre[y] {
+				return r.pre[x] > r.pre[y]
+			}
+			return qidLess(x, y)
+		})
+		r.kept = order[:maxLookupsPerRow]
+		r.dropped = len(order) - maxLookupsPerRow
+		r.ceilingQID = order[maxLookupsPerRow]
+		r.ceiling = top[r.ceilingQID]
+		out[i] = r
+	}
+	return out, nil
+}
+
+// rankFacts fetches the label-free facts of many candidates: type and
+// the mapped properties' values.
+func (e *Engine) rankFacts(ctx context.Context, items []string, classes map[string]bool) (map[string]*itemFacts, error) {
 	var queries []string
-	for _, chunk := range sparql.Chunk(many, rankChunk) {
+	for _, chunk := range sparql.Chunk(items, rankChunk) {
 		q, err := e.rankQuery(chunk)
 		if err != nil {
 			return nil, fmt.Errorf("build the ranking query: %w", err)
@@ -68,8 +112,8 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, 
 	if err != nil {
 		return nil, err
 	}
-	facts := make(map[string]*itemFacts, len(many))
-	for _, q := range many {
+	facts := make(map[string]*itemFacts, len(items))
+	for _, q := range items {
 		facts[q] = newItemFacts()
 	}
 	for _, res := range results {
@@ -82,27 +126,7 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, 
 	for _, f := range facts {
 		e.finishFacts(f, classes)
 	}
-	for i, c := range cands {
-		if len(c.qids) <= maxLookupsPerRow {
-			continue
-		}
-		r := rowRank{pre: map[string]int{}}
-		for _, q := range c.qids {
-			r.pre[q] = e.preScore(inputs[i], c.via[q], facts[q], classes != nil)
-		}
-		order := append([]string(nil), c.qids...)
-		sort.SliceStable(order, func(a, b int) bool {
-			if r.pre[order[a]] != r.pre[order[b]] {
-				return r.pre[order[a]] > r.pre[order[b]]
-			}
-			return qidLess(order[a], order[b])
-		})
-		r.kept = order[:maxLookupsPerRow]
-		r.dropped = len(order) - maxLookupsPerRow
-		r.bestDropped = r.pre[order[maxLookupsPerRow]]
-		out[i] = r
-	}
-	return out, nil
+	return facts, nil
 }
 
 func (e *Engine) preScore(in rowInput, via string, f *itemFacts, typed bool) int {
@@ -147,4 +171,65 @@ func (e *Engine) preScore(in rowInput, via string, f *itemFacts, typed bool) int
 		}
 	}
 	return s
+}
+
+// ceiling is the most a candidate could score in full, from what the
+// ranking query knows of it (type, the mapped properties' values, no
+// labels): its name counted as exact, an item cell whose value's labels
+// are not known counted as agreeing, a scoped identifier with the row's
+// value counted as held in the row's collection. What is known (type,
+// identifiers, dates, quantities) counts as score counts it, so a
+// candidate left out never scores more than its ceiling.
+func (e *Engine) ceiling(in rowInput, f *itemFacts) float64 {
+	s := 0.0
+	if len(in.names) > 0 {
+		w := weightName
+		if in.title && in.sameName > genericTitle {
+			w *= genericTitleWeight
+		}
+		s += w
+	} else {
+		s += weightName * 0.75
+	}
+	for _, id := range in.ids {
+		col := e.t.Columns[id.Column]
+		have := f.Values[id.Property]
+		switch {
+		case containsID(have, id, col):
+			s += bonusIdentifier
+		case len(have) > 0 && col.Scope == nil:
+			s -= penaltyIdentifier
+		}
+	}
+	if types := e.t.typeConstraints(); len(types) > 0 {
+		if f.TypeOK {
+			s += bonusType
+		} else {
+			s -= penaltyType
+		}
+	} else {
+		s += bonusNoType
+	}
+	bonus := 0.0
+	for _, fact := range in.facts {
+		if fact.Kind == KindItem {
+			if fact.Qualifier == "" && len(f.Values[fact.Property]) > 0 {
+				bonus += bonusFact
+			}
+			continue
+		}
+		v, _, w := compareFact(fact, f.Values[fact.Property])
+		switch v {
+		case agrees:
+			bonus += bonusFact * w
+		case conflicts:
+			s -= penaltyConflict
+		case differs:
+			s -= penaltyDiffers
+		case weakly:
+			s -= penaltyNear
+		}
+	}
+	s += math.Min(bonus, maxFactBonus)
+	return math.Round(math.Max(0, math.Min(1, s))*1000) / 1000
 }

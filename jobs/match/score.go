@@ -49,6 +49,10 @@ var (
 type candidate struct {
 	jobs.CandidateSummary
 	conflict bool // some evidence speaks against the item: never auto-accepted
+	// decisive: an identifier matches (within its scope), or an item cell
+	// (the artist) and a date both agree; when candidates were left out
+	// unscored, only a candidate with such evidence may be accepted.
+	decisive bool
 }
 
 // decide scores a row's candidates and concludes.
@@ -92,11 +96,18 @@ func (e *Engine) decide(num int64, in rowInput, r rowRank, facts map[string]*ite
 		best.Evidence = append(best.Evidence, fmt.Sprintf("%s %q is an attribution (%s), not a work by %s: review", in.attribution.Column, in.attribution.Value, in.attribution.Qualifier, in.attribution.Name))
 	}
 	if r.dropped > 0 {
-		if r.bestDropped >= r.pre[best.QID] {
+		// Candidates left out unscored: accept only a best candidate with
+		// decisive evidence that leads the most any left-out one could
+		// score by the margin.
+		switch {
+		case !best.decisive:
 			hold = true
-			best.Evidence = append(best.Evidence, fmt.Sprintf("%d more candidates rank as high on their facts and were not compared: review", r.dropped))
-		} else {
-			best.Evidence = append(best.Evidence, fmt.Sprintf("%d more candidates ranked lower on their facts and were not compared", r.dropped))
+			best.Evidence = append(best.Evidence, fmt.Sprintf("%d more candidates were not compared, and no identifier (or item and date together) singles this one out: review", r.dropped))
+		case best.Score-r.ceiling < e.t.AutoAccept.Margin-1e-9:
+			hold = true
+			best.Evidence = append(best.Evidence, fmt.Sprintf("%d more candidates were not compared; one (%s) could score up to %.3f: review", r.dropped, r.ceilingQID, r.ceiling))
+		default:
+			best.Evidence = append(best.Evidence, fmt.Sprintf("%d more candidates were not compared; none could score more than %.3f", r.dropped, r.ceiling))
 		}
 	}
 	if found.more {
@@ -182,12 +193,14 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 			s, conflict := e.scopedIdentifier(id, col, f, ev)
 			score += s
 			c.conflict = c.conflict || conflict
+			c.decisive = c.decisive || s >= bonusIdentifier
 			continue
 		}
 		have := f.Values[id.Property]
 		switch {
 		case containsID(have, id, col):
 			score += bonusIdentifier
+			c.decisive = true
 			ev("identifier %s = %s matches", id.Property, id.Value)
 			if sim >= 0 && len(in.names) > 0 && sim < identifierNameMin {
 				c.conflict = true
@@ -224,6 +237,7 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 
 	// Other mapped properties.
 	factBonus := 0.0
+	itemAgrees, dateAgrees := false, false
 	for _, fact := range in.facts {
 		var v verdict
 		var text string
@@ -231,8 +245,10 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 		if fact.Kind == KindItem {
 			v, text = e.compareItem(in, fact, f)
 			weight = 1
+			itemAgrees = itemAgrees || v == agrees
 		} else {
 			v, text, weight = compareFact(fact, f.Values[fact.Property])
+			dateAgrees = dateAgrees || (fact.Kind == KindTime && v == agrees && weight > 0)
 		}
 		switch v {
 		case agrees:
@@ -250,6 +266,7 @@ func (e *Engine) score(in rowInput, qid string, f *itemFacts) candidate {
 		}
 	}
 	score += math.Min(factBonus, maxFactBonus)
+	c.decisive = c.decisive || (itemAgrees && dateAgrees)
 	c.Score = math.Round(math.Max(0, math.Min(1, score))*1000) / 1000
 	return c
 }

@@ -116,13 +116,100 @@ func TestRankBeforeCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Q1059 is not among the first 40 portraits in QID order: it is scored
-	// because it was ranked on its date before the cap.
-	if got[0].QID != "Q1059" || !strings.Contains(strings.Join(got[0].Candidates[0].Evidence, "|"), "more candidates ranked lower") {
-		t.Errorf("row 1: %s %+v", got[0].QID, got[0].Candidates)
+	// because it was ranked on its date before the cap; a title and a date
+	// alone are no decisive evidence while 22 portraits are left unscored.
+	if got[0].QID != "Q1059" || got[0].Status == jobs.MatchMatched || !strings.Contains(strings.Join(got[0].Candidates[0].Evidence, "|"), "22 more candidates were not compared, and no identifier") {
+		t.Errorf("row 1: %s %s %+v", got[0].Status, got[0].QID, got[0].Candidates)
 	}
-	if got[1].Status == jobs.MatchMatched || !strings.Contains(strings.Join(got[1].Candidates[0].Evidence, "|"), "rank as high on their facts and were not compared") {
+	if got[1].Status == jobs.MatchMatched || !strings.Contains(strings.Join(got[1].Candidates[0].Evidence, "|"), "more candidates were not compared") {
 		t.Errorf("row 2: %s %+v", got[1].Status, got[1].Candidates)
 	}
+}
+
+// portraitsGraph: 403 "Portrait of a Man" (the issue's count), three by
+// Rembrandt (Q50) with their dates, one with an inventory number in the
+// Nationalmuseum; 45 of the others are dated 1640, like one of his.
+func portraitsGraph() string {
+	var b strings.Builder
+	b.WriteString(`@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wds: <http://www.wikidata.org/entity/statement/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+@prefix p: <http://www.wikidata.org/prop/> .
+@prefix ps: <http://www.wikidata.org/prop/statement/> .
+@prefix pq: <http://www.wikidata.org/prop/qualifier/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+wd:Q50 rdfs:label "Rembrandt van Rijn"@en ; skos:altLabel "Rembrandt"@en ; wdt:P31 wd:Q5 .
+wd:Q60 rdfs:label "Nationalmuseum"@en . wd:Q3305213 wdt:P279 wd:Q4502142 .
+wd:Q900 rdfs:label "Portrait of a Man"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q50 ; wdt:P571 "1632-01-01T00:00:00Z"^^xsd:dateTime .
+wd:Q901 rdfs:label "Portrait of a Man"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q50 ; wdt:P571 "1640-01-01T00:00:00Z"^^xsd:dateTime .
+wd:Q902 rdfs:label "Portrait of a Man"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q50 ;
+  wdt:P217 "NM 1234" ; p:P217 wds:a . wds:a ps:P217 "NM 1234" ; pq:P195 wd:Q60 .
+`)
+	for i := 0; i < 400; i++ {
+		fmt.Fprintf(&b, "wd:Q%d rdfs:label \"Portrait of a Man\"@en ; wdt:P31 wd:Q3305213 ; wdt:P170 wd:Q%d", 1000+i, 2000+i%37)
+		if i%9 == 0 && i < 405 {
+			b.WriteString(` ; wdt:P571 "1640-01-01T00:00:00Z"^^xsd:dateTime`)
+		} else {
+			fmt.Fprintf(&b, ` ; wdt:P571 "%d-01-01T00:00:00Z"^^xsd:dateTime`, 1500+i)
+		}
+		b.WriteString(" .\n")
+	}
+	return b.String()
+}
+
+// TestTruncatedCandidates: when more candidates exist than are scored,
+// a row is accepted only on decisive evidence (an identifier, or the
+// artist and the date together) that leads the most any left-out
+// candidate could score; otherwise it is held, and the evidence says why.
+func TestTruncatedCandidates(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, portraitsGraph())
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, mustTemplate(t, worksTemplate), quiet)
+	tests := []struct {
+		row    map[string]string
+		status jobs.MatchStatus
+		qid    string
+		ev     string
+	}{
+		{map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt", "date": "1632"}, jobs.MatchMatched, "Q900", "none could score more than 0.400"},
+		{map[string]string{"title": "Portrait of a Man", "inv": "NM1234", "coll": "Nationalmuseum"}, jobs.MatchMatched, "Q902", "none could score more than"},
+		// 1632 is the date of one portrait only, but a date is no decisive
+		// evidence on its own.
+		{map[string]string{"title": "Portrait of a Man", "date": "1632"}, jobs.MatchReview, "", "no identifier (or item and date together)"},
+		// 45 others dated 1640, whose creators' names are unknown until
+		// scored: one left out could be as good.
+		{map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt", "date": "1640"}, jobs.MatchReview, "Q901", "could score up to 0.900"},
+		// The artist alone: three of his portraits.
+		{map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt"}, jobs.MatchReview, "", "more candidates were not compared"},
+	}
+	for i, tt := range tests {
+		got, err := e.MatchBatch(context.Background(), []Row{{Num: int64(i + 1), Values: tt.row}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := got[0]
+		var ev string
+		if len(m.Candidates) > 0 {
+			ev = strings.Join(m.Candidates[0].Evidence, " | ")
+		}
+		if m.Status != tt.status || (tt.qid != "" && m.QID != tt.qid) || !strings.Contains(ev, tt.ev) {
+			t.Errorf("%v: %s %s %.3f [%s]; want %s %s with %q", tt.row, m.Status, m.QID, m.Score, ev, tt.status, tt.qid, tt.ev)
+		}
+	}
+}
+
+func mustTemplate(t *testing.T, s string) *Template {
+	t.Helper()
+	tpl, err := ParseTemplate([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tpl.Validate(nil); err != nil {
+		t.Fatal(err)
+	}
+	return tpl
 }
 
 func TestSameID(t *testing.T) {
@@ -172,5 +259,58 @@ func TestFindsOnlyThroughCreators(t *testing.T) {
 	}
 	if strings.Contains(q.queries[0], "P17>") || !strings.Contains(q.queries[0], "P276") {
 		t.Errorf("the linked-items query should ask the creator and the place, not the country:\n%s", q.queries[0])
+	}
+}
+
+// TestCeilingBoundsScore: for every candidate of rows with hundreds of
+// them, the ceiling from the label-free ranking facts is at least the
+// score from the full facts, so a candidate left out never outscores it.
+func TestCeilingBoundsScore(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, portraitsGraph())
+	e := NewEngine(newTestClient(t, srv.Endpoint()), nil, mustTemplate(t, worksTemplate), quiet)
+	ctx := context.Background()
+	rows := []Row{
+		{Num: 1, Values: map[string]string{"title": "Portrait of a Man", "artist": "Rembrandt", "date": "1640"}},
+		{Num: 2, Values: map[string]string{"title": "Portrait of a Man", "artist": "Rijn, Rembrandt van", "date": "c. 1632", "inv": "NM 1234", "coll": "Nationalmuseum"}},
+		{Num: 3, Values: map[string]string{"title": "Portrait of a Man", "artist": "circle of Rembrandt", "date": "17th century"}},
+		{Num: 4, Values: map[string]string{"title": "Portrait of a Man", "artist": "Q2003", "date": "1503"}},
+	}
+	inputs := make([]rowInput, len(rows))
+	for i, r := range rows {
+		inputs[i] = e.readRow(r)
+	}
+	cands := make([]rowCands, len(rows))
+	for _, find := range []func(context.Context, []rowInput, []rowCands) error{e.findByIdentifier, e.findByLabel, e.findByLinkedItems} {
+		if err := find(ctx, inputs, cands); err != nil {
+			t.Fatal(err)
+		}
+	}
+	classes, err := e.classes.get(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range inputs {
+		for _, via := range cands[i].via {
+			if via == "label" {
+				inputs[i].sameName++
+			}
+		}
+		if len(cands[i].qids) <= maxLookupsPerRow {
+			t.Fatalf("row %d: only %d candidates", i+1, len(cands[i].qids))
+		}
+		pre, err := e.rankFacts(ctx, cands[i].qids, classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := e.fetchFacts(ctx, cands[i].qids, classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range cands[i].qids {
+			if c, top := e.score(inputs[i], q, full[q]), e.ceiling(inputs[i], pre[q]); c.Score > top {
+				t.Errorf("row %d %s: score %.3f > ceiling %.3f %q", i+1, q, c.Score, top, c.Evidence)
+			}
+		}
 	}
 }
