@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/tasks"
 	"partnerhub/wikidata/suggest"
 )
 
@@ -298,65 +299,35 @@ type missingColumn struct {
 // startingTemplate fits the template a job was started from to its file,
 // or returns nil when the job has a mapping or no library template.
 func (s *Server) startingTemplate(ctx context.Context, j *jobs.Job, ds *jobs.Dataset) (*templateStart, error) {
-	if len(j.Template) > 0 {
-		return nil, nil
-	}
-	vid, err := s.store.JobTemplateVersion(ctx, j.ID)
-	if err != nil || vid == 0 {
+	start, err := tasks.StartingTemplateOf(ctx, s.store, j, ds)
+	if err != nil || start == nil {
 		return nil, err
 	}
-	v, err := s.store.TemplateVersion(ctx, vid)
-	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
-		return nil, nil // deleted from the library: map by hand
-	}
-	if err != nil {
-		return nil, err
-	}
-	body, missing, err := jobs.FitTemplate(v.Body, ds.Columns)
-	if err != nil {
-		return nil, err
-	}
-	st := &templateStart{Version: v, Body: body}
-	if t, err := s.store.Template(ctx, v.TemplateID); err == nil {
-		st.Name = t.Name
-	}
+	st := &templateStart{Version: start.Version, Name: start.Name, Body: start.Body}
 	var doc struct {
 		Columns map[string]struct {
 			Role, Property, Kind string
 		} `json:"columns"`
 	}
-	_ = json.Unmarshal(v.Body, &doc)
-	for _, m := range missing {
+	_ = json.Unmarshal(start.Version.Body, &doc)
+	for _, m := range start.Missing {
 		c := doc.Columns[m.Column]
 		st.Missing = append(st.Missing, missingColumn{Column: m.Column, Role: c.Role, Property: c.Property, Kind: c.Kind})
 	}
 	return st, nil
 }
 
-// applyTemplateOnImport saves the starting template as the job's mapping
-// as soon as the file is imported, when every template column is in the
-// file (by name or a recognised rename) and the result is valid: the user
-// lands on a mapped job. Otherwise the mapping page shows the fitted
-// template and asks about the missing columns. It reports whether it saved.
+// applyTemplateOnImport applies the starting template when the worker has
+// not (a file imported before it did so): see tasks.ApplyStartingTemplate.
 func (s *Server) applyTemplateOnImport(ctx context.Context, j *jobs.Job, ds *jobs.Dataset) bool {
-	if ds == nil || ds.Status != jobs.DatasetImported || len(j.Template) > 0 || j.Status == jobs.JobReconciling {
-		return false
-	}
-	st, err := s.startingTemplate(ctx, j, ds)
-	if err != nil || st == nil || st.Body == nil || len(st.Missing) > 0 {
-		return false
-	}
-	checked, err := s.checkTemplate(st.Body, ds.Columns)
+	applied, err := tasks.ApplyStartingTemplate(ctx, s.store, s.templateCheck, j, ds)
 	if err != nil {
-		return false
-	}
-	if err := s.store.SetJobTemplate(ctx, j.ID, checked); err != nil {
 		s.logger.Warn("apply the starting template", "job_id", j.ID, "err", err)
-		return false
 	}
-	j.Template = checked
-	s.logger.Info("template applied on import", "job_id", j.ID, "template_version", st.Version.ID)
-	return true
+	if applied {
+		s.logger.Info("template applied on first view", "job_id", j.ID)
+	}
+	return applied
 }
 
 // mapMissing applies the user's choices for the template columns the file

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
-	"partnerhub/jobs/plan"
+	"partnerhub/jobs/tasks"
 	"partnerhub/wikidata/suggest"
 )
 
@@ -28,7 +28,7 @@ type Runner interface {
 // TemplateCheck validates a job template against the dataset's columns and
 // returns it normalised (defaults filled, stable order), or an error that
 // lists every problem in words for the user.
-type TemplateCheck func(template []byte, columns []string) ([]byte, error)
+type TemplateCheck = tasks.TemplateCheck
 
 // columnKinds are the kinds a mapped column may have (see the job template).
 var columnKinds = []string{"external-id", "time", "item", "string", "quantity", "url"}
@@ -343,29 +343,7 @@ func (s *Server) saveMapping(c *gin.Context) {
 // checkTemplate is the one check every template passes before it is
 // stored, as a job's mapping or in the library (columns nil).
 func (s *Server) checkTemplate(raw []byte, columns []string) ([]byte, error) {
-	if len(raw) > jobs.MaxTemplateBodySize {
-		return nil, jobs.Errorf(jobs.ETOOLARGE, "The template is %d KB; templates can be at most %d KB.", (len(raw)+1023)>>10, jobs.MaxTemplateBodySize>>10)
-	}
-	checked := raw
-	if s.templateCheck == nil {
-		if !json.Valid(raw) {
-			return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON")
-		}
-	} else {
-		if unknown := plan.UnknownWriteKeys(raw); len(unknown) > 0 {
-			return nil, jobs.Errorf(jobs.EINVALID, "The template has problems: unknown key %s (check its spelling).", strings.Join(unknown, ", unknown key "))
-		}
-		var err error
-		if checked, err = s.templateCheck(raw, columns); err != nil {
-			return nil, err
-		}
-	}
-	// The write settings in words (a wrong type too), on every route; with
-	// columns nil (the library) what needs a dataset waits for one.
-	if err := plan.CheckWrite(checked, columns); err != nil {
-		return nil, err
-	}
-	return checked, nil
+	return tasks.CheckTemplate(raw, columns, s.templateCheck)
 }
 
 // importedDataset loads the job's dataset, sending the user back to the job

@@ -270,7 +270,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
 			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
-			Builder: plans, Writer: plans}, a.logger)
+			Builder: plans, Writer: plans, TemplateCheck: match.CheckTemplate}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if w != nil {

@@ -37,6 +37,7 @@ type Worker struct {
 	matcher  Matcher
 	builder  PlanBuilder
 	writer   PlanWriter
+	check    TemplateCheck
 	logger   *slog.Logger
 }
 
@@ -48,6 +49,9 @@ type Deps struct {
 	Matcher  Matcher     // nil: reconciliation batches fail with a clear error
 	Builder  PlanBuilder // nil: plans fail with a clear error
 	Writer   PlanWriter  // nil: write-backs pause with a clear error
+	// TemplateCheck is the engine's reading of a template, used when a job
+	// started from a library template gets its file (nil: JSON syntax only).
+	TemplateCheck TemplateCheck
 }
 
 // NewWorker wires the handlers; Run starts them.
@@ -67,7 +71,7 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, d Deps, logger *slog
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 2 * time.Second
 	}
-	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, builder: d.Builder, writer: d.Writer, logger: logger}
+	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, builder: d.Builder, writer: d.Writer, check: d.TemplateCheck, logger: logger}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          map[string]int{cfg.Queue: 1},
@@ -188,13 +192,27 @@ func (w *Worker) handleImport(ctx context.Context, t *asynq.Task) error {
 	err := w.importer.Import(ctx, p.DatasetID, dataset.Options{})
 	switch {
 	case err == nil:
+		d, err := w.store.Dataset(ctx, p.DatasetID)
+		if err != nil {
+			return nil
+		}
+		j, err := w.store.Job(ctx, d.JobID)
+		if err != nil {
+			return nil
+		}
 		// A refresh leaves the changed and added rows to reconcile.
-		if d, err := w.store.Dataset(ctx, p.DatasetID); err == nil {
-			if j, err := w.store.Job(ctx, d.JobID); err == nil && j.Status == jobs.JobReconciling {
-				if err := w.queue.EnqueueDispatch(ctx, j.ID); err != nil {
-					w.logger.Warn("queue dispatch after refresh failed; the sweep will retry", "job_id", j.ID, "err", err)
-				}
+		if j.Status == jobs.JobReconciling {
+			if err := w.queue.EnqueueDispatch(ctx, j.ID); err != nil {
+				w.logger.Warn("queue dispatch after refresh failed; the sweep will retry", "job_id", j.ID, "err", err)
 			}
+			return nil
+		}
+		// A job started from a library template is mapped as soon as its
+		// file is in (the job page applies it too, should this fail).
+		if applied, err := ApplyStartingTemplate(ctx, w.store, w.check, j, d); err != nil {
+			w.logger.Warn("apply the starting template", "job_id", j.ID, "err", err)
+		} else if applied {
+			w.logger.Info("template applied on import", "job_id", j.ID, "dataset_id", d.ID)
 		}
 		return nil
 	case errors.Is(err, dataset.ErrInputRejected):

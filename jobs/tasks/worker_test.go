@@ -169,7 +169,7 @@ func waitImported(t *testing.T, st *store.Store, id int64, rows int64) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("import did not finish in 30s")
+	t.Fatal("import did not finish in 3 minutes")
 }
 
 func TestWorkerImportsQueuedDataset(t *testing.T) {
