@@ -668,6 +668,11 @@ func (w *Wiki) getEntities(rw http.ResponseWriter, r *http.Request) {
 		target := id
 		if to, ok := w.redirects[id]; ok {
 			target = to
+			// redirects=no answers a redirect as missing, and so does a
+			// double redirect whatever is asked (GetEntitiesRedirectTest).
+			if _, double := w.redirects[to]; double || r.FormValue("redirects") == "no" {
+				target = ""
+			}
 		}
 		e, ok := w.entities[target]
 		if !ok {
