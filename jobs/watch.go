@@ -79,7 +79,7 @@ type WatchedItem struct {
 type WatchedStatement struct {
 	PlanID   int64
 	ItemNo   int64
-	No       int   // place in the edit's data
+	No       int    // place in the edit's data
 	QID      string // where the statement is looked for now (the merge target for merged items)
 	Property string
 	Value    string // for people
