@@ -44,7 +44,7 @@ func (w *Wiki) Merge(user, from, to string) error {
 			for _, r := range st.References {
 				dup := false
 				for _, hr := range have.References {
-					if hr.Hash == r.Hash {
+					if hashOf(hr.Snaks) == hashOf(r.Snaks) {
 						dup = true
 					}
 				}
