@@ -67,6 +67,9 @@ type Template struct {
 	AutoAccept AutoAccept `json:"auto_accept"`
 	// Write belongs to the edit-plan code; it is kept verbatim.
 	Write json.RawMessage `json:"write,omitempty"`
+	// Media belongs to the media-upload code (jobs/media, which checks
+	// it); it is kept verbatim.
+	Media json.RawMessage `json:"media,omitempty"`
 
 	// problems found while parsing that only Validate reports, so a user
 	// sees every problem at once.
@@ -162,6 +165,9 @@ func ParseTemplate(data []byte) (*Template, error) {
 	t.problems = problems
 	if len(bytes.TrimSpace(t.Write)) == 0 || string(bytes.TrimSpace(t.Write)) == "null" {
 		t.Write = nil
+	}
+	if len(bytes.TrimSpace(t.Media)) == 0 || string(bytes.TrimSpace(t.Media)) == "null" {
+		t.Media = nil
 	}
 	wb := &t.Wikibase
 	for _, f := range []struct {

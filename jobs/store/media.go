@@ -489,3 +489,71 @@ func (s *Store) MediaTitlesPlanned(ctx context.Context, excludePlan int64, title
 	}
 	return out, nil
 }
+
+// EachMediaRow streams every row of a job's dataset in row order with the
+// item it was accepted as (accepted, auto-matched, or created by a
+// write-back; "" when none), so that the media plan can flag rows without
+// an item instead of leaving them out silently.
+func (s *Store) EachMediaRow(ctx context.Context, jobID, datasetID int64, fn func(PlanRow) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.row_num, r.cells_json,
+			COALESCE(CASE WHEN d.kind = 'accept' THEN d.qid WHEN d.kind = 'new' THEN d.created_qid WHEN d.kind IS NULL AND m.status = 'matched' THEN m.qid ELSE '' END, '')
+		FROM dataset_rows r
+		LEFT JOIN row_matches m ON m.job_id = ? AND m.row_num = r.row_num
+		LEFT JOIN decisions d ON d.job_id = ? AND d.row_num = r.row_num
+		WHERE r.dataset_id = ?
+		ORDER BY r.row_num`, jobID, jobID, datasetID)
+	if err != nil {
+		return fmt.Errorf("read rows for the media plan: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			pr    PlanRow
+			cells string
+		)
+		if err := rows.Scan(&pr.Row, &cells, &pr.QID); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(cells), &pr.Cells); err != nil {
+			return fmt.Errorf("decode row %d: %w", pr.Row, err)
+		}
+		if err := fn(pr); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// AddMediaProblems adds problems found on the plan as a whole (duplicate
+// titles, titles taken) to files still pending or blocked; a blocking one
+// blocks the file.
+func (s *Store) AddMediaProblems(ctx context.Context, planID int64, problems map[int64][]jobs.MediaProblem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	now := s.now()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for no, add := range problems {
+			var raw, status string
+			err := tx.QueryRowContext(ctx, `SELECT problems_json, status FROM media_files WHERE plan_id = ? AND file_no = ?`, planID, no).Scan(&raw, &status)
+			if err != nil {
+				return notFound(err, "The media file")
+			}
+			if jobs.MediaFileStatus(status) != jobs.MediaPending && jobs.MediaFileStatus(status) != jobs.MediaBlocked {
+				continue
+			}
+			var have []jobs.MediaProblem
+			_ = json.Unmarshal([]byte(raw), &have)
+			f := jobs.MediaFile{Problems: append(have, add...)}
+			if f.Blocked() {
+				status = string(jobs.MediaBlocked)
+			}
+			out, _ := json.Marshal(f.Problems)
+			if _, err := tx.ExecContext(ctx, `UPDATE media_files SET problems_json = ?, status = ?, updated_at = ? WHERE plan_id = ? AND file_no = ?`,
+				string(out), status, now, planID, no); err != nil {
+				return fmt.Errorf("record the problems of media file %d: %w", no, err)
+			}
+		}
+		return nil
+	})
+}

@@ -39,6 +39,9 @@ type Worker struct {
 	writer   PlanWriter
 	check    TemplateCheck
 	logger   *slog.Logger
+
+	mediaBuilder  MediaBuilder
+	mediaUploader MediaUploader
 }
 
 // Deps are what the handlers work with.
@@ -52,6 +55,9 @@ type Deps struct {
 	// TemplateCheck is the engine's reading of a template, used when a job
 	// started from a library template gets its file (nil: JSON syntax only).
 	TemplateCheck TemplateCheck
+
+	MediaBuilder  MediaBuilder  // nil: media plans fail with a clear error
+	MediaUploader MediaUploader // nil: media uploads pause with a clear error
 }
 
 // NewWorker wires the handlers; Run starts them.
@@ -71,7 +77,8 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, d Deps, logger *slog
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 2 * time.Second
 	}
-	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, builder: d.Builder, writer: d.Writer, check: d.TemplateCheck, logger: logger}
+	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, builder: d.Builder, writer: d.Writer, check: d.TemplateCheck, logger: logger,
+		mediaBuilder: d.MediaBuilder, mediaUploader: d.MediaUploader}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          map[string]int{cfg.Queue: 1},
@@ -102,6 +109,8 @@ func (w *Worker) Handler() asynq.Handler {
 	mux.HandleFunc(TypeReconcileBatch, w.handleBatch)
 	mux.HandleFunc(TypePlanBuild, w.handlePlanBuild)
 	mux.HandleFunc(TypeWritebackRun, w.handleWriteback)
+	mux.HandleFunc(TypeMediaBuild, w.handleMediaBuild)
+	mux.HandleFunc(TypeMediaUpload, w.handleMediaUpload)
 	return mux
 }
 
@@ -182,6 +191,7 @@ func (w *Worker) Sweep(ctx context.Context, staleAfter time.Duration) {
 			}
 		}
 	}
+	w.sweepMedia(ctx, staleAfter)
 }
 
 func (w *Worker) handleImport(ctx context.Context, t *asynq.Task) error {
