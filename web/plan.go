@@ -182,14 +182,17 @@ func (s *Server) writeAction(c *gin.Context) {
 		err error
 		msg string
 	)
-	switch c.Param("action") {
-	case "start", "resume":
+	action := c.Param("action")
+	if action == "start" || action == "resume" || action == "retry" {
 		if s.auth.LocalMode() {
 			if la, ok := s.auth.(LocalAuth); !ok || !la.OwnerOnly {
-				err = jobs.Errorf(jobs.EFORBIDDEN, "Writing to the wiki is off in local mode: configure an OAuth consumer (see the README).")
-				break
+				s.planActionFailed(c, j, jobs.Errorf(jobs.EFORBIDDEN, "Writing to the wiki is off in local mode: configure an OAuth consumer (see the README)."))
+				return
 			}
 		}
+	}
+	switch action {
+	case "start", "resume":
 		err, msg = s.plans.StartWriteback(ctx, p.ID, u), "Writing to the wiki in your name. You can leave this page; the work goes on."
 	case "pause":
 		err, msg = s.plans.PauseWriteback(ctx, p.ID), "Paused after the item in progress."
@@ -198,7 +201,7 @@ func (s *Server) writeAction(c *gin.Context) {
 	case "retry":
 		var n int64
 		n, err = s.plans.RetryFailedItems(ctx, p.ID, u)
-		msg = fmt.Sprintf("%d failed items are queued again.", n)
+		msg = fmt.Sprintf("%d failed items are queued again, in your name; nothing else is re-planned or sent. Each is re-read before its edit, and one sent before is first looked up on the wiki, so what is there already is not sent again.", n)
 	default:
 		err = jobs.Errorf(jobs.ENOTFOUND, "There is no such action.")
 	}

@@ -90,6 +90,14 @@ func (d dialect) upsertMax(conflictCols []string, col string) string {
 	return fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s = MAX(%s, excluded.%s)", strings.Join(conflictCols, ", "), col, col, col)
 }
 
+// concat joins two text expressions (MariaDB's || is a logical or).
+func (d dialect) concat(a, b string) string {
+	if d.name == "mysql" {
+		return "CONCAT(" + a + ", " + b + ")"
+	}
+	return "(" + a + " || " + b + ")"
+}
+
 // dayOf is the UTC day number of a unix-milliseconds column.
 func (d dialect) dayOf(col string) string {
 	if d.name == "mysql" {

@@ -436,14 +436,68 @@ func (s *Store) UpdateItemDiff(ctx context.Context, it *jobs.PlanItem) error {
 	return err
 }
 
-// RetryFailedItems puts a plan's failed items back to pending.
-func (s *Store) RetryFailedItems(ctx context.Context, planID int64) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE plan_items SET status = ?, error = '', updated_at = ? WHERE plan_id = ? AND status = ?`,
-		jobs.ItemPending, s.now(), planID, jobs.ItemFailed)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+// RetryFailedItems queues exactly the failed items of a finished
+// write-back again, in one transaction with the plan's move back to
+// "writing" by writerID (the batch id stays, so the retried edits join the
+// same EditGroups batch). Nothing else changes: items written, already
+// there, in conflict or skipped stay as they are.
+//
+// An item that was sent before it failed goes to "sending", not "pending":
+// the write-back then looks its edit up by its marker before anything is
+// sent again (as for a lost answer), so an edit the wiki saved after all is
+// recorded with its revision and never sent twice. An item that never left
+// (it was deleted or merged when re-read) goes straight to "pending"; both
+// are re-read just before any edit.
+//
+// A write-back still running, or paused or cancelled with items left to
+// write, is refused (ECONFLICT): a retry must not send those as well.
+func (s *Store) RetryFailedItems(ctx context.Context, planID, writerID int64) (int64, error) {
+	now := s.now()
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM edit_plans WHERE id = ?`, planID).Scan(&status); err != nil {
+			return notFound(err, "The plan")
+		}
+		var failed, left int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status IN (?, ?) THEN 1 ELSE 0 END), 0)
+			FROM plan_items WHERE plan_id = ?`, jobs.ItemFailed, jobs.ItemPending, jobs.ItemSending, planID).Scan(&failed, &left); err != nil {
+			return fmt.Errorf("count failed items: %w", err)
+		}
+		switch jobs.PlanStatus(status) {
+		case jobs.PlanDone:
+		case jobs.PlanWriting:
+			return jobs.Errorf(jobs.ECONFLICT, "The write-back is still running (%d items still to write or to look up); retry the failed items once it has finished.", left)
+		case jobs.PlanPaused:
+			if left > 0 {
+				return jobs.Errorf(jobs.ECONFLICT, "The write-back is paused with %d items still to write: resume it, and retry the failed items once it has finished.", left)
+			}
+		case jobs.PlanCancelled:
+			return jobs.Errorf(jobs.ECONFLICT, "This write-back was cancelled, so its failed items are not retried: plan the job again to write what is missing.")
+		default:
+			return jobs.Errorf(jobs.ECONFLICT, "The plan is %s: only the failed items of a finished write-back can be retried.", status)
+		}
+		if failed == 0 {
+			return jobs.Errorf(jobs.EINVALID, "No item of this write-back failed, so there is nothing to retry.")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE plan_items SET status = CASE WHEN attempts > 0 AND sent_at > 0 THEN ? ELSE ? END,
+			error = `+s.d.concat("'Queued again by a retry; it had failed: '", "error")+`, updated_at = ?
+			WHERE plan_id = ? AND status = ?`, jobs.ItemSending, jobs.ItemPending, now, planID, jobs.ItemFailed)
+		if err != nil {
+			return fmt.Errorf("queue failed items again: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `UPDATE edit_plans SET status = ?, writer_id = ?, error = '', updated_at = ? WHERE id = ? AND status = ?`,
+			jobs.PlanWriting, writerID, now, planID, status)
+		if err != nil {
+			return fmt.Errorf("restart the write-back: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return jobs.Errorf(jobs.ECONFLICT, "The write-back changed meanwhile; look at it again.")
+		}
+		return nil
+	})
+	return n, err
 }
 
 // LastPlanActivity is when the plan or any of its items last changed.

@@ -75,8 +75,11 @@ func TestPlanLifecycleAndExactlyOnceMarks(t *testing.T) {
 		}
 		_, _ = st.MarkItemSending(ctx, p.ID, 3)
 		_ = st.SettleItem(ctx, p.ID, 3, jobs.ItemFailed, 0, "", "blocked")
-		if n, _ := st.RetryFailedItems(ctx, p.ID); n != 1 {
-			t.Fatalf("retry failed: %d", n)
+		if err := st.SetPlanStatus(ctx, p.ID, jobs.PlanDone, "", jobs.PlanWriting); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.RetryFailedItems(ctx, p.ID, u.ID); n != 1 || err != nil {
+			t.Fatalf("retry failed: %d %v", n, err)
 		}
 		plan, _ := st.Plan(ctx, p.ID)
 		if plan.EditGroupID != "abc123" || plan.WriterID != u.ID || plan.Status != jobs.PlanWriting {

@@ -68,11 +68,8 @@ func (r *Runner) ApprovePlan(ctx context.Context, planID, userID int64, itemNos 
 // StartWriteback starts writing an approved (or paused) plan in the name of
 // user, who must not be blocked.
 func (r *Runner) StartWriteback(ctx context.Context, planID int64, user *jobs.User) error {
-	if user.Blocked {
-		return jobs.Errorf(jobs.EFORBIDDEN, "Your account is blocked on the wiki, so Partnerhub cannot edit in your name.")
-	}
-	if _, err := r.store.Token(ctx, user.ID); err != nil {
-		return jobs.Errorf(jobs.EFORBIDDEN, "Partnerhub holds no authorization to edit in your name: log out and log in again with your wiki account.")
+	if err := r.checkWriter(ctx, user); err != nil {
+		return err
 	}
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -87,6 +84,17 @@ func (r *Runner) StartWriteback(ctx context.Context, planID int64, user *jobs.Us
 	return nil
 }
 
+// checkWriter refuses a user Partnerhub cannot edit for.
+func (r *Runner) checkWriter(ctx context.Context, user *jobs.User) error {
+	if user.Blocked {
+		return jobs.Errorf(jobs.EFORBIDDEN, "Your account is blocked on the wiki, so Partnerhub cannot edit in your name.")
+	}
+	if _, err := r.store.Token(ctx, user.ID); err != nil {
+		return jobs.Errorf(jobs.EFORBIDDEN, "Partnerhub holds no authorization to edit in your name: log out and log in again with your wiki account.")
+	}
+	return nil
+}
+
 // PauseWriteback stops a write-back after the item in flight.
 func (r *Runner) PauseWriteback(ctx context.Context, planID int64) error {
 	return r.store.SetPlanStatus(ctx, planID, jobs.PlanPaused, "Paused by a person.", jobs.PlanWriting)
@@ -97,22 +105,21 @@ func (r *Runner) CancelWriteback(ctx context.Context, planID int64) error {
 	return r.store.SetPlanStatus(ctx, planID, jobs.PlanCancelled, "", jobs.PlanWriting, jobs.PlanPaused, jobs.PlanApproved)
 }
 
-// RetryFailedItems queues a plan's failed items again.
+// RetryFailedItems queues exactly the failed items of a finished
+// write-back again, written in user's name through the write-back's own
+// path (looked up first if sent before, re-read before any edit).
 func (r *Runner) RetryFailedItems(ctx context.Context, planID int64, user *jobs.User) (int64, error) {
-	n, err := r.store.RetryFailedItems(ctx, planID)
-	if err != nil || n == 0 {
-		return n, err
+	if err := r.checkWriter(ctx, user); err != nil {
+		return 0, err
 	}
-	p, err := r.store.Plan(ctx, planID)
+	n, err := r.store.RetryFailedItems(ctx, planID, user.ID)
 	if err != nil {
-		return n, err
+		return 0, err
 	}
-	if p.Status == jobs.PlanDone {
-		if err := r.store.SetPlanStatus(ctx, planID, jobs.PlanPaused, "", jobs.PlanDone); err != nil {
-			return n, err
-		}
+	if err := r.queue.EnqueueWriteback(ctx, planID); err != nil {
+		r.logger.Warn("queue write-back retry failed; the sweep will retry", "plan_id", planID, "err", err)
 	}
-	return n, r.StartWriteback(ctx, planID, user)
+	return n, nil
 }
 
 func planPayload(t *asynq.Task) (int64, error) {

@@ -510,7 +510,7 @@ func (r *run) resolveUnknown(ctx context.Context, it *jobs.PlanItem) error {
 		_, err := r.store.SettleSent(ctx, r.plan.ID, it.No, it.Attempts, jobs.ItemDone, rev, newQID, "")
 		return err
 	}
-	_, err = r.store.ReplanSent(ctx, it, it.Attempts, "Sent before an interruption and not saved by the wiki (looked up once it could no longer land): will be re-read and sent again.")
+	_, err = r.store.ReplanSent(ctx, it, it.Attempts, "Sent before (an interruption, a lost answer, or a failure being retried) and not on the wiki when looked up once it could no longer land: will be re-read and sent again.")
 	return err
 }
 

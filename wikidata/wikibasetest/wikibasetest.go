@@ -280,6 +280,13 @@ func (w *Wiki) Protect(id string) {
 	w.protected[id] = true
 }
 
+// Unprotect lifts an item's protection.
+func (w *Wiki) Unprotect(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.protected, id)
+}
+
 // Block blocks an account from now on.
 func (w *Wiki) Block(user string) {
 	w.mu.Lock()
