@@ -181,6 +181,7 @@ func (s *Server) Handler() http.Handler {
 	app.POST("/logout", s.logout)
 	app.GET("/me", s.requireUser, s.mePage)
 	app.POST("/me/revoke", s.requireUser, s.revokeTokens)
+	app.GET("/me/writebacks", s.requireUser, s.myWriteBacks)
 	app.GET("/jobs", s.requireUser, s.listJobs)
 	app.GET("/jobs/new", s.requireUser, s.newJobForm)
 	app.POST("/jobs", s.requireUser, s.createJob)
