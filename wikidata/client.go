@@ -755,3 +755,60 @@ func (c *Client) CheckTag(ctx context.Context) error {
 	}
 	return fmt.Errorf("%w: the tag %q is not registered on %s; an administrator must define it at Special:Tags, or PARTNERHUB_EDIT_TAG must name a tag that is", ErrTagNotUsable, c.cfg.Tag, c.cfg.APIURL)
 }
+
+// RevisionContent is an entity as one of its revisions stored it.
+type RevisionContent struct {
+	RevID    int64
+	ParentID int64   // the revision before it; 0 for the page's first
+	Entity   *Entity // nil when the wiki holds no content for it (deleted, hidden)
+}
+
+// RevisionContents reads revisions' stored entities and parents
+// (prop=revisions by revids, main slot), at most 50 a request. Revision ids
+// the wiki does not know are left out of the answer.
+func (c *Client) RevisionContents(ctx context.Context, revIDs []int64) (map[int64]RevisionContent, error) {
+	out := map[int64]RevisionContent{}
+	for len(revIDs) > 0 {
+		n := min(len(revIDs), 50)
+		batch := revIDs[:n]
+		revIDs = revIDs[n:]
+		ids := make([]string, len(batch))
+		for i, r := range batch {
+			ids[i] = strconv.FormatInt(r, 10)
+		}
+		var r struct {
+			Query struct {
+				Pages []struct {
+					Title     string `json:"title"`
+					Revisions []struct {
+						RevID    int64 `json:"revid"`
+						ParentID int64 `json:"parentid"`
+						Slots    struct {
+							Main struct {
+								Content string `json:"content"`
+							} `json:"main"`
+						} `json:"slots"`
+					} `json:"revisions"`
+				} `json:"pages"`
+			} `json:"query"`
+		}
+		params := url.Values{"action": {"query"}, "prop": {"revisions"}, "revids": {strings.Join(ids, "|")}, "rvprop": {"ids|content"}, "rvslots": {"main"}}
+		if err := c.read(ctx, params, &r); err != nil {
+			return nil, fmt.Errorf("read revisions %s…: %w", ids[0], err)
+		}
+		for _, p := range r.Query.Pages {
+			for _, rev := range p.Revisions {
+				rc := RevisionContent{RevID: rev.RevID, ParentID: rev.ParentID}
+				if rev.Slots.Main.Content != "" {
+					var e Entity
+					if err := json.Unmarshal([]byte(rev.Slots.Main.Content), &e); err != nil {
+						return nil, fmt.Errorf("revision %d of %s holds no entity: %w", rev.RevID, p.Title, err)
+					}
+					rc.Entity = &e
+				}
+				out[rev.RevID] = rc
+			}
+		}
+	}
+	return out, nil
+}

@@ -459,3 +459,48 @@ func (s *Service) credentials(ctx context.Context, userID int64) (*wikidata.Cred
 	}
 	return &wikidata.Credentials{ConsumerKey: s.cfg.ConsumerKey, ConsumerSecret: s.cfg.ConsumerSecret, Token: string(tok), TokenSecret: string(sec)}, nil
 }
+
+// Explain turns the wiki's refusals into sentences saying what happened and
+// what to do, keeping the wiki's answer for Classify (for the undo, which
+// edits the same wikis).
+func Explain(qid string, err error) error { return explain(qid, err) }
+
+// PlannedDataValue is the Wikibase value a planned value writes.
+func PlannedDataValue(pv plan.PlannedValue) (wikidata.DataValue, error) { return toValue(pv) }
+
+// WikiClient is an Action API client for the wiki of a job's template:
+// anonymous when userID is 0, otherwise with that user's stored
+// authorization and the edit settings (User-Agent naming the user, change
+// tag) of a write-back in their name.
+func (s *Service) WikiClient(ctx context.Context, jobID, userID int64) (*wikidata.Client, *plan.Template, error) {
+	job, err := s.store.Job(ctx, jobID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := s.store.DatasetOfJob(ctx, jobID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := plan.ParseTemplate(job.Template, ds.Columns)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.cfg.checkAPI(t.Wikibase.APIURL); err != nil {
+		return nil, nil, err
+	}
+	if userID == 0 {
+		c, err := wikidata.NewClient(wikidata.Config{APIURL: t.Wikibase.APIURL, UserAgent: s.cfg.UserAgent, Logger: s.cfg.Logger}, nil)
+		return c, t, err
+	}
+	creds, err := s.credentials(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	user, err := s.store.User(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ua := wikidata.EditUserAgent(s.cfg.UserAgent, user.Username, t.Wikibase.APIURL)
+	c, err := wikidata.NewClient(wikidata.Config{APIURL: t.Wikibase.APIURL, UserAgent: ua, Tag: s.cfg.Tag, Logger: s.cfg.Logger}, creds)
+	return c, t, err
+}

@@ -331,8 +331,14 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		}
 		_ = json.Unmarshal(raw, &marker)
 		if marker.Remove != nil {
+			// As Wikibase's ChangeOpRemoveStatement: a GUID the entity does
+			// not have (removed meanwhile) fails the whole edit.
+			if st.ID == "" {
+				fail("invalid-claim", "Cannot remove a claim with no GUID")
+				return
+			}
 			if !removeStatement(next, st.ID) {
-				fail("invalid-guid", "Statement "+st.ID+" is not on the entity.")
+				fail("modification-failed", "Entity does not have statement with GUID "+st.ID)
 				return
 			}
 			continue

@@ -76,3 +76,55 @@ func TestEditValidation(t *testing.T) {
 		t.Fatalf("no-op edit: %+v %v", res, err)
 	}
 }
+
+// TestRemovalsAndRevisionContents: statements are removed by GUID and
+// labels with "remove", as wbeditentity does; a GUID the item no longer has
+// fails the whole edit as Wikibase's ChangeOpRemoveStatement does
+// (modification-failed), and prop=revisions by revids gives each
+// revision's stored entity and parent.
+func TestRemovalsAndRevisionContents(t *testing.T) {
+	s := wikibasetest.New(t, wikibasetest.Options{
+		ConsumerKey: "ck", ConsumerSecret: "cs",
+		Accounts: []wikibasetest.Account{{Name: "Alice", Token: "t", Secret: "s"}},
+		Entities: []*wikidata.Entity{{ID: "Q42", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: "Douglas Adams"}}}},
+	})
+	c, err := wikidata.NewClient(wikidata.Config{APIURL: s.URL(), UserAgent: "test/1.0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		&wikidata.Credentials{ConsumerKey: "ck", ConsumerSecret: "cs", Token: "t", TokenSecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first := s.Entity("Q42").LastRevID
+	data, _ := json.Marshal(map[string]any{"claims": []wikidata.Statement{wikidata.NewStringStatement("P214", "external-id", "113230702")}})
+	res, err := c.EditEntity(ctx, wikidata.EditRequest{ID: "Q42", Data: data, BaseRevID: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guid := res.Entity.Claims["P214"][0].ID
+	revs, err := c.RevisionContents(ctx, []int64{res.LastRevID, first, 999999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(revs) != 2 || revs[res.LastRevID].ParentID != first || revs[first].ParentID != 0 ||
+		revs[res.LastRevID].Entity.Claims["P214"][0].ID != guid || len(revs[first].Entity.Claims) != 0 || revs[first].Entity.Labels["en"].Value != "Douglas Adams" {
+		t.Fatalf("revisions %+v", revs)
+	}
+	remove := json.RawMessage(`{"claims":[{"id":"` + guid + `","remove":""}],"labels":{"en":{"language":"en","remove":""}}}`)
+	if _, err := c.EditEntity(ctx, wikidata.EditRequest{ID: "Q42", Data: remove, BaseRevID: res.LastRevID}); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Entity("Q42"); len(e.Claims) != 0 || len(e.Labels) != 0 {
+		t.Fatalf("after the removal: %+v", e)
+	}
+	// The same removal again: the statement is gone.
+	cur := s.Entity("Q42").LastRevID
+	_, err = c.EditEntity(ctx, wikidata.EditRequest{ID: "Q42", Data: json.RawMessage(`{"claims":[{"id":"` + guid + `","remove":""}]}`)})
+	var ae *wikidata.APIError
+	if !errors.As(err, &ae) || ae.Code != "modification-failed" || ae.Info != "Entity does not have statement with GUID "+guid || s.Entity("Q42").LastRevID != cur {
+		t.Fatalf("removing a statement that is gone: %v", err)
+	}
+	_, err = c.EditEntity(ctx, wikidata.EditRequest{ID: "Q42", Data: json.RawMessage(`{"claims":[{"remove":""}]}`)})
+	if !errors.As(err, &ae) || ae.Code != "invalid-claim" {
+		t.Fatalf("removing without a GUID: %v", err)
+	}
+}
