@@ -27,6 +27,10 @@ type PlanRunner interface {
 // planPageSize is how many items a plan page shows.
 const planPageSize = 50
 
+// failedShown is how many failed items the plan page names with their
+// reasons next to the retry.
+const failedShown = 10
+
 // planItemView is one item as the plan page shows it.
 type planItemView struct {
 	*jobs.PlanItem
@@ -92,6 +96,16 @@ func (s *Server) planPage(c *gin.Context) {
 		data["Items"], data["Counts"], data["SiteURL"], data["Status"] = list, counts, view.SiteURL, string(status)
 		if p.EditGroupID != "" {
 			data["EditGroups"] = editGroupsURL(s.cfg.EditGroupsTool, p.EditGroupID)
+		}
+		if counts.Failed > 0 {
+			// The reasons beside the retry button: the first few, the rest
+			// under the "failed" filter.
+			failed, err := s.store.PlanItems(ctx, p.ID, jobs.ItemFailed, 0, failedShown)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			data["FailedItems"] = failed
 		}
 		settled := counts.Done + counts.Nothing + counts.Failed + counts.ConflictItems
 		data["Settled"] = settled

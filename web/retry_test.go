@@ -85,6 +85,13 @@ func TestRetryFailedItemsAction(t *testing.T) {
 	if strings.Contains(page, `href="https://www.wikidata.org/wiki/Q1"`) {
 		t.Error("the failed filter lists a written item")
 	}
+	// Beside the retry, unfiltered: the failed items and why.
+	_, page = f.do(t, "alice", "GET", path, nil, "")
+	page = html.UnescapeString(page)
+	if i := strings.Index(page, "Why items failed"); i < 0 || !strings.Contains(page[i:], `Q2</a>: Not written: Q2 is protected on the wiki`) ||
+		strings.Contains(page[i:strings.Index(page, `id="items"`)], "Q1</a>") {
+		t.Errorf("the plan page does not name the failed item with its reason next to the retry:\n%s", page)
+	}
 	// Without the token, or for someone without access to the job, nothing happens.
 	if resp, _ := post("alice", ""); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("retry without CSRF token: %d", resp.StatusCode)

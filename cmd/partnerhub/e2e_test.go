@@ -273,6 +273,13 @@ func TestBrowserJourney(t *testing.T) {
 	if n := len(wiki.Edits()); n != 3 {
 		t.Fatalf("%d edits on the wiki, want 3 (one per item)", n)
 	}
+	// My write-backs, through the header link: the batch just written.
+	submits("my write-backs", chromedp.Click(css(`nav a[href="/me/writebacks"]`)))
+	do("my write-backs", chromedp.WaitVisible(css(`tr[id^="writeback-"]`)), shot("07b-writebacks"))
+	if row := get("my write-backs", chromedp.Text(css(`tr[id^="writeback-"]`))); !strings.Contains(row, "3 edited, 0 created") ||
+		!strings.Contains(row, "Nationalmuseum painters") || !strings.Contains(row, "Hilma Reviewer") {
+		t.Fatalf("my write-backs row: %q", row)
+	}
 
 	// Statistics, export and the partner's share link.
 	do("stats", chromedp.Navigate(jobURL+"/stats"), shot("08-stats"))
