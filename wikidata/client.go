@@ -1,6 +1,7 @@
 package wikidata
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -96,16 +97,37 @@ func NewClient(cfg Config, creds *Credentials) (*Client, error) {
 	return c, nil
 }
 
+// FilePart is a file sent with a write as multipart/form-data (the file
+// or chunk of action=upload).
+type FilePart struct {
+	Field string // "file" or "chunk"
+	Name  string // the file name the part carries
+	Body  []byte
+}
+
 // call sends one request and decodes the answer into out. It returns
-// *APIError for error answers, and a transport error otherwise.
-func (c *Client) call(ctx context.Context, method string, params url.Values, out any) error {
+// *APIError for error answers, and a transport error otherwise. A POST with
+// a file goes as multipart/form-data, which OAuth 1.0a leaves out of the
+// signature (only a form-urlencoded body is signed).
+func (c *Client) call(ctx context.Context, method string, params url.Values, file *FilePart, out any) error {
 	params.Set("format", "json")
 	params.Set("formatversion", "2")
 	params.Set("errorformat", "plaintext")
 	params.Set("maxlag", strconv.Itoa(c.cfg.Maxlag))
 	var req *http.Request
 	var err error
-	if method == http.MethodPost {
+	switch {
+	case method == http.MethodPost && file != nil:
+		var body bytes.Buffer
+		ctype, merr := multipartBody(&body, params, file)
+		if merr != nil {
+			return merr
+		}
+		req, err = http.NewRequestWithContext(ctx, method, c.cfg.APIURL, &body)
+		if err == nil {
+			req.Header.Set("Content-Type", ctype)
+		}
+	case method == http.MethodPost:
 		// The token goes last, as MediaWiki advises, so a cut body fails.
 		tok := params.Get("token")
 		params.Del("token")
@@ -117,7 +139,7 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, out
 		if err == nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-	} else {
+	default:
 		req, err = http.NewRequestWithContext(ctx, method, c.cfg.APIURL+"?"+params.Encode(), nil)
 	}
 	if err != nil {
@@ -184,7 +206,7 @@ func short(s string) string {
 func (c *Client) read(ctx context.Context, params url.Values, out any) error {
 	var last error
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
-		err := c.call(ctx, http.MethodGet, cloneValues(params), out)
+		err := c.call(ctx, http.MethodGet, cloneValues(params), nil, out)
 		if err == nil {
 			return nil
 		}
@@ -524,44 +546,78 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 	if what == "" {
 		what = "a new " + req.New
 	}
+	params := url.Values{"action": {"wbeditentity"}, "data": {string(req.Data)}}
+	if req.Summary != "" {
+		params.Set("summary", req.Summary)
+	}
+	if req.New != "" {
+		params.Set("new", req.New)
+	} else {
+		params.Set("id", req.ID)
+		if req.BaseRevID > 0 {
+			params.Set("baserevid", strconv.FormatInt(req.BaseRevID, 10))
+		}
+	}
+	if req.Bot {
+		params.Set("bot", "1")
+	}
+	var r struct {
+		Entity   *Entity         `json:"entity"`
+		Success  int             `json:"success"`
+		NoChange json.RawMessage `json:"nochange"` // "" in format version 1, true in 2
+		Warnings json.RawMessage `json:"warnings"`
+	}
+	if err := c.Write(ctx, "edit "+what, params, req.Tags, nil, &r); err != nil {
+		return nil, err
+	}
+	if r.Entity == nil || r.Entity.ID == "" || r.Entity.LastRevID == 0 {
+		return nil, fmt.Errorf("edit %s: %w: the answer names no revision", what, ErrOutcomeUnknown)
+	}
+	res := &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID, NoChange: len(r.NoChange) > 0 && string(r.NoChange) != "false", Entity: r.Entity}
+	res.Warnings = parseWarnings(r.Warnings)
+	return res, nil
+}
+
+// Write sends one write request (a POST with a CSRF token, assert=user and
+// the change tags: Config.Tag and extra) as the user, with file as
+// multipart/form-data if not nil, and decodes the answer into out. what
+// (e.g. "edit Q42", "upload File:A.jpg") starts every error's text.
+//
+// Writes are never retried here, except once after badtoken (a refused
+// request, nothing applied) with a fresh token. Every other failure goes
+// back to the caller:
+//
+//   - an answer that says nothing was applied comes back as *APIError, with
+//     RetryAfter when the wiki gave one (HTTP 429 is turned into code
+//     "ratelimited");
+//   - a request that cannot have left wraps ErrNotSent;
+//   - a request that may have been applied (a time-out or dropped
+//     connection after sending, HTTP 5xx, an answer that cannot be read)
+//     wraps ErrOutcomeUnknown: look before sending again.
+func (c *Client) Write(ctx context.Context, what string, params url.Values, extraTags []string, file *FilePart, out any) error {
+	if !c.signed {
+		return fmt.Errorf("%s: writes need the user's credentials", what)
+	}
 	for attempt := 0; ; attempt++ {
 		tok, err := c.CSRFToken(ctx)
 		if err != nil {
 			if apiErrorOf(err) == nil {
 				err = fmt.Errorf("%w: %w", ErrNotSent, err)
 			}
-			return nil, fmt.Errorf("edit %s: %w", what, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrNotSent, err)
+			return fmt.Errorf("%s: %w: %w", what, ErrNotSent, err)
 		}
-		params := url.Values{"action": {"wbeditentity"}, "data": {string(req.Data)}, "assert": {"user"}, "token": {tok}}
-		if req.Summary != "" {
-			params.Set("summary", req.Summary)
+		p := cloneValues(params)
+		p.Set("assert", "user")
+		if tags := c.tags(extraTags); tags != "" {
+			p.Set("tags", tags)
 		}
-		if req.New != "" {
-			params.Set("new", req.New)
-		} else {
-			params.Set("id", req.ID)
-			if req.BaseRevID > 0 {
-				params.Set("baserevid", strconv.FormatInt(req.BaseRevID, 10))
-			}
-		}
-		if tags := c.tags(req.Tags); tags != "" {
-			params.Set("tags", tags)
-		}
-		if req.Bot {
-			params.Set("bot", "1")
-		}
-		var r struct {
-			Entity   *Entity         `json:"entity"`
-			Success  int             `json:"success"`
-			NoChange json.RawMessage `json:"nochange"` // "" in format version 1, true in 2
-			Warnings json.RawMessage `json:"warnings"`
-		}
-		err = c.call(ctx, http.MethodPost, params, &r)
+		p.Set("token", tok)
+		err = c.call(ctx, http.MethodPost, p, file, out)
 		if codeOf(err) == "badtoken" && attempt == 0 {
-			c.cfg.Logger.Info("edit token refused; fetching a new one", "entity", what)
+			c.cfg.Logger.Info("edit token refused; fetching a new one", "write", what)
 			c.dropToken(tok)
 			continue
 		}
@@ -571,27 +627,29 @@ func (c *Client) EditEntity(ctx context.Context, req EditRequest) (*EditResult, 
 		)
 		switch {
 		case err == nil:
-			if r.Entity == nil || r.Entity.ID == "" || r.Entity.LastRevID == 0 {
-				return nil, fmt.Errorf("edit %s: %w: the answer names no revision", what, ErrOutcomeUnknown)
-			}
-			res := &EditResult{ID: r.Entity.ID, LastRevID: r.Entity.LastRevID, NoChange: len(r.NoChange) > 0 && string(r.NoChange) != "false", Entity: r.Entity}
-			res.Warnings = parseWarnings(r.Warnings)
-			return res, nil
+			return nil
 		case errors.As(err, &te) && te.notSent:
-			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrNotSent, err)
+			return fmt.Errorf("%s: %w: %w", what, ErrNotSent, err)
 		case errors.As(err, &te), ctx.Err() != nil:
-			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrOutcomeUnknown, err)
+			return fmt.Errorf("%s: %w: %w", what, ErrOutcomeUnknown, err)
 		case errors.As(err, &he):
 			if he.status == http.StatusTooManyRequests {
-				return nil, fmt.Errorf("edit %s: %w", what, &APIError{Code: "ratelimited", Info: "HTTP 429 Too Many Requests", RetryAfter: he.retryAfter, HTTPStatus: he.status})
+				return fmt.Errorf("%s: %w", what, &APIError{Code: "ratelimited", Info: "HTTP 429 Too Many Requests", RetryAfter: he.retryAfter, HTTPStatus: he.status})
 			}
-			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrOutcomeUnknown, err)
+			return fmt.Errorf("%s: %w: %w", what, ErrOutcomeUnknown, err)
 		case codeOf(err) == "":
 			// Not an API error, e.g. an answer that is not JSON.
-			return nil, fmt.Errorf("edit %s: %w: %w", what, ErrOutcomeUnknown, err)
+			return fmt.Errorf("%s: %w: %w", what, ErrOutcomeUnknown, err)
 		}
-		return nil, fmt.Errorf("edit %s: %w", what, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
+}
+
+// Query sends a read request (GET), waiting out maxlag and retrying
+// throttles, 5xx and network errors as every read of this client does, and
+// decodes the answer into out.
+func (c *Client) Query(ctx context.Context, params url.Values, out any) error {
+	return c.read(ctx, params, out)
 }
 
 func (c *Client) tags(extra []string) string {

@@ -37,6 +37,9 @@ type ErrorEntry struct {
 	// BlockInfo is data.blockinfo of "blocked" (blockedby, blockreason,
 	// blockexpiry...), raw.
 	BlockInfo json.RawMessage
+	// Data is the entry's whole data object, raw (e.g. the offset of a
+	// chunked upload's stashfailed, the details of verification-error).
+	Data json.RawMessage
 }
 
 // Message is a MediaWiki message behind an error: its key and parameters.
@@ -103,27 +106,28 @@ var ErrOutcomeUnknown = errors.New("the wiki's answer to an edit was lost: it ma
 var ErrNotSent = errors.New("the edit was not sent")
 
 type rawEntry struct {
-	Code     string    `json:"code"`
-	Text     string    `json:"text"`
-	Info     string    `json:"info"`
-	Module   string    `json:"module"`
-	Messages []Message `json:"messages"` // legacy format
-	Data     *struct {
-		Messages       []Message       `json:"messages"`
-		DisallowedTags []string        `json:"disallowedtags"`
-		BlockInfo      json.RawMessage `json:"blockinfo"`
-	} `json:"data"`
+	Code     string          `json:"code"`
+	Text     string          `json:"text"`
+	Info     string          `json:"info"`
+	Module   string          `json:"module"`
+	Messages []Message       `json:"messages"` // legacy format
+	Data     json.RawMessage `json:"data"`
 }
 
 func (r rawEntry) entry() ErrorEntry {
-	x := ErrorEntry{Code: r.Code, Text: r.Text, Module: r.Module, Messages: r.Messages}
+	x := ErrorEntry{Code: r.Code, Text: r.Text, Module: r.Module, Messages: r.Messages, Data: r.Data}
 	if x.Text == "" {
 		x.Text = r.Info
 	}
-	if r.Data != nil {
-		x.Messages = append(x.Messages, r.Data.Messages...)
-		x.DisallowedTags = r.Data.DisallowedTags
-		x.BlockInfo = r.Data.BlockInfo
+	var data struct {
+		Messages       []Message       `json:"messages"`
+		DisallowedTags []string        `json:"disallowedtags"`
+		BlockInfo      json.RawMessage `json:"blockinfo"`
+	}
+	if len(r.Data) > 0 && json.Unmarshal(r.Data, &data) == nil {
+		x.Messages = append(x.Messages, data.Messages...)
+		x.DisallowedTags = data.DisallowedTags
+		x.BlockInfo = data.BlockInfo
 	}
 	return x
 }

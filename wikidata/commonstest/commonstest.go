@@ -1,0 +1,589 @@
+// Package commonstest is an in-memory Wikimedia Commons Action API
+// (api.php) for tests: the upload module (a file in one request, chunks to
+// the upload stash with their file keys and offsets, the commit of a
+// stashed file), its warnings and errors in the real shapes, list=allimages
+// (by SHA-1, by user), prop=info|imageinfo, and the files' MediaInfo
+// entities (wbgetentities, wbeditentity on M<pageid> with baserevid as
+// Wikibase handles it). It checks OAuth 1.0a signatures, CSRF tokens,
+// rights, change tags and content against the extension, records every
+// request, and lets tests inject faults, including uploads that land after
+// the client gave up.
+package commonstest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"partnerhub/web/wikilogin/oauthfake"
+	"partnerhub/wikidata"
+)
+
+// APIPath is where the fake answers, as on Wikimedia wikis.
+const APIPath = "/w/api.php"
+
+// Account is a user with an OAuth access token. Rights are what the user
+// may do through this grant: without "upload" (the consumer was not granted
+// "Upload new files") uploads are refused.
+type Account struct {
+	Name, Token, Secret string
+	Rights              []string // default: read, edit, upload
+	Blocked             bool
+}
+
+// Options configure a fake Commons.
+type Options struct {
+	ConsumerKey, ConsumerSecret string
+	Accounts                    []Account
+	AllowedTags                 []string // change tags defined for manual use
+	// MaxUploadSize is the largest file (default 100 MiB, as the upload
+	// module's filesize limit); MinChunkSize the smallest non-final chunk
+	// (default 1 KiB here; 1 MiB on Commons).
+	MaxUploadSize, MinChunkSize int64
+	// UploadRateLimit, if set, refuses more than Hits published uploads
+	// per Per and user with "ratelimited".
+	UploadRateLimit *RateLimit
+	// ReplicaLag delays how soon an upload shows in list=allimages, which
+	// reads from replicas.
+	ReplicaLag time.Duration
+	Now        func() time.Time
+}
+
+// RateLimit is a number of actions per period.
+type RateLimit struct {
+	Hits int
+	Per  time.Duration
+}
+
+// FaultKind says how a request misbehaves.
+type FaultKind int
+
+// Faults a test can inject.
+const (
+	Maxlag        FaultKind = iota + 1 // maxlag with Retry-After
+	RateLimited                        // ratelimited
+	BadToken                           // badtoken
+	HTTP500                            // HTTP 500, nothing done
+	ApplyThenFail                      // do the request, then answer HTTP 503
+	ApplyThenDrop                      // do the request, then close the connection unanswered
+	// LateLanding holds the request for Delay whatever the client does,
+	// then does it anyway, as PHP finishes a request whose client left.
+	LateLanding
+)
+
+// Fault is a misbehaviour for the next Count requests (default 1) whose
+// action is Action ("" any) and, if Stage is set, whose upload stage is
+// Stage: "file" (a file in one request), "chunk", "commit" (from the stash).
+type Fault struct {
+	Action     string
+	Stage      string
+	Kind       FaultKind
+	Count      int
+	RetryAfter int
+	Delay      time.Duration
+}
+
+// FileVersion is a published file.
+type FileVersion struct {
+	Name      string // "Foo.jpg"
+	PageID    int64
+	SHA1      string
+	Size      int64
+	Mime      string
+	User      string
+	Comment   string
+	Text      string // the description page's wikitext
+	Tags      []string
+	Timestamp time.Time
+	RevID     int64
+}
+
+// Request is an upload or wbeditentity request as received.
+type Request struct {
+	Action    string
+	Stage     string // for uploads: file, chunk, commit
+	User      string
+	Filename  string
+	ID        string // for wbeditentity
+	BaseRevID string
+	Data      string
+	Summary   string
+	Comment   string
+	UserAgent string
+	Ignore    bool // ignorewarnings was set
+}
+
+// MediaEdit is an applied wbeditentity.
+type MediaEdit struct {
+	ID      string
+	RevID   int64
+	User    string
+	Summary string
+	Patched bool
+}
+
+type page struct {
+	id      int64
+	name    string // "Foo.jpg"
+	file    *FileVersion
+	lastRev int64
+	revUser map[int64]string
+	labels  map[string]wikidata.Term
+	stmts   map[string][]wikidata.Statement
+	hasMI   bool
+	// labelRev is the revision that last set each caption, to find conflicts.
+	labelRev map[string]int64
+	modified time.Time
+}
+
+type stashed struct {
+	user     string
+	filename string
+	data     []byte
+	filesize int64
+	chunked  bool // a chunk session still receiving chunks
+}
+
+// Commons is the fake's state and its http.Handler.
+type Commons struct {
+	opts     Options
+	verifier *oauthfake.Verifier
+
+	mu       sync.Mutex
+	accounts map[string]Account // by access token
+	tokens   map[string]string  // csrf token -> user
+	pages    map[string]*page   // by file name
+	byID     map[int64]*page
+	deleted  map[string]string // deleted file name -> its SHA-1
+	stash    map[string]*stashed
+	nextPage int64
+	nextRev  int64
+	uploads  []FileVersion
+	edits    []MediaEdit
+	requests []Request
+	faults   []Fault
+	publish  map[string][]time.Time
+	revoked  map[string]bool
+}
+
+// New builds the fake's handler.
+func New(opts Options) *Commons {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxUploadSize <= 0 {
+		opts.MaxUploadSize = 100 << 20
+	}
+	if opts.MinChunkSize <= 0 {
+		opts.MinChunkSize = 1 << 10
+	}
+	c := &Commons{opts: opts,
+		verifier: &oauthfake.Verifier{ConsumerKey: opts.ConsumerKey, ConsumerSecret: opts.ConsumerSecret, Now: opts.Now},
+		accounts: map[string]Account{}, tokens: map[string]string{}, pages: map[string]*page{}, byID: map[int64]*page{},
+		deleted: map[string]string{}, stash: map[string]*stashed{}, nextPage: 140000, nextRev: 900000,
+		publish: map[string][]time.Time{}, revoked: map[string]bool{}}
+	for _, a := range opts.Accounts {
+		if a.Rights == nil {
+			a.Rights = []string{"read", "edit", "upload"}
+		}
+		c.accounts[a.Token] = a
+	}
+	return c
+}
+
+// Server is a fake Commons being served.
+type Server struct {
+	*Commons
+	url   string
+	close func()
+}
+
+// Serve serves a fake Commons for the test, closed when the test ends.
+func Serve(t testing.TB, opts Options) *Server {
+	t.Helper()
+	c := New(opts)
+	mux := http.NewServeMux()
+	mux.Handle(APIPath, c)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return &Server{Commons: c, url: ts.URL + APIPath, close: ts.Close}
+}
+
+// NewServer serves a fake Commons on ln until Close, outside tests.
+func NewServer(opts Options, ln net.Listener) *Server {
+	c := New(opts)
+	mux := http.NewServeMux()
+	mux.Handle(APIPath, c)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &Server{Commons: c, url: "http://" + ln.Addr().String() + APIPath, close: func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}}
+}
+
+// URL is the api.php URL to give the client.
+func (s *Server) URL() string { return s.url }
+
+// Close stops serving.
+func (s *Server) Close() { s.close() }
+
+// SHA1 is the hex SHA-1 of content, as Commons stores it.
+func SHA1(b []byte) string {
+	s := sha1.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// AddFile publishes a file as another user would, and returns its page id.
+func (c *Commons) AddFile(name, user string, content []byte) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fv := FileVersion{Name: name, SHA1: SHA1(content), Size: int64(len(content)), Mime: sniff(content), User: user,
+		Comment: "uploaded by hand", Text: "== Summary ==", Timestamp: c.opts.Now().UTC()}
+	return c.publishLocked(fv).PageID
+}
+
+// DeleteFile deletes a file: its name gives was-deleted and its content
+// duplicate-archive from then on.
+func (c *Commons) DeleteFile(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.pages[name]
+	if !ok {
+		return
+	}
+	if p.file != nil {
+		c.deleted[name] = p.file.SHA1
+	}
+	delete(c.pages, name)
+	delete(c.byID, p.id)
+}
+
+// EditCaptionAs sets a caption as another user would (a new revision).
+func (c *Commons) EditCaptionAs(user string, pageID int64, lang, text string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.byID[pageID]
+	if p == nil {
+		panic("commonstest: EditCaptionAs on an unknown page")
+	}
+	c.nextRev++
+	p.lastRev = c.nextRev
+	p.revUser[p.lastRev] = user
+	p.labels[lang] = wikidata.Term{Language: lang, Value: text}
+	p.labelRev[lang] = p.lastRev
+	p.hasMI = true
+	return p.lastRev
+}
+
+// RevokeGrant revokes the OAuth grant behind an access token.
+func (c *Commons) RevokeGrant(token string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.revoked[token] = true
+}
+
+// Inject queues a fault.
+func (c *Commons) Inject(f Fault) {
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.faults = append(c.faults, f)
+}
+
+// Uploads lists the published uploads in order.
+func (c *Commons) Uploads() []FileVersion {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.uploads)
+}
+
+// UploadsOf counts the published uploads with this content.
+func (c *Commons) UploadsOf(sha string) int {
+	n := 0
+	for _, u := range c.Uploads() {
+		if u.SHA1 == sha {
+			n++
+		}
+	}
+	return n
+}
+
+// Requests lists the upload and wbeditentity requests received.
+func (c *Commons) Requests() []Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.requests)
+}
+
+// RequestsOf counts the requests of an action and stage ("" any stage).
+func (c *Commons) RequestsOf(action, stage string) int {
+	n := 0
+	for _, r := range c.Requests() {
+		if r.Action == action && (stage == "" || r.Stage == stage) {
+			n++
+		}
+	}
+	return n
+}
+
+// MediaEdits lists the applied MediaInfo edits.
+func (c *Commons) MediaEdits() []MediaEdit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.edits)
+}
+
+// File returns the current version of a file and its page id.
+func (c *Commons) File(name string) (FileVersion, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.pages[name]
+	if !ok || p.file == nil {
+		return FileVersion{}, false
+	}
+	return *p.file, true
+}
+
+// MediaInfo returns a file's captions and statements.
+func (c *Commons) MediaInfo(pageID int64) (map[string]wikidata.Term, map[string][]wikidata.Statement) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.byID[pageID]
+	if p == nil {
+		return nil, nil
+	}
+	labels := map[string]wikidata.Term{}
+	for k, v := range p.labels {
+		labels[k] = v
+	}
+	stmts := map[string][]wikidata.Statement{}
+	for k, v := range p.stmts {
+		stmts[k] = slices.Clone(v)
+	}
+	return labels, stmts
+}
+
+// Duplicates lists, per MediaInfo entity, statements there more than once
+// (same property and value): what an upload must never make.
+func (c *Commons) Duplicates() map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]string{}
+	for _, p := range c.byID {
+		for prop, sts := range p.stmts {
+			seen := map[string]int{}
+			for _, st := range sts {
+				if v, ok := st.Value(); ok {
+					seen[v.String()]++
+				}
+			}
+			for v, n := range seen {
+				if n > 1 {
+					out["M"+strconv.FormatInt(p.id, 10)] = append(out["M"+strconv.FormatInt(p.id, 10)], fmt.Sprintf("%s %s ×%d", prop, v, n))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// publishLocked stores a new file (or a new version) and its page.
+func (c *Commons) publishLocked(fv FileVersion) FileVersion {
+	p, ok := c.pages[fv.Name]
+	if !ok {
+		c.nextPage++
+		p = &page{id: c.nextPage, name: fv.Name, revUser: map[int64]string{}, labels: map[string]wikidata.Term{},
+			stmts: map[string][]wikidata.Statement{}, labelRev: map[string]int64{}}
+		c.pages[fv.Name] = p
+		c.byID[p.id] = p
+	}
+	c.nextRev++
+	p.lastRev = c.nextRev
+	p.revUser[p.lastRev] = fv.User
+	p.modified = fv.Timestamp
+	fv.PageID, fv.RevID = p.id, p.lastRev
+	f := fv
+	p.file = &f
+	c.uploads = append(c.uploads, fv)
+	return fv
+}
+
+func (c *Commons) takeFault(action, stage string) *Fault {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.faults {
+		f := &c.faults[i]
+		if (f.Action == "" || f.Action == action) && (f.Stage == "" || f.Stage == stage) {
+			out := *f
+			if f.Count--; f.Count == 0 {
+				c.faults = append(c.faults[:i], c.faults[i+1:]...)
+			}
+			return &out
+		}
+	}
+	return nil
+}
+
+func (c *Commons) account(user string) (Account, bool) {
+	for _, a := range c.accounts {
+		if a.Name == user {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+// ServeHTTP answers api.php.
+func (c *Commons) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if ua := r.UserAgent(); ua == "" || strings.HasPrefix(ua, "Go-http-client/") {
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(rw, "Please set a user-agent and respect our robot policy https://w.wiki/4wJS. See also T400119.\n")
+		return
+	}
+	// The signature covers the query and a form-encoded body, never a
+	// multipart one: verify before the body is parsed.
+	user := ""
+	if r.Header.Get("Authorization") != "" {
+		p, err := c.verifier.Verify(r, func(tok string) (string, bool) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			a, ok := c.accounts[tok]
+			return a.Secret, ok
+		})
+		if err != nil {
+			_ = r.ParseForm()
+			apiError(rw, r, "mwoauth-invalid-authorization", "The authorization headers in your request are not valid: "+err.Error(), "main")
+			return
+		}
+		c.mu.Lock()
+		user = c.accounts[p["oauth_token"]].Name
+		revoked := c.revoked[p["oauth_token"]]
+		c.mu.Unlock()
+		if revoked {
+			_ = r.ParseForm()
+			apiError(rw, r, "mwoauth-invalid-authorization", "The authorization headers in your request are not valid: No approved grant was found for that authorization token.", "main")
+			return
+		}
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if err := r.ParseMultipartForm(32 << 20); err != nil {
+			http.Error(rw, "bad multipart body", http.StatusBadRequest)
+			return
+		}
+	} else if err := r.ParseForm(); err != nil {
+		http.Error(rw, "bad request body", http.StatusBadRequest)
+		return
+	}
+	action := r.FormValue("action")
+	stage := ""
+	if action == "upload" {
+		stage = uploadStage(r)
+	}
+	if action == "upload" || action == "wbeditentity" {
+		c.mu.Lock()
+		_, ignore := r.Form["ignorewarnings"]
+		c.requests = append(c.requests, Request{Action: action, Stage: stage, User: user, Filename: r.FormValue("filename"),
+			ID: r.FormValue("id"), BaseRevID: r.FormValue("baserevid"), Data: r.FormValue("data"), Summary: r.FormValue("summary"),
+			Comment: r.FormValue("comment"), UserAgent: r.UserAgent(), Ignore: ignore})
+		c.mu.Unlock()
+	}
+	if f := c.takeFault(action, stage); f != nil && c.misbehave(rw, r, f, user) {
+		return
+	}
+	c.route(rw, r, user)
+}
+
+func (c *Commons) route(rw http.ResponseWriter, r *http.Request, user string) {
+	switch r.FormValue("action") {
+	case "upload":
+		c.upload(rw, r, user)
+	case "wbeditentity":
+		c.editMediaInfo(rw, r, user)
+	case "wbgetentities":
+		c.getEntities(rw, r)
+	case "query":
+		c.query(rw, r, user)
+	default:
+		apiError(rw, r, "badvalue", fmt.Sprintf("Unrecognized value for parameter \"action\": %s.", r.FormValue("action")), "main")
+	}
+}
+
+func uploadStage(r *http.Request) string {
+	switch {
+	case r.MultipartForm != nil && r.MultipartForm.File["chunk"] != nil:
+		return "chunk"
+	case r.MultipartForm != nil && r.MultipartForm.File["file"] != nil:
+		return "file"
+	case r.FormValue("filekey") != "":
+		return "commit"
+	}
+	return ""
+}
+
+// misbehave answers an injected fault; false means go on with the request.
+func (c *Commons) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, user string) bool {
+	switch f.Kind {
+	case Maxlag:
+		rw.Header().Set("X-Database-Lag", "6")
+		writeErrors(rw, r, max(f.RetryAfter, 1), errEntry{Code: "maxlag", Text: "Waiting for 10.64.48.35: 6.2 seconds lagged.", Module: "main",
+			Data: map[string]any{"host": "10.64.48.35", "lag": 6.2, "type": "db"}})
+	case RateLimited:
+		writeErrors(rw, r, f.RetryAfter, errEntry{Code: "ratelimited", Text: textThrottled, Module: r.FormValue("action")})
+	case BadToken:
+		apiError(rw, r, "badtoken", "Invalid CSRF token.", "main")
+	case HTTP500:
+		http.Error(rw, "Internal Server Error", http.StatusInternalServerError)
+	case LateLanding:
+		// Done whatever the client does: wait, ignoring its context, then
+		// answer (to no one, usually).
+		time.Sleep(f.Delay)
+		return false
+	case ApplyThenFail, ApplyThenDrop:
+		c.route(discard{}, r, user)
+		if f.Kind == ApplyThenFail {
+			http.Error(rw, "upstream connect error or disconnect/reset before headers", http.StatusServiceUnavailable)
+			return true
+		}
+		if hj, ok := rw.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return true
+			}
+		}
+		panic(http.ErrAbortHandler)
+	default:
+		return false
+	}
+	return true
+}
+
+// discard is a ResponseWriter that drops the answer.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
+
+func randomKey(ext string) string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[:12] + "." + h[12:18] + "." + strconv.Itoa(int(b[9])*1000+int(b[8])) + "." + ext
+}

@@ -1,0 +1,190 @@
+package commonstest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (c *Commons) query(rw http.ResponseWriter, r *http.Request, user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case r.FormValue("meta") == "tokens":
+		tok := "+\\"
+		if user != "" {
+			var b [16]byte
+			_, _ = rand.Read(b[:])
+			tok = hex.EncodeToString(b[:]) + "+\\"
+			c.tokens[tok] = user
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tokens": map[string]any{"csrftoken": tok}}})
+	case r.FormValue("meta") == "userinfo":
+		info := map[string]any{"id": 0, "name": "127.0.0.1", "anon": true}
+		if a, ok := c.account(user); ok {
+			info = map[string]any{"id": 1 + len(a.Name), "name": a.Name, "groups": []string{"*", "user", "autoconfirmed"}, "rights": a.Rights,
+				"ratelimits": map[string]any{"upload": map[string]any{"user": map[string]any{"hits": 380, "seconds": 4320}}}}
+			if a.Blocked {
+				info["blockid"], info["blockedby"], info["blockreason"], info["blockexpiry"] = 4242, "Admin", "test block", "infinite"
+			}
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"userinfo": info}})
+	case r.FormValue("list") == "tags":
+		tags := []any{}
+		for _, t := range c.opts.AllowedTags {
+			tags = append(tags, map[string]any{"name": t, "defined": true, "active": true, "source": []string{"manual"}})
+		}
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tags": tags}})
+	case r.FormValue("list") == "allimages":
+		c.allImages(rw, r)
+	case r.FormValue("titles") != "":
+		c.pagesInfo(rw, r)
+	default:
+		apiError(rw, r, "badvalue", "This query is not supported by the fake Commons.", "main")
+	}
+}
+
+func propSet(v string) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range strings.Split(v, "|") {
+		if p != "" {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+// allImages answers list=allimages: by name (default), or with
+// aisort=timestamp (needed for aiuser), newest first with aidir=older.
+func (c *Commons) allImages(rw http.ResponseWriter, r *http.Request) {
+	sortBy := r.FormValue("aisort")
+	if sortBy == "" {
+		sortBy = "name"
+	}
+	aiuser := r.FormValue("aiuser")
+	if aiuser != "" && sortBy != "timestamp" {
+		apiError(rw, r, "invalidparammix", "The parameter \"aiuser\" can only be used with aisort=timestamp.", "allimages")
+		return
+	}
+	sha := strings.ToLower(r.FormValue("aisha1"))
+	if sha != "" && len(sha) != 40 {
+		apiError(rw, r, "invalidsha1hash", "The SHA1 hash provided is not valid.", "allimages")
+		return
+	}
+	limit := 10
+	if l := r.FormValue("ailimit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			apiError(rw, r, "badinteger", "Invalid value \""+l+"\" for integer parameter \"ailimit\".", "allimages")
+			return
+		}
+		limit = min(n, 500)
+	}
+	var end time.Time
+	if e := r.FormValue("aiend"); e != "" {
+		t, err := time.Parse(time.RFC3339, e)
+		if err != nil {
+			apiError(rw, r, "badtimestamp", "Invalid value \""+e+"\" for timestamp parameter \"aiend\".", "allimages")
+			return
+		}
+		end = t
+	}
+	now := c.opts.Now()
+	var list []FileVersion
+	for _, p := range c.pages {
+		f := p.file
+		if f == nil || (c.opts.ReplicaLag > 0 && now.Before(f.Timestamp.Add(c.opts.ReplicaLag))) {
+			continue
+		}
+		if sha != "" && f.SHA1 != sha || aiuser != "" && f.User != aiuser || !end.IsZero() && f.Timestamp.Before(end) {
+			continue
+		}
+		list = append(list, *f)
+	}
+	if sortBy == "timestamp" {
+		older := r.FormValue("aidir") == "older" || r.FormValue("aidir") == "descending"
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].RevID != list[j].RevID {
+				return (list[i].RevID > list[j].RevID) == older
+			}
+			return list[i].Name < list[j].Name
+		})
+	} else {
+		sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	}
+	props := propSet(r.FormValue("aiprop"))
+	if r.FormValue("aiprop") == "" {
+		props = map[string]bool{"timestamp": true, "url": true}
+	}
+	out := []any{}
+	for i, f := range list {
+		if i == limit {
+			break
+		}
+		x := imageInfo(f, props)
+		x["name"], x["ns"], x["title"] = f.Name, 6, titleOf(f.Name)
+		out = append(out, x)
+	}
+	answer := map[string]any{"batchcomplete": true, "query": map[string]any{"allimages": out}}
+	if len(list) > limit {
+		delete(answer, "batchcomplete")
+		answer["continue"] = map[string]any{"aicontinue": list[limit].Name, "continue": "-||"}
+	}
+	writeJSON(rw, answer)
+}
+
+// pagesInfo answers prop=info|imageinfo for titles.
+func (c *Commons) pagesInfo(rw http.ResponseWriter, r *http.Request) {
+	titles := strings.Split(r.FormValue("titles"), "|")
+	if len(titles) > 50 {
+		apiError(rw, r, "toomanyvalues", "Too many values supplied for parameter \"titles\". The limit is 50.", "main")
+		return
+	}
+	props := propSet(r.FormValue("prop"))
+	iiprops := propSet(r.FormValue("iiprop"))
+	if r.FormValue("iiprop") == "" {
+		iiprops = map[string]bool{"timestamp": true, "user": true}
+	}
+	var normalized, pages []any
+	for _, t := range titles {
+		name, isFile := strings.CutPrefix(strings.ReplaceAll(t, "_", " "), "File:")
+		if !isFile {
+			apiError(rw, r, "badvalue", "The fake Commons only knows File: pages.", "main")
+			return
+		}
+		if strings.ContainsAny(name, "#<>[]|{}") {
+			pages = append(pages, map[string]any{"title": t, "invalidreason": fmt.Sprintf("The requested page title contains invalid characters: %q.", name), "invalid": true})
+			continue
+		}
+		key := dbKey(name)
+		title := titleOf(key)
+		if title != t {
+			normalized = append(normalized, map[string]any{"fromencoded": false, "from": t, "to": title})
+		}
+		p, ok := c.pages[key]
+		if !ok {
+			pages = append(pages, map[string]any{"ns": 6, "title": title, "missing": true, "known": false, "imagerepository": ""})
+			continue
+		}
+		x := map[string]any{"pageid": p.id, "ns": 6, "title": title}
+		if props["info"] {
+			x["contentmodel"], x["pagelanguage"], x["touched"] = "wikitext", "en", p.modified.UTC().Format(time.RFC3339)
+			x["lastrevid"] = p.lastRev
+		}
+		if props["imageinfo"] && p.file != nil {
+			x["imagerepository"] = "local"
+			x["imageinfo"] = []any{imageInfo(*p.file, iiprops)}
+		}
+		pages = append(pages, x)
+	}
+	q := map[string]any{"pages": pages}
+	if normalized != nil {
+		q["normalized"] = normalized
+	}
+	writeJSON(rw, map[string]any{"batchcomplete": true, "query": q})
+}
