@@ -38,6 +38,16 @@ func New(api *wikidata.Client) *Client { return &Client{api: api} }
 // API is the underlying client (user info, change tags, tokens).
 func (c *Client) API() *wikidata.Client { return c.api }
 
+// UserInfo says who the credentials belong to on Commons and what they may
+// do there (the "upload" right comes with the grant "Upload new files").
+func (c *Client) UserInfo(ctx context.Context) (*wikidata.UserInfo, error) {
+	return c.api.UserInfo(ctx)
+}
+
+// CheckTag confirms Commons lets uploads and edits carry the configured
+// change tag.
+func (c *Client) CheckTag(ctx context.Context) error { return c.api.CheckTag(ctx) }
+
 // File is a file on Commons, as list=allimages and prop=imageinfo describe
 // its current version.
 type File struct {
