@@ -182,6 +182,36 @@ func (c *Client) Pages(ctx context.Context, titles []string) (map[string]*Page, 
 	return out, nil
 }
 
+// ExistingFiles says which of the file names (without "File:") are taken
+// on Commons: a page exists, or the title cannot be created (what the
+// media planner checks titles with).
+func (c *Client) ExistingFiles(ctx context.Context, names []string) (map[string]bool, error) {
+	pages, err := c.Pages(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, n := range names {
+		if p := pages[n]; p != nil && (!p.Missing || p.Invalid) {
+			out[n] = true
+		}
+	}
+	return out, nil
+}
+
+// FilesWithSHA1 lists the titles of the files on Commons with this content.
+func (c *Client) FilesWithSHA1(ctx context.Context, sha1 string) ([]string, error) {
+	files, err := c.FindBySHA1(ctx, sha1)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		out = append(out, f.Title)
+	}
+	return out, nil
+}
+
 // FileTitle puts "File:" before a file name that has no namespace.
 func FileTitle(name string) string {
 	if strings.HasPrefix(name, "File:") {

@@ -308,3 +308,19 @@ func TestMediaInfoPayloadUsesClaimsWithoutDatatype(t *testing.T) {
 		t.Fatalf("payload %s", got)
 	}
 }
+
+func TestPlannerChecks(t *testing.T) {
+	s := serve(t, nil)
+	c := client(t, s, alice)
+	ctx := context.Background()
+	body := JPEG(t, 40)
+	s.AddFile("Taken.jpg", "Carol", body)
+	taken, err := c.ExistingFiles(ctx, []string{"Taken.jpg", "Free.jpg", "Bad[name].jpg"})
+	if err != nil || !taken["Taken.jpg"] || taken["Free.jpg"] || !taken["Bad[name].jpg"] {
+		t.Fatalf("taken %v %v", taken, err)
+	}
+	titles, err := c.FilesWithSHA1(ctx, commonstest.SHA1(body))
+	if err != nil || len(titles) != 1 || titles[0] != "File:Taken.jpg" {
+		t.Fatalf("by sha1 %v %v", titles, err)
+	}
+}
