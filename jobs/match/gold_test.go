@@ -12,10 +12,13 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/match/internal/goldset"
-	"partnerhub/jobs/tasks"
 	"partnerhub/sparql"
 	"partnerhub/sparql/sparqltest"
 )
+
+// goldBatchRows is the workers' batch size (tasks.DefaultBatchRows; this
+// package cannot import jobs/tasks, which imports it through jobs/plan).
+const goldBatchRows = 200
 
 // labelIndex is a stand-in for the wiki's entity search: every label and
 // alias of the graph, found by its name key (accents and case ignored).
@@ -118,7 +121,7 @@ func runGold(t *testing.T, ttl string, header []string, recs [][]string, templat
 	search := newLabelIndex(t, client)
 	e := NewEngine(client, search, tpl, quiet)
 	var results []jobs.RowMatch
-	for _, chunk := range sparql.Chunk(gold, tasks.DefaultBatchRows) {
+	for _, chunk := range sparql.Chunk(gold, goldBatchRows) {
 		rows := make([]Row, len(chunk))
 		for i, g := range chunk {
 			rows[i] = g.Row
