@@ -320,7 +320,7 @@ func (s *Server) startingTemplate(ctx context.Context, j *jobs.Job, ds *jobs.Dat
 // applyTemplateOnImport applies the starting template when the worker has
 // not (a file imported before it did so): see tasks.ApplyStartingTemplate.
 func (s *Server) applyTemplateOnImport(ctx context.Context, j *jobs.Job, ds *jobs.Dataset) bool {
-	applied, err := tasks.ApplyStartingTemplate(ctx, s.store, s.templateCheck, j, ds)
+	applied, err := tasks.ApplyStartingTemplate(ctx, s.store, s.checkTemplate, j, ds)
 	if err != nil {
 		s.logger.Warn("apply the starting template", "job_id", j.ID, "err", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/plan"
 	"partnerhub/jobs/tasks"
 	"partnerhub/wikidata/suggest"
 )
@@ -343,7 +344,7 @@ func (s *Server) saveMapping(c *gin.Context) {
 // checkTemplate is the one check every template passes before it is
 // stored, as a job's mapping or in the library (columns nil).
 func (s *Server) checkTemplate(raw []byte, columns []string) ([]byte, error) {
-	return tasks.CheckTemplate(raw, columns, s.templateCheck)
+	return plan.CheckTemplate(raw, columns, s.templateCheck)
 }
 
 // importedDataset loads the job's dataset, sending the user back to the job

@@ -26,6 +26,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/dataset"
 	"partnerhub/jobs/match"
+	"partnerhub/jobs/plan"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/tasks"
 	"partnerhub/jobs/vault"
@@ -270,7 +271,9 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
 			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
-			Builder: plans, Writer: plans, TemplateCheck: match.CheckTemplate}, a.logger)
+			Builder: plans, Writer: plans, TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
+				return plan.CheckTemplate(raw, cols, match.CheckTemplate)
+			}}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if w != nil {

@@ -261,3 +261,30 @@ func (w *WriteSettings) ReferenceURLFor(cell func(column string) string) string 
 	}
 	return out
 }
+
+// CheckTemplate is the one check every route applies to a template: size,
+// the engine's reading (engine nil: JSON syntax only) and the write
+// settings. columns nil (the library) leaves what needs a dataset for later.
+func CheckTemplate(raw []byte, columns []string, engine func(template []byte, columns []string) ([]byte, error)) ([]byte, error) {
+	if len(raw) > jobs.MaxTemplateBodySize {
+		return nil, jobs.Errorf(jobs.ETOOLARGE, "The template is %d KB; templates can be at most %d KB.", (len(raw)+1023)>>10, jobs.MaxTemplateBodySize>>10)
+	}
+	checked := raw
+	if engine == nil {
+		if !json.Valid(raw) {
+			return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON")
+		}
+	} else {
+		if unknown := UnknownWriteKeys(raw); len(unknown) > 0 {
+			return nil, jobs.Errorf(jobs.EINVALID, "The template has problems: unknown key %s (check its spelling).", strings.Join(unknown, ", unknown key "))
+		}
+		var err error
+		if checked, err = engine(raw, columns); err != nil {
+			return nil, err
+		}
+	}
+	if err := CheckWrite(checked, columns); err != nil {
+		return nil, err
+	}
+	return checked, nil
+}

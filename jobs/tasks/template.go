@@ -2,45 +2,15 @@ package tasks
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
 
 	"partnerhub/jobs"
-	"partnerhub/jobs/plan"
 	"partnerhub/jobs/store"
 )
 
-// TemplateCheck validates a job template against the dataset's columns as
-// the matching engine reads it and returns it normalised, or an error that
-// lists every problem in words.
+// TemplateCheck validates a job template against the dataset's columns and
+// returns it normalised, or an error that lists every problem in words
+// (plan.CheckTemplate with the engine's reading is the full check).
 type TemplateCheck func(template []byte, columns []string) ([]byte, error)
-
-// CheckTemplate is the one check every route applies to a template: size,
-// the engine's reading (engine nil: JSON syntax only) and the write
-// settings. columns nil (the library) leaves what needs a dataset for later.
-func CheckTemplate(raw []byte, columns []string, engine TemplateCheck) ([]byte, error) {
-	if len(raw) > jobs.MaxTemplateBodySize {
-		return nil, jobs.Errorf(jobs.ETOOLARGE, "The template is %d KB; templates can be at most %d KB.", (len(raw)+1023)>>10, jobs.MaxTemplateBodySize>>10)
-	}
-	checked := raw
-	if engine == nil {
-		if !json.Valid(raw) {
-			return nil, jobs.Errorf(jobs.EINVALID, "the template is not valid JSON")
-		}
-	} else {
-		if unknown := plan.UnknownWriteKeys(raw); len(unknown) > 0 {
-			return nil, jobs.Errorf(jobs.EINVALID, "The template has problems: unknown key %s (check its spelling).", strings.Join(unknown, ", unknown key "))
-		}
-		var err error
-		if checked, err = engine(raw, columns); err != nil {
-			return nil, err
-		}
-	}
-	if err := plan.CheckWrite(checked, columns); err != nil {
-		return nil, err
-	}
-	return checked, nil
-}
 
 // StartingTemplate is the library template a job was started from, fitted
 // to its file's columns.
@@ -86,7 +56,7 @@ func StartingTemplateOf(ctx context.Context, st *store.Store, j *jobs.Job, ds *j
 // user comes back to a mapped job. Otherwise the mapping page shows the
 // fitted template and asks about the missing columns. It reports whether it
 // saved.
-func ApplyStartingTemplate(ctx context.Context, st *store.Store, engine TemplateCheck, j *jobs.Job, ds *jobs.Dataset) (bool, error) {
+func ApplyStartingTemplate(ctx context.Context, st *store.Store, check TemplateCheck, j *jobs.Job, ds *jobs.Dataset) (bool, error) {
 	if ds == nil || ds.Status != jobs.DatasetImported || len(j.Template) > 0 || j.Status == jobs.JobReconciling {
 		return false, nil
 	}
@@ -94,7 +64,10 @@ func ApplyStartingTemplate(ctx context.Context, st *store.Store, engine Template
 	if err != nil || start == nil || start.Body == nil || len(start.Missing) > 0 {
 		return false, err
 	}
-	checked, err := CheckTemplate(start.Body, ds.Columns, engine)
+	if check == nil {
+		return false, nil // nothing to check it with: the mapping page applies it
+	}
+	checked, err := check(start.Body, ds.Columns)
 	if err != nil {
 		return false, nil // the mapping page shows why
 	}

@@ -10,6 +10,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/dataset"
 	"partnerhub/jobs/match"
+	"partnerhub/jobs/plan"
 	"partnerhub/jobs/store/storetest"
 	"partnerhub/jobs/tasks"
 )
@@ -55,7 +56,9 @@ func TestImportAppliesTheStartingTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := tasks.NewWorker(r.Client, tasks.WorkerConfig{Queue: q.Name(), Concurrency: 1, ShutdownTimeout: 5 * time.Second},
-				tasks.Deps{Store: st, Queue: q, Importer: dataset.NewImporter(st, dataset.Limits{}, quiet), TemplateCheck: match.CheckTemplate}, quiet)
+				tasks.Deps{Store: st, Queue: q, Importer: dataset.NewImporter(st, dataset.Limits{}, quiet), TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
+					return plan.CheckTemplate(raw, cols, match.CheckTemplate)
+				}}, quiet)
 			wctx, cancel := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- w.Run(wctx) }()
