@@ -480,6 +480,9 @@ func (s *Store) RetryFailedItems(ctx context.Context, planID, writerID int64) (i
 		if failed == 0 {
 			return jobs.Errorf(jobs.EINVALID, "No item of this write-back failed, so there is nothing to retry.")
 		}
+		if err := retryAfterUndo(ctx, tx, planID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE plan_items SET status = CASE WHEN attempts > 0 AND sent_at > 0 THEN ? ELSE ? END,
 			error = `+s.d.concat("'Queued again by a retry; it had failed: '", "error")+`, updated_at = ?
 			WHERE plan_id = ? AND status = ?`, jobs.ItemSending, jobs.ItemPending, now, planID, jobs.ItemFailed)
@@ -498,6 +501,33 @@ func (s *Store) RetryFailedItems(ctx context.Context, planID, writerID int64) (i
 		return nil
 	})
 	return n, err
+}
+
+// retryAfterUndo refuses a retry while an undo of the write-back is being
+// prepared, waits for confirmation or runs, and after the whole write-back
+// was undone: a retry must not write what a person is taking back.
+func retryAfterUndo(ctx context.Context, tx *sql.Tx, planID int64) error {
+	var (
+		status, scopeJSON string
+		confirmed         int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT status, scope_json, confirmed_at FROM undos WHERE plan_id = ? ORDER BY id DESC LIMIT 1`, planID).Scan(&status, &scopeJSON, &confirmed)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the undos of the write-back: %w", err)
+	}
+	switch jobs.UndoStatus(status) {
+	case jobs.UndoPreparing, jobs.UndoReady, jobs.UndoRunning, jobs.UndoPaused:
+		return jobs.Errorf(jobs.ECONFLICT, "An undo of this write-back is %s; finish or cancel it before retrying the failed items.", status)
+	case jobs.UndoDone:
+		var scope jobs.UndoScope
+		if json.Unmarshal([]byte(scopeJSON), &scope) == nil && scope.Whole() {
+			return jobs.Errorf(jobs.ECONFLICT, "This write-back was undone as a whole, so its failed items are not retried: plan the job again to write anew.")
+		}
+	}
+	return nil
 }
 
 // LastPlanActivity is when the plan or any of its items last changed.

@@ -105,5 +105,38 @@ func TestRetryFailedItemsQueuesExactlyTheFailedOnes(t *testing.T) {
 		if plan, _ := st.Plan(ctx, p2.ID); plan.Status != jobs.PlanDone {
 			t.Fatalf("a refused retry changed the plan: %s", plan.Status)
 		}
+
+		// An undo being prepared or run, or one of the whole write-back,
+		// stops a retry; after undoing a part, the failed items may be retried.
+		j3, _ := st.CreateJob(ctx, alice.ID, "Undone", "")
+		p3, _ := st.CreatePlan(ctx, j3.ID, alice.ID)
+		_ = st.AddPlanItems(ctx, p3.ID, items[:2], 2)
+		_ = st.SetPlanStatus(ctx, p3.ID, jobs.PlanReady, "", jobs.PlanBuilding)
+		_ = st.ApprovePlan(ctx, p3.ID, alice.ID, nil)
+		_ = st.StartWriting(ctx, p3.ID, alice.ID, "4567456745674567")
+		_, _ = st.MarkItemSending(ctx, p3.ID, 1)
+		_ = st.SettleItem(ctx, p3.ID, 1, jobs.ItemDone, 13, "", "")
+		_, _ = st.MarkItemSending(ctx, p3.ID, 2)
+		_ = st.SettleItem(ctx, p3.ID, 2, jobs.ItemFailed, 0, "", "Not written: protected.")
+		_ = st.SetPlanStatus(ctx, p3.ID, jobs.PlanDone, "", jobs.PlanWriting)
+		whole, err := st.CreateUndo(ctx, p3.ID, alice.ID, jobs.UndoScope{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.RetryFailedItems(ctx, p3.ID, alice.ID); jobs.ErrorCode(err) != jobs.ECONFLICT || !strings.Contains(jobs.ErrorMessage(err), "undo of this write-back is preparing") {
+			t.Fatalf("retry during an undo: %v", err)
+		}
+		_ = st.SetUndoStatus(ctx, whole.ID, jobs.UndoDone, "", jobs.UndoPreparing)
+		if _, err := st.RetryFailedItems(ctx, p3.ID, alice.ID); jobs.ErrorCode(err) != jobs.ECONFLICT || !strings.Contains(jobs.ErrorMessage(err), "undone as a whole") {
+			t.Fatalf("retry after undoing everything: %v", err)
+		}
+		part, err := st.CreateUndo(ctx, p3.ID, alice.ID, jobs.UndoScope{Items: []string{"Q1"}}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = st.SetUndoStatus(ctx, part.ID, jobs.UndoDone, "", jobs.UndoPreparing)
+		if n, err := st.RetryFailedItems(ctx, p3.ID, alice.ID); err != nil || n != 1 {
+			t.Fatalf("retry after undoing a part: %d %v", n, err)
+		}
 	})
 }
