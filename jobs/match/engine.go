@@ -164,6 +164,7 @@ func (e *Engine) readRow(r Row) rowInput {
 			in.facts = append(in.facts, f)
 		}
 	}
+	in.facts = append(in.facts, e.lifeFacts(r, in.facts)...)
 	for i := range in.facts {
 		f := &in.facts[i]
 		if f.Kind == KindItem {

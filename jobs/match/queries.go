@@ -171,22 +171,30 @@ func (e *Engine) rankQuery(items []string) (string, error) {
 		sparql.ValuesBlock([]string{"prop", "key"}, props) + "\n  ?item ?prop ?value .\n}", nil
 }
 
-// mappedProps are the (property, key) rows of P31 and the mapped
-// properties, each once, for a VALUES block.
+// mappedProps are the (property, key) rows of P31, the mapped
+// properties and the label columns' life-date properties, each once,
+// for a VALUES block.
 func (e *Engine) mappedProps() ([][]string, error) {
 	props := [][]string{{"wdt:P31", sparql.Literal("P31")}}
 	seen := map[string]bool{"P31": true}
+	var names []string
 	for _, name := range e.t.propertyColumns() {
-		c := e.t.Columns[name]
-		if seen[c.Property] {
+		names = append(names, e.t.Columns[name].Property)
+	}
+	for _, col := range e.t.labelColumns() {
+		b, d := e.t.lifeDateProperties(col)
+		names = append(names, b, d)
+	}
+	for _, prop := range names {
+		if prop == "" || seen[prop] {
 			continue
 		}
-		seen[c.Property] = true
-		p, err := sparql.PrefixedEntity(e.t.Wikibase.PropertyPrefix, c.Property)
+		seen[prop] = true
+		p, err := sparql.PrefixedEntity(e.t.Wikibase.PropertyPrefix, prop)
 		if err != nil {
 			return nil, err
 		}
-		props = append(props, []string{p, sparql.Literal(c.Property)})
+		props = append(props, []string{p, sparql.Literal(prop)})
 	}
 	return props, nil
 }

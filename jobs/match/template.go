@@ -123,6 +123,11 @@ type Column struct {
 	// for the title; default true for creator-like properties (P170, P50,
 	// …), false for others. Item columns always narrow and rank candidates.
 	Finds *bool `json:"finds,omitempty"`
+	// LifeDates, for a person-form label column, are the properties the
+	// life dates written with a name ("Nilsson, Karl (1840-1900)") are
+	// compared with; default P569 and P570 on Wikidata, none elsewhere.
+	// {"born": "", "died": ""} turns them off.
+	LifeDates *LifeDates `json:"life_dates,omitempty"`
 }
 
 // Scope is the qualifier an identifier is unique within and the column
@@ -216,6 +221,10 @@ func ParseTemplate(data []byte) (*Template, error) {
 		c.Spelling = strings.ToLower(strings.TrimSpace(c.Spelling))
 		if c.Scope != nil {
 			c.Scope.Property = strings.ToUpper(strings.TrimSpace(c.Scope.Property))
+		}
+		if c.LifeDates != nil {
+			c.LifeDates.Born = strings.ToUpper(strings.TrimSpace(c.LifeDates.Born))
+			c.LifeDates.Died = strings.ToUpper(strings.TrimSpace(c.LifeDates.Died))
 		}
 		t.Columns[name] = c
 	}
@@ -332,6 +341,16 @@ func (t *Template) matchingOptionProblems(n string, c Column) []string {
 		problems = append(problems, fmt.Sprintf("column %q: form is for label columns", n))
 	case c.Form != "" && c.Form != FormPerson && c.Form != FormTitle && c.Form != FormName:
 		problems = append(problems, fmt.Sprintf("column %q: unknown form %q (want person, title or name)", n, c.Form))
+	}
+	if c.LifeDates != nil {
+		if c.Role != RoleLabel {
+			problems = append(problems, fmt.Sprintf("column %q: life_dates is for label columns", n))
+		}
+		for _, p := range []string{c.LifeDates.Born, c.LifeDates.Died} {
+			if p != "" && !propertyID.MatchString(p) {
+				problems = append(problems, fmt.Sprintf("column %q: life_dates property %q is not a property id like P569", n, p))
+			}
+		}
 	}
 	isID := c.Role == "" && c.Kind == KindExternalID
 	if (c.Scope != nil || c.Spelling != "" || len(c.StripPrefixes) > 0) && !isID {

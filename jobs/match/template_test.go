@@ -205,10 +205,17 @@ func TestMatchingOptions(t *testing.T) {
 	if people.labelForm("name") != FormPerson {
 		t.Error("a template of humans should compare person names")
 	}
+	if b, d := people.lifeDateProperties("name"); b != "P569" || d != "P570" {
+		t.Errorf("life dates on Wikidata: %q %q", b, d)
+	}
+	other, _ := ParseTemplate([]byte(`{"wikibase":{"property_prefix":"https://wiki.example.org/prop/direct/"},"type":{"qid":"Q5"},"columns":{"name":{"role":"label"}}}`))
+	if b, d := other.lifeDateProperties("name"); b != "" || d != "" {
+		t.Errorf("another Wikibase has no default life-date properties: %q %q", b, d)
+	}
 
 	bad := `{"wikibase":{"property_prefix":"http://example.org/p/"},"types":[{"qid":"painting"}],"columns":{
-		"title":{"role":"label","form":"poem"},
-		"born":{"property":"P569","kind":"time","spelling":"loose","form":"title"},
+		"title":{"role":"label","form":"poem","life_dates":{"born":"birth","died":"P570"}},
+		"born":{"property":"P569","kind":"time","spelling":"loose","form":"title","life_dates":{"born":"P569"}},
 		"artist":{"property":"P170","kind":"string","finds":true},
 		"inv":{"property":"P217","kind":"external-id","scope":{"property":"collection","column":"nowhere"},"spelling":"fuzzy","strip_prefixes":[" "]}}}`
 	tpl, err = ParseTemplate([]byte(bad))
@@ -220,6 +227,8 @@ func TestMatchingOptions(t *testing.T) {
 		`types: "PAINTING" is not an item id`,
 		`column "title": unknown form "poem"`,
 		`column "born": form is for label columns`,
+		`column "title": life_dates property "BIRTH" is not a property id`,
+		`column "born": life_dates is for label columns`,
 		`column "born": scope, spelling and strip_prefixes are for external-id columns`,
 		`column "artist": finds is for item columns`,
 		`column "inv": unknown spelling "fuzzy"`,

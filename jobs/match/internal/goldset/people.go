@@ -35,8 +35,15 @@ type row struct {
 }
 
 type people struct {
-	g    graph
-	rows []row
+	g               graph
+	rows            []row
+	generatedPeople []person
+}
+
+func year4(d string) int {
+	var y int
+	fmt.Sscanf(d[:4], "%d", &y)
+	return y
 }
 
 func (ps *people) add(p person) person {
@@ -217,12 +224,13 @@ func (ps *people) generated(seed uint64) {
 			p.labels = map[string]string{"mul": name}
 		}
 		ps.add(p)
+		ps.generatedPeople = append(ps.generatedPeople, p)
 		if i >= 130 {
 			continue // in the graph, not in the dataset: extra distractors
 		}
 		g, f, _ := strings.Cut(name, " ")
 		r := row{expected: p.qid}
-		switch i % 8 {
+		switch i % 10 {
 		case 0:
 			r.name, r.born = name, year(p.born)
 		case 1:
@@ -246,8 +254,32 @@ func (ps *people) generated(seed uint64) {
 				r.born = fmt.Sprint(by + 3) // wrong year: the person is someone else
 				r.expected = ""
 			}
+		case 8:
+			// Life dates written with the name, no date columns.
+			r.name = fmt.Sprintf("%s (%s–%s)", name, year(p.born), year(p.died))
+		case 9:
+			// The library heading: "Surname, Given, born-died".
+			r.name = fmt.Sprintf("%s, %s, %s-%s", f, g, year(p.born), year(p.died))
 		}
 		ps.rows = append(ps.rows, r)
+	}
+	// Namesakes of people in the graph who are not in it: the same name
+	// alone, or with other life dates. Neither may be matched.
+	for i := 0; i < 11; i++ {
+		p := ps.generatedPeople[rnd.IntN(len(ps.generatedPeople))]
+		name := p.labels["en"]
+		if name == "" {
+			name = p.labels["mul"]
+		}
+		by := 1700 + rnd.IntN(250)
+		for by/10 == year4(p.born)/10 {
+			by = 1700 + rnd.IntN(250)
+		}
+		if i%2 == 0 {
+			ps.rows = append(ps.rows, row{name: name})
+		} else {
+			ps.rows = append(ps.rows, row{name: fmt.Sprintf("%s (%d–%d)", name, by, by+40+rnd.IntN(30))})
+		}
 	}
 	// People not in the graph at all, with names built the same way.
 	for i := 0; i < 25; i++ {
