@@ -45,6 +45,9 @@ type config struct {
 	EditTimeout     time.Duration
 	EditLateSave    time.Duration
 	ReplicaLag      time.Duration
+	CommonsAPI      string
+	UploadsPerMin   float64
+	UploadTimeout   time.Duration
 	SPARQLEndpoints []string
 	WikiAPIs        []string
 	// DefaultSPARQL and DefaultWikiAPI are the Wikibase the /reconcile
@@ -86,6 +89,9 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_EDIT_TIMEOUT", "90s", "longest an edit request may take, from its recorded intent to the wiki's answer"},
 	{"PARTNERHUB_EDIT_LATE_SAVE", "5m", "how long the wiki may still save an edit after Partnerhub gave up on its answer (MediaWiki finishes saves whose client has gone)"},
 	{"PARTNERHUB_REPLICA_LAG", "2m", "how long a saved edit may take to show in the wiki's revision lists; an edit whose answer was lost is looked up only after timeout + late save + replica lag"},
+	{"PARTNERHUB_COMMONS_API", "https://commons.wikimedia.org/w/api.php", "the Action API media uploads go to (Wikimedia Commons)"},
+	{"PARTNERHUB_UPLOADS_PER_MINUTE", "8", "most uploads and structured-data edits a media upload makes per minute"},
+	{"PARTNERHUB_UPLOAD_TIMEOUT", "10m", "longest one upload request (a file, a chunk, the commit) may take; an upload whose answer was lost is looked up after this + late save + replica lag"},
 	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
 	{"PARTNERHUB_SPARQL_IN_FLIGHT", "3", "queries in flight per SPARQL endpoint in each process (WDQS allows a few per client)"},
 	{"PARTNERHUB_SPARQL_BUDGET", "40s", "endpoint time per minute all processes sharing the database may spend on one SPARQL endpoint (WDQS allows 60 s; past three quarters of this, one query at a time)"},
@@ -164,12 +170,18 @@ func loadConfig() (config, error) {
 	for _, v := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"PARTNERHUB_EDIT_TIMEOUT", &c.EditTimeout}, {"PARTNERHUB_EDIT_LATE_SAVE", &c.EditLateSave}, {"PARTNERHUB_REPLICA_LAG", &c.ReplicaLag}} {
+	}{{"PARTNERHUB_EDIT_TIMEOUT", &c.EditTimeout}, {"PARTNERHUB_EDIT_LATE_SAVE", &c.EditLateSave}, {"PARTNERHUB_REPLICA_LAG", &c.ReplicaLag}, {"PARTNERHUB_UPLOAD_TIMEOUT", &c.UploadTimeout}} {
 		d, err := time.ParseDuration(getenv(v.name))
 		if err != nil || d <= 0 {
 			errs = append(errs, fmt.Sprintf("%s must be a positive duration like 90s or 5m, not %q", v.name, getenv(v.name)))
 		}
 		*v.dst = d
+	}
+	c.CommonsAPI = getenv("PARTNERHUB_COMMONS_API")
+	if v, err := strconv.ParseFloat(getenv("PARTNERHUB_UPLOADS_PER_MINUTE"), 64); err != nil || v <= 0 {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_UPLOADS_PER_MINUTE must be a positive number, not %q", getenv("PARTNERHUB_UPLOADS_PER_MINUTE")))
+	} else {
+		c.UploadsPerMin = v
 	}
 	c.SPARQLEndpoints, c.WikiAPIs = list(getenv("PARTNERHUB_SPARQL_ENDPOINTS")), list(getenv("PARTNERHUB_WIKI_APIS"))
 	c.DefaultSPARQL, c.DefaultWikiAPI = getenv("PARTNERHUB_DEFAULT_SPARQL_ENDPOINT"), getenv("PARTNERHUB_DEFAULT_WIKI_API")

@@ -267,13 +267,17 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 		if err != nil {
 			return err
 		}
+		uploader, err := a.mediaUploader()
+		if err != nil {
+			return err
+		}
 		w = tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
 			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
 			Builder: plans, Writer: plans, TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
 				return plan.CheckTemplate(raw, cols, match.CheckTemplate)
-			}}, a.logger)
+			}, MediaUploader: uploader}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if w != nil {

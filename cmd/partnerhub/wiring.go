@@ -12,6 +12,8 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/export"
 	"partnerhub/jobs/match"
+	"partnerhub/jobs/media"
+	"partnerhub/jobs/mediaupload"
 	"partnerhub/jobs/plan"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
@@ -154,6 +156,20 @@ func (a *app) planService() (*wikiplan.Service, error) {
 	}
 	return wikiplan.NewService(wikiplan.Config{ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, UserAgent: a.cfg.UserAgent,
 		Tag: a.cfg.EditTag, AllowedAPIs: a.cfg.WikiAPIs, ItemNames: itemNames, Logger: a.logger}, a.store, tokens, engine), nil
+}
+
+// mediaUploader uploads media plans to Commons with the uploader's sealed
+// tokens, reading each file again from the plan's URL or archive.
+func (a *app) mediaUploader() (*mediaupload.Executor, error) {
+	tokens, err := vault.New(subkey(a.key, "oauth tokens"))
+	if err != nil {
+		return nil, err
+	}
+	connect := mediaupload.NewConnector(mediaupload.ClientConfig{APIURL: a.cfg.CommonsAPI, UserAgent: a.cfg.UserAgent, Tag: a.cfg.EditTag,
+		ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, Logger: a.logger}, a.store, tokens)
+	source := &mediaupload.PlanSource{Fetcher: media.NewFetcher(media.FetchConfig{UserAgent: a.cfg.UserAgent}), DataDir: a.cfg.DataDir}
+	return mediaupload.New(mediaupload.Config{WritesPerMinute: a.cfg.UploadsPerMin, Tool: a.cfg.EditGroupsTool,
+		RequestTimeout: a.cfg.UploadTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag}, a.store, connect, source, a.logger), nil
 }
 
 // matcherConfig is the one configuration of the reconciliation engine,

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/store"
+	"partnerhub/jobs/vault"
+	"partnerhub/wikidata"
+	"partnerhub/wikidata/commonstest"
+)
+
+// TestMediaUploadSurvivesKill kills the process (SIGKILL: no shutdown code
+// runs) in the middle of uploading a 30-file media plan, while uploads are
+// still landing on Commons after their client died, starts it again, and
+// expects every file on the fake Commons exactly once with its structured
+// data exactly once, and every file's page and revision recorded.
+func TestMediaUploadSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	const files = 30
+	bin := buildBinary(t)
+	dataDir := t.TempDir()
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	fake := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 200 * time.Millisecond,
+		Accounts: []commonstest.Account{{Name: "Uploader", Token: "up-token", Secret: "up-secret"}}})
+	// Each upload is held a while and then saved whatever the client does,
+	// so the kill lands mid-batch with an upload in flight.
+	fake.Inject(commonstest.Fault{Action: "upload", Kind: commonstest.LateLanding, Delay: 40 * time.Millisecond, Count: 10 * files})
+
+	key, err := loadKey(config{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, "", dataDir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, bodies := seedMediaUpload(t, st, key, dataDir, files)
+
+	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_COMMONS_API=" + fake.URL(),
+		"PARTNERHUB_UPLOADS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
+		"PARTNERHUB_UPLOAD_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
+	first := start(t, bin, dataDir, freeAddr(t), env...)
+	deadline := time.Now().Add(3 * time.Minute)
+	for fake.RequestsOf("upload", "file") < files/3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the upload did not start:\n%s", first.log.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	_ = first.cmd.Process.Signal(syscall.SIGKILL)
+	_ = first.cmd.Wait()
+	killedAt := fake.RequestsOf("upload", "file")
+	if killedAt >= files {
+		t.Fatalf("the upload finished (%d uploads) before the kill", killedAt)
+	}
+
+	second := start(t, bin, dataDir, freeAddr(t), env...)
+	deadline = time.Now().Add(4 * time.Minute)
+	for {
+		cur, err := st.MediaPlan(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur.Status == jobs.MediaPlanDone {
+			break
+		}
+		if cur.Status != jobs.MediaPlanUploading || time.Now().After(deadline) {
+			t.Fatalf("media plan %s (%s) after restart:\n%s", cur.Status, cur.Error, second.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for no, body := range bodies {
+		if n := fake.UploadsOf(commonstest.SHA1(body)); n != 1 {
+			t.Fatalf("file %d uploaded %d times (killed after %d upload requests)", no, n, killedAt)
+		}
+		f, err := st.MediaFile(ctx, p.ID, no)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Status != jobs.MediaDone || f.PageID == 0 || f.SDCRevID == 0 {
+			t.Fatalf("file %d: %s page %d rev %d (%s)", no, f.Status, f.PageID, f.SDCRevID, f.Error)
+		}
+		_, stmts := fake.MediaInfo(f.PageID)
+		if len(stmts["P180"]) != 1 {
+			t.Fatalf("file %d has %d depicts statements", no, len(stmts["P180"]))
+		}
+	}
+	if d := fake.Duplicates(); len(d) > 0 {
+		t.Fatalf("duplicates: %v", d)
+	}
+	if n := len(fake.MediaEdits()); n != files {
+		t.Fatalf("%d structured-data edits for %d files", n, files)
+	}
+	for _, u := range fake.Uploads() {
+		if !strings.Contains(u.Comment, "editgroups-commons/b/CB/feedc0de") {
+			t.Fatalf("upload comment without the EditGroups link: %q", u.Comment)
+		}
+	}
+	t.Logf("killed after %d of %d upload requests; %d upload requests in all", killedAt, files, fake.RequestsOf("upload", "file"))
+}
+
+// seedMediaUpload leaves what a user leaves behind when they start a media
+// upload from a ZIP: an approved plan of files being uploaded, the archive
+// in the data directory, the uploader's tokens sealed with the tool's key.
+func seedMediaUpload(t *testing.T, st *store.Store, key []byte, dataDir string, n int) (*jobs.MediaPlan, map[int64][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	tokens, _ := vault.New(subkey(key, "oauth tokens"))
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "78", Username: "Uploader"})
+	ts, _ := tokens.Seal([]byte("up-token"), vault.TokenAAD(u.ID, "token"))
+	ss, _ := tokens.Seal([]byte("up-secret"), vault.TokenAAD(u.ID, "secret"))
+	if err := st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := st.CreateJob(ctx, u.ID, "Media crash test", "")
+	if err := os.MkdirAll(filepath.Join(dataDir, "media"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	bodies := map[int64][]byte{}
+	var mf []jobs.MediaFile
+	for i := 1; i <= n; i++ {
+		img := image.NewRGBA(image.Rect(0, 0, 20, 20))
+		for k := 0; k < 400; k++ {
+			img.Set(k%20, k/20, color.RGBA{uint8(k * i), uint8(i * 7), uint8(k ^ i), 255})
+		}
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("%d.jpg", i)
+		w, _ := zw.Create(name)
+		_, _ = w.Write(b.Bytes())
+		bodies[int64(i)] = b.Bytes()
+		data, _ := json.Marshal(map[string]any{"labels": map[string]any{"en": map[string]string{"language": "en", "value": fmt.Sprint("Object ", i)}},
+			"claims": []wikidata.Statement{wikidata.NewItemStatement("P180", fmt.Sprint("Q", i)), wikidata.NewItemStatement("P275", "Q18199165")}})
+		mf = append(mf, jobs.MediaFile{No: int64(i), Row: int64(i), QID: fmt.Sprint("Q", i), Source: name, Title: fmt.Sprintf("Crash test object %d.jpg", i),
+			Wikitext: "{{Information|description=Object}}", Statements: data, SHA1: commonstest.SHA1(b.Bytes()), Size: int64(b.Len()), ContentType: "image/jpeg"})
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "media", "crash.zip"), zbuf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.CreateMediaPlan(ctx, &jobs.MediaPlan{JobID: j.ID, SourceKind: jobs.MediaFromZip, SourceColumn: "file", ArchivePath: "media/crash.zip",
+		ArchiveName: "crash.zip", Settings: json.RawMessage(`{}`), CreatedBy: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddMediaFiles(ctx, p.ID, mf, int64(n)); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.SetMediaPlanStatus(ctx, p.ID, jobs.MediaPlanReady, "", jobs.MediaPlanBuilding)
+	_ = st.ApproveMediaPlan(ctx, p.ID, u.ID, nil)
+	if err := st.StartUploading(ctx, p.ID, u.ID, "feedc0de"); err != nil {
+		t.Fatal(err)
+	}
+	return p, bodies
+}
