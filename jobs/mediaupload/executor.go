@@ -347,7 +347,12 @@ func (r *run) recoverSending(ctx context.Context) (time.Time, error) {
 		}
 		for _, f := range files {
 			after = f.No
+			// A chunked upload records each chunk's progress (updated_at), so
+			// its window runs from the last chunk, not from its intent.
 			due := f.SentAt.Add(r.e.InFlightFor())
+			if f.UpdatedAt.After(f.SentAt) {
+				due = f.UpdatedAt.Add(r.e.InFlightFor())
+			}
 			if r.e.now().Before(due) {
 				if next.IsZero() || due.Before(next) {
 					next = due

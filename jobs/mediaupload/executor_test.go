@@ -94,7 +94,7 @@ type env struct {
 	who     commonstest.Account
 }
 
-func setup(t *testing.T, st *store.Store, files []planned, tune func(*commonstest.Options)) *env {
+func setup(t testing.TB, st *store.Store, files []planned, tune func(*commonstest.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	opts := commonstest.Options{ConsumerKey: ck, ConsumerSecret: cs, Accounts: []commonstest.Account{alice, bob}, AllowedTags: []string{"partnerhub"},
@@ -142,7 +142,7 @@ func setup(t *testing.T, st *store.Store, files []planned, tune func(*commonstes
 			LateSave: 300 * time.Millisecond, ReplicaLag: 150 * time.Millisecond, FirstBackoff: 10 * time.Millisecond, MaxWait: 200 * time.Millisecond}}
 }
 
-func (e *env) executor(t *testing.T) *mediaupload.Executor {
+func (e *env) executor(testing.TB) *mediaupload.Executor {
 	connect := func(ctx context.Context, userID int64) (mediaupload.Commons, error) {
 		api, err := wikidata.NewClient(wikidata.Config{APIURL: e.commons.URL(), UserAgent: "Partnerhub-test/1.0 (test@example.org)", Tag: "partnerhub",
 			MaxWait: 100 * time.Millisecond, Logger: quiet()},
