@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/robfig/cron/v3"
 )
 
 // commandsInMain lists the subcommands cmd/partnerhub declares.
@@ -79,12 +81,14 @@ func TestProcfileAndJobsNameRealCommands(t *testing.T) {
 		CPU        string `yaml:"cpu"`
 		Wait       bool   `yaml:"wait"`
 		Emails     string `yaml:"emails"`
+		Schedule   string `yaml:"schedule"`
 	}
 	b, _ := os.ReadFile("jobs.yaml")
 	if err := yaml.UnmarshalWithOptions(b, &jobs, yaml.Strict()); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
+	scheduled := map[string]string{} // command → schedule
 	for _, j := range jobs {
 		// A bare command runs on PATH, where the binary is not: only a
 		// Procfile process type reaches it.
@@ -92,9 +96,30 @@ func TestProcfileAndJobsNameRealCommands(t *testing.T) {
 			t.Fatalf("job %s runs %q, which is no Procfile process type", j.Name, j.Command)
 		}
 		seen[j.Name] = j.Continuous
+		if j.Schedule != "" {
+			if j.Continuous || j.Wait {
+				t.Errorf("job %s is scheduled and also continuous or waited for", j.Name)
+			}
+			// Toolforge takes cron syntax and the @daily-style macros.
+			if _, err := cron.ParseStandard(j.Schedule); err != nil {
+				t.Errorf("job %s: schedule %q is not cron syntax: %v", j.Name, j.Schedule, err)
+			}
+			scheduled[j.Command] = j.Schedule
+		}
 	}
 	if !seen["worker"] {
 		t.Fatal("the worker must be a continuous job")
+	}
+	// The watch re-reads what write-backs wrote: a scheduled job running the
+	// Procfile's "watch", no more often than hourly (it reads up to every
+	// written item).
+	if s, ok := scheduled["watch"]; !ok || seen["watch"] {
+		t.Fatalf("toolforge/jobs.yaml needs the scheduled job watch: %v", scheduled)
+	} else if sched, _ := cron.ParseStandard(s); sched != nil {
+		first := sched.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		if gap := sched.Next(first).Sub(first); gap < time.Hour {
+			t.Errorf("watch runs every %s: at most hourly", gap)
+		}
 	}
 }
 
