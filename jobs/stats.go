@@ -25,6 +25,8 @@ type Statistics struct {
 	ReferencesAdded int64
 	EditsByDay      []DayCount // days with edits, oldest first
 	EditGroups      []string   // EditGroups batch ids of the write-backs
+	// Watch is what the latest watch runs found of what was written.
+	Watch WatchSummary
 }
 
 // DayCount is how many edits were made on a day (UTC).

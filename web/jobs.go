@@ -77,6 +77,12 @@ func (s *Server) showJob(c *gin.Context) {
 	if plan, err := s.store.LatestPlan(c.Request.Context(), j.ID); err == nil {
 		p.Data.(gin.H)["Plan"] = plan
 	}
+	if w, err := s.jobWatch(c.Request.Context(), j); err != nil {
+		s.fail(c, err)
+		return
+	} else if w != nil {
+		p.Data.(gin.H)["Watch"] = w
+	}
 	if s.endpointPace != nil && len(j.Template) > 0 && prog.Batches > 0 {
 		if pace, err := s.endpointPace(c.Request.Context(), j); err == nil {
 			p.Data.(gin.H)["Pace"] = pace

@@ -108,7 +108,7 @@ func (s *Server) streamEnriched(c *gin.Context, j *jobs.Job) {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, url.PathEscape(name+"-enriched."+string(format))))
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
-	err = export.WriteEnriched(c.Request.Context(), c.Writer, s.store, j.ID, ds, export.EnrichedOptions{Format: format, Languages: langs, Properties: props, Facts: facts})
+	err = export.WriteEnriched(c.Request.Context(), c.Writer, s.store, j.ID, ds, export.EnrichedOptions{Format: format, Languages: langs, Properties: props, Facts: facts, Watched: s.store})
 	if err != nil {
 		// The headers are sent: a cut-off file is the partner's signal, the log ours.
 		s.logger.Error("enriched export failed", "job_id", j.ID, "format", format, "err", err)

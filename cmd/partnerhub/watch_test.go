@@ -74,7 +74,7 @@ func TestWatchCommand(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	wiki, jobID := watchtest.Written(t, st, 3)
+	wiki, jobID := watchtest.Written(t, st, 3, nil)
 	st.Close()
 	wiki.ChangeAs("Other", "Q2", func(e *wikidata.Entity) { delete(e.Claims, "P245") })
 	var out bytes.Buffer

@@ -80,7 +80,21 @@ type EnrichedOptions struct {
 	Languages  []string  // label_xx and description_xx columns; needs Facts
 	Properties []string  // one column per property; needs Facts
 	Facts      ItemFacts // nil: no wiki columns, whatever was asked
+	// Watched, when set, adds the wikidata_status column: what the latest
+	// watch run found of the edits each row led to.
+	Watched WikidataStatus
 }
+
+// WikidataStatus says, for rows of a job, what the latest watch found of
+// the items their edits went to: still there, changed, removed, item merged
+// into Qx, deleted; rows without a watched edit are left out (*store.Store
+// does).
+type WikidataStatus interface {
+	RowWikidataStatus(ctx context.Context, jobID int64, rows []int64) (map[int64]string, error)
+}
+
+// WikidataStatusColumn is the column of the watch's finding per row.
+const WikidataStatusColumn = "wikidata_status"
 
 // ParseWikiColumns checks the languages and properties a partner asks for
 // (comma- or space-separated lists), normalised and without duplicates.
@@ -127,6 +141,9 @@ var ResultColumns = []string{"wikidata_qid", "match_status", "match_score", "dec
 // EnrichedHeader is the header of an enriched export.
 func EnrichedHeader(columns []string, opts EnrichedOptions) []string {
 	h := append(append([]string{}, columns...), ResultColumns...)
+	if opts.Watched != nil {
+		h = append(h, WikidataStatusColumn)
+	}
 	if opts.Facts == nil {
 		return h
 	}
@@ -154,6 +171,16 @@ func WriteEnriched(ctx context.Context, w io.Writer, src RowPages, jobID int64, 
 		if err != nil {
 			return fmt.Errorf("export after row %d: %w", after, err)
 		}
+		var status map[int64]string
+		if opts.Watched != nil && len(page) > 0 {
+			nums := make([]int64, len(page))
+			for i, r := range page {
+				nums[i] = r.Row
+			}
+			if status, err = opts.Watched.RowWikidataStatus(ctx, jobID, nums); err != nil {
+				return fmt.Errorf("read the watch's findings after row %d: %w", after, err)
+			}
+		}
 		var facts map[string]ItemFact
 		if wiki {
 			if facts, err = pageFacts(ctx, opts, page); err != nil {
@@ -161,7 +188,7 @@ func WriteEnriched(ctx context.Context, w io.Writer, src RowPages, jobID int64, 
 			}
 		}
 		for _, r := range page {
-			if err := rw.write(r, facts); err != nil {
+			if err := rw.write(r, status[r.Row], facts); err != nil {
 				return err
 			}
 			after = r.Row
@@ -208,7 +235,7 @@ func pageFacts(ctx context.Context, opts EnrichedOptions, page []jobs.ReviewRow)
 }
 
 type rowWriter interface {
-	write(r jobs.ReviewRow, facts map[string]ItemFact) error
+	write(r jobs.ReviewRow, status string, facts map[string]ItemFact) error
 	flush() error
 	end() error
 }
@@ -273,7 +300,7 @@ type tableWriter struct {
 	rec   []string
 }
 
-func (t *tableWriter) write(r jobs.ReviewRow, facts map[string]ItemFact) error {
+func (t *tableWriter) write(r jobs.ReviewRow, status string, facts map[string]ItemFact) error {
 	t.rec = append(t.rec[:0], r.Cells...)
 	// Ragged rows are padded so that the added columns stay under their headers.
 	for len(t.rec) < t.width {
@@ -281,6 +308,9 @@ func (t *tableWriter) write(r jobs.ReviewRow, facts map[string]ItemFact) error {
 	}
 	q := r.FinalQID()
 	t.rec = append(t.rec, q, string(r.Match.Status), scoreOf(r), decisionOf(r))
+	if t.opts.Watched != nil {
+		t.rec = append(t.rec, status)
+	}
 	t.rec = factValues(t.opts, facts[q], t.rec)
 	return t.cw.Write(t.rec)
 }
@@ -297,6 +327,7 @@ type jsonRow struct {
 	Status       string              `json:"match_status"`
 	Score        *float64            `json:"match_score"`
 	Decision     string              `json:"decision,omitempty"`
+	Wikidata     string              `json:"wikidata_status,omitempty"`
 	Labels       map[string]string   `json:"labels,omitempty"`
 	Descriptions map[string]string   `json:"descriptions,omitempty"`
 	Claims       map[string][]string `json:"properties,omitempty"`
@@ -310,8 +341,8 @@ type jsonWriter struct {
 	n       int64
 }
 
-func (j *jsonWriter) write(r jobs.ReviewRow, facts map[string]ItemFact) error {
-	out := jsonRow{Row: r.Row, Cells: make(map[string]string, len(j.columns)), QID: r.FinalQID(), Status: string(r.Match.Status), Decision: decisionOf(r)}
+func (j *jsonWriter) write(r jobs.ReviewRow, status string, facts map[string]ItemFact) error {
+	out := jsonRow{Row: r.Row, Cells: make(map[string]string, len(j.columns)), QID: r.FinalQID(), Status: string(r.Match.Status), Decision: decisionOf(r), Wikidata: status}
 	for i, c := range j.columns {
 		if i < len(r.Cells) {
 			if _, dup := out.Cells[c]; !dup {

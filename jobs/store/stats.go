@@ -101,7 +101,11 @@ func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (job
 		}
 		st.Reviewers = append(st.Reviewers, r)
 	}
-	return st, rows.Err()
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	st.Watch, err = s.watchSummary(ctx, in, args)
+	return st, err
 }
 
 // writeStatistics adds what the jobs' write-backs did: items edited and

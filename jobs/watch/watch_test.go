@@ -33,7 +33,7 @@ type env struct {
 
 func written(t *testing.T, st *store.Store, n int) *env {
 	t.Helper()
-	wiki, jobID := watchtest.Written(t, st, n)
+	wiki, jobID := watchtest.Written(t, st, n, nil)
 	return &env{st: st, wiki: wiki, jobID: jobID}
 }
 

@@ -22,9 +22,10 @@ const ua = "Partnerhub-test/1.0 (https://partnerhub.example/)"
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// Written makes a job whose write-back really wrote P245 and P569, with
-// Partnerhub's reference, to Q1…Qn of the fake wiki.
-func Written(t testing.TB, st *store.Store, n int) (*wikibasetest.Server, int64) {
+// Written makes a job of owner (nil: a new user) whose write-back really
+// wrote P245 and P569, with Partnerhub's reference, to Q1…Qn of the fake
+// wiki, in the owner's name.
+func Written(t testing.TB, st *store.Store, n int, owner *jobs.User) (*wikibasetest.Server, int64) {
 	t.Helper()
 	ctx := context.Background()
 	var seed []*wikidata.Entity
@@ -34,7 +35,10 @@ func Written(t testing.TB, st *store.Store, n int) (*wikibasetest.Server, int64)
 	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
 		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "wt", Secret: "ws"}}, Entities: seed})
 	tokens, _ := vault.New(make([]byte, vault.KeySize))
-	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
+	u := owner
+	if u == nil {
+		u, _ = st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
+	}
 	ts, _ := tokens.Seal([]byte("wt"), vault.TokenAAD(u.ID, "token"))
 	ss, _ := tokens.Seal([]byte("ws"), vault.TokenAAD(u.ID, "secret"))
 	_ = st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss})
