@@ -37,6 +37,11 @@ func written(t *testing.T, st *store.Store, n int) *env {
 	return &env{st: st, wiki: wiki, jobID: jobID}
 }
 
+func writtenB(b *testing.B, st *store.Store, n int) (*wikibasetest.Server, int64) {
+	b.Helper()
+	return watchtest.Written(b, st, n, nil)
+}
+
 // counting reads the job's wiki with the real client, counting requests.
 type counting struct {
 	e *env
@@ -54,7 +59,14 @@ func (c *counting) CurrentEntities(ctx context.Context, ids []string, claims boo
 	return c.c.CurrentEntities(ctx, ids, claims)
 }
 
+func (e *env) watcherB(b *testing.B) *watch.Watcher { return e.watcherTB(b, time.Hour, nil) }
+
 func (e *env) watcher(t *testing.T, stale time.Duration, before func(int64)) *watch.Watcher {
+	t.Helper()
+	return e.watcherTB(t, stale, before)
+}
+
+func (e *env) watcherTB(t testing.TB, stale time.Duration, before func(int64)) *watch.Watcher {
 	t.Helper()
 	c, err := wikidata.NewClient(wikidata.Config{APIURL: e.wiki.URL(), UserAgent: ua, Logger: quiet}, nil)
 	if err != nil {
