@@ -61,6 +61,9 @@ type WrittenItem struct {
 	RevID  int64
 	Rows   []int64
 	Diff   []byte // the plan item's diff_json: the edit's data, as sent
+	// Added is what the edit added as read back from the wiki (statement
+	// GUIDs), when recorded (plan_items.added_json); nil otherwise.
+	Added []byte
 }
 
 // WatchedItem is the latest state of a written item.

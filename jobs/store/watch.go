@@ -119,8 +119,9 @@ func (s *Store) WrittenItems(ctx context.Context, jobID, afterPlan, afterItem in
 			it             jobs.WrittenItem
 			qid, newQID    string
 			rowsJSON, diff string
+			added          sql.NullString
 		)
-		if err := sc.Scan(&it.PlanID, &it.No, &qid, &newQID, &it.RevID, &rowsJSON, &diff); err != nil {
+		if err := sc.Scan(&it.PlanID, &it.No, &qid, &newQID, &it.RevID, &rowsJSON, &diff, &added); err != nil {
 			return it, err
 		}
 		it.QID = qid
@@ -129,8 +130,11 @@ func (s *Store) WrittenItems(ctx context.Context, jobID, afterPlan, afterItem in
 		}
 		_ = json.Unmarshal([]byte(rowsJSON), &it.Rows)
 		it.Diff = []byte(diff)
+		if added.String != "" {
+			it.Added = []byte(added.String)
+		}
 		return it, nil
-	}, "written items", `SELECT pi.plan_id, pi.item_no, pi.qid, pi.new_qid, pi.rev_id, pi.rows_json, pi.diff_json
+	}, "written items", `SELECT pi.plan_id, pi.item_no, pi.qid, pi.new_qid, pi.rev_id, pi.rows_json, pi.diff_json, pi.added_json
 		FROM plan_items pi JOIN edit_plans p ON p.id = pi.plan_id
 		WHERE p.job_id = ? AND pi.status = ? AND pi.rev_id > 0 AND (pi.plan_id > ? OR (pi.plan_id = ? AND pi.item_no > ?))
 		ORDER BY pi.plan_id, pi.item_no LIMIT ?`, jobID, jobs.ItemDone, afterPlan, afterPlan, afterItem, limit)

@@ -7,6 +7,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/plan"
+	"partnerhub/jobs/undo"
 	"partnerhub/wikidata"
 )
 
@@ -39,12 +40,31 @@ func sentStatements(it jobs.WrittenItem) (target string, out []sent, err error) 
 			return "", nil, fmt.Errorf("plan %d item %d: the recorded edit cannot be read: %w", it.PlanID, it.No, err)
 		}
 	}
+	// The GUIDs the new statements got, when the edit's outcome was read
+	// back and recorded (plan_items.added_json); otherwise they are found
+	// by value and reference, and remembered, on the first watch.
+	var added undo.Added
+	if len(it.Added) > 0 {
+		if err := json.Unmarshal(it.Added, &added); err != nil {
+			return "", nil, fmt.Errorf("plan %d item %d: what the edit added cannot be read: %w", it.PlanID, it.No, err)
+		}
+	}
+	taken := map[string]bool{}
 	for i, st := range data.Claims {
 		v, ok := st.Value()
 		if !ok || len(st.References) == 0 {
 			continue // Partnerhub sends values with references only
 		}
-		out = append(out, sent{No: i, Property: st.MainSnak.Property, Value: v, Ours: st.References[len(st.References)-1], GUID: st.ID})
+		s := sent{No: i, Property: st.MainSnak.Property, Value: v, Ours: st.References[len(st.References)-1], GUID: st.ID}
+		if s.GUID == "" {
+			for _, a := range added.Statements {
+				if av, ok := a.Value(); ok && a.ID != "" && !taken[a.ID] && a.MainSnak.Property == s.Property && wikidata.SameValue(av, v) {
+					s.GUID, taken[a.ID] = a.ID, true
+					break
+				}
+			}
+		}
+		out = append(out, s)
 	}
 	return target, out, nil
 }
