@@ -35,7 +35,9 @@ type Config struct {
 	// limit for a normal account); default 50.
 	Batch int
 	// Stale is how long a run may go without recording progress before
-	// another process takes it over (its process died); default 10 min.
+	// another process takes it over (its process died); default 30 min,
+	// longer than the client may spend waiting out a lagging wiki on one
+	// batch.
 	Stale  time.Duration
 	Logger *slog.Logger
 }
@@ -56,7 +58,7 @@ func New(cfg Config, st *store.Store, wikiFor WikiFor) (*Watcher, error) {
 		return nil, fmt.Errorf("a watch batch is 1 to %d items (the wiki's limit per request), not %d", wikidata.MaxIDsPerRequest, cfg.Batch)
 	}
 	if cfg.Stale <= 0 {
-		cfg.Stale = 10 * time.Minute
+		cfg.Stale = 30 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -322,3 +322,22 @@ func TestWatchLimitStopsAndGoesOn(t *testing.T) {
 		t.Fatal("a batch above the wiki's 50 ids was accepted")
 	}
 }
+
+// TestWatchWaitsOutTheWiki: maxlag (with Retry-After) and HTTP 429 are
+// waited out by the client, not counted against the items; the run finishes
+// with every statement found.
+func TestWatchWaitsOutTheWiki(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	e := written(t, st, 3)
+	e.wiki.Inject(wikibasetest.Fault{Action: "wbgetentities", Kind: wikibasetest.Maxlag, RetryAfter: 1})
+	e.wiki.Inject(wikibasetest.Fault{Action: "wbgetentities", Kind: wikibasetest.HTTP429, RetryAfter: 1})
+	before := e.wiki.Requests()
+	res, err := e.watcher(t, time.Hour, nil).Job(ctx, e.jobID, 0)
+	if err != nil || res.Run.Status != jobs.WatchDone || res.Run.There != 6 {
+		t.Fatalf("run through maxlag and 429: %v %+v", err, res.Run)
+	}
+	if n := e.wiki.Requests() - before; n != 3 {
+		t.Fatalf("%d requests: want the refused two and the one answered", n)
+	}
+}
