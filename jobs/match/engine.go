@@ -14,6 +14,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/sparql"
+	"partnerhub/wikidata/wdqs"
 )
 
 // Row is one dataset row to match: its number and its cells by column name.
@@ -61,16 +62,28 @@ type Engine struct {
 	log      *slog.Logger
 	requests atomic.Int64
 	searches atomic.Int64
-	classes  *classCache
+	// items reads candidates' facts and the types' subclasses, with its
+	// cache; a Matcher shares one per query service between its engines.
+	items *wdqs.Reader
 }
 
-// NewEngine builds an engine for a validated template; s may be nil (no
-// search fallback), logger nil for slog.Default().
+// NewEngine builds an engine for a validated template, with its own
+// reader of items (and cache); s may be nil (no search fallback), logger
+// nil for slog.Default().
 func NewEngine(q Querier, s Searcher, t *Template, logger *slog.Logger) *Engine {
+	return newEngine(q, s, t, logger, newItemReader(q, t))
+}
+
+func newEngine(q Querier, s Searcher, t *Template, logger *slog.Logger, items *wdqs.Reader) *Engine {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Engine{q: q, s: s, t: t, log: logger, classes: newClassCache()}
+	return &Engine{q: q, s: s, t: t, log: logger, items: items}
+}
+
+// newItemReader reads the template's Wikibase through q.
+func newItemReader(q Querier, t *Template) *wdqs.Reader {
+	return wdqs.NewReader(q, wdqs.Config{EntityPrefix: t.Wikibase.EntityPrefix, PropertyPrefix: t.Wikibase.PropertyPrefix, ItemsPerQuery: factChunk, QueriesAtOnce: queriesAtOnce})
 }
 
 // Requests counts the SPARQL queries and searches the engine has sent.
@@ -241,11 +254,7 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 			}
 		}
 	}
-	classes, err := e.classes.get(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	ranked, err := e.rank(ctx, inputs, cands, classes)
+	ranked, err := e.rank(ctx, inputs, cands)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +269,7 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 		}
 	}
 	sortQIDs(all)
-	facts, err := e.fetchFacts(ctx, all, classes)
+	facts, err := e.fetchFacts(ctx, all)
 	if err != nil {
 		return nil, err
 	}
@@ -571,123 +580,6 @@ func (e *Engine) qid(t sparql.Term) (string, bool) {
 		return "", false
 	}
 	return id, true
-}
-
-// itemFacts is what the fact query says of one candidate item.
-type itemFacts struct {
-	Labels, Aliases, Descriptions []langText
-	OtherLabels                   []langText          // in other languages, when Labels is empty: display only
-	Types                         []string            // P31 values
-	Values                        map[string][]string // property → values (QIDs for items)
-	// ValueLabels: property → value item → that item's labels and aliases.
-	ValueLabels map[string]map[string][]string
-	// Scoped: property → its statements' (value, qualifier item) pairs,
-	// for identifiers unique within a scope (P217 within P195).
-	Scoped map[string][][2]string
-	TypeOK bool
-}
-
-func newItemFacts() *itemFacts {
-	return &itemFacts{Values: map[string][]string{}, ValueLabels: map[string]map[string][]string{}, Scoped: map[string][][2]string{}}
-}
-
-func (e *Engine) fetchFacts(ctx context.Context, items []string, classes map[string]bool) (map[string]*itemFacts, error) {
-	var queries []string
-	for _, chunk := range sparql.Chunk(items, factChunk) {
-		q, err := e.factQuery(chunk)
-		if err != nil {
-			return nil, fmt.Errorf("build the fact query: %w", err)
-		}
-		queries = append(queries, q)
-	}
-	results, err := e.selectAll(ctx, "fetch candidates' facts", queries)
-	if err != nil {
-		return nil, err
-	}
-	facts := make(map[string]*itemFacts, len(items))
-	for _, id := range items {
-		facts[id] = newItemFacts()
-	}
-	for _, res := range results {
-		for _, row := range res.Rows {
-			qid, ok := e.qid(row["item"])
-			f := facts[qid]
-			if !ok || f == nil {
-				continue
-			}
-			e.addFact(f, row["key"].Value, row["value"], row["object"])
-		}
-	}
-	for _, f := range facts {
-		e.finishFacts(f, classes)
-	}
-	return facts, nil
-}
-
-// addFact files one (key, value, object) answer of the fact query.
-func (e *Engine) addFact(f *itemFacts, key string, v, object sparql.Term) {
-	switch {
-	case key == "label":
-		f.Labels = append(f.Labels, langText{v.Value, v.Lang})
-	case key == keyOtherLabel:
-		f.OtherLabels = append(f.OtherLabels, langText{v.Value, v.Lang})
-	case key == "alias":
-		f.Aliases = append(f.Aliases, langText{v.Value, v.Lang})
-	case key == "description":
-		f.Descriptions = append(f.Descriptions, langText{v.Value, v.Lang})
-	case key == "P31":
-		if t, ok := e.qid(v); ok {
-			f.Types = append(f.Types, t)
-		}
-	case strings.HasSuffix(key, "/label"):
-		p := strings.TrimSuffix(key, "/label")
-		obj, ok := e.qid(object)
-		if !ok {
-			return
-		}
-		if f.ValueLabels[p] == nil {
-			f.ValueLabels[p] = map[string][]string{}
-		}
-		f.ValueLabels[p][obj] = append(f.ValueLabels[p][obj], v.Value)
-	case strings.HasSuffix(key, "/scoped"):
-		p := strings.TrimSuffix(key, "/scoped")
-		scope, _ := e.qid(object)
-		f.Scoped[p] = append(f.Scoped[p], [2]string{v.Value, scope})
-	case strings.HasPrefix(key, "P"):
-		val := v.Value
-		if t, ok := e.qid(v); ok {
-			val = t
-		}
-		f.Values[key] = append(f.Values[key], val)
-	}
-}
-
-// finishFacts sorts what was filed (answers come in no set order) and
-// says whether the item is of one of the template's types.
-func (e *Engine) finishFacts(f *itemFacts, classes map[string]bool) {
-	sortLangTexts(f.Labels)
-	sortLangTexts(f.OtherLabels)
-	sortLangTexts(f.Aliases)
-	sortLangTexts(f.Descriptions)
-	f.Types = sortedUnique(f.Types)
-	for k, vs := range f.Values {
-		f.Values[k] = sortedUnique(vs)
-	}
-	for _, byObj := range f.ValueLabels {
-		for o, vs := range byObj {
-			byObj[o] = sortedUnique(vs)
-		}
-	}
-	for k, vs := range f.Scoped {
-		sort.Slice(vs, func(a, b int) bool { return vs[a][0]+"\x00"+vs[a][1] < vs[b][0]+"\x00"+vs[b][1] })
-		f.Scoped[k] = slices.Compact(vs)
-	}
-	f.TypeOK = false
-	for _, t := range f.Types {
-		if classes[t] {
-			f.TypeOK = true
-		}
-	}
 }
 
 func containsString(xs []string, s string) bool {

@@ -10,6 +10,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/sparql"
+	"partnerhub/wikidata/wdqs"
 )
 
 // MatcherConfig tunes a Matcher.
@@ -37,7 +38,9 @@ type Matcher struct {
 	mu        sync.Mutex
 	clients   map[string]*sparql.Client
 	searchers map[string]Searcher
-	classes   *classCache // the types' subclasses, shared by every engine
+	// readers: one per query service and Wikibase, so candidates' facts
+	// and the types' subclasses are read once for every job and batch.
+	readers map[[3]string]*wdqs.Reader
 }
 
 // NewMatcher builds a Matcher.
@@ -48,7 +51,7 @@ func NewMatcher(cfg MatcherConfig) *Matcher {
 	if cfg.Limiter == nil {
 		cfg.Limiter = sparql.NewLimiter(sparql.LimiterConfig{Logger: cfg.Logger})
 	}
-	return &Matcher{cfg: cfg, clients: map[string]*sparql.Client{}, searchers: map[string]Searcher{}, classes: newClassCache()}
+	return &Matcher{cfg: cfg, clients: map[string]*sparql.Client{}, searchers: map[string]Searcher{}, readers: map[[3]string]*wdqs.Reader{}}
 }
 
 // MatchRows matches one batch of a job's rows with the job's template and
@@ -102,9 +105,15 @@ func (m *Matcher) Engine(t *Template, logger *slog.Logger) (*Engine, error) {
 	if logger == nil {
 		logger = m.cfg.Logger
 	}
-	e := NewEngine(client, searcher, t, logger)
-	e.classes = m.classes
-	return e, nil
+	key := [3]string{t.Wikibase.SPARQLEndpoint, t.Wikibase.EntityPrefix, t.Wikibase.PropertyPrefix}
+	m.mu.Lock()
+	r, ok := m.readers[key]
+	if !ok {
+		r = newItemReader(client, t)
+		m.readers[key] = r
+	}
+	m.mu.Unlock()
+	return newEngine(client, searcher, t, logger, r), nil
 }
 
 func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {

@@ -2,11 +2,10 @@ package match
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
 
-	"partnerhub/sparql"
+	"partnerhub/wikidata/wdqs"
 )
 
 // rowRank is a row's candidates after ranking: those scored in full, and
@@ -40,7 +39,7 @@ const (
 // rows with more candidates than that (a generic title, "Portrait of a
 // Man") have all of theirs ranked first on their mapped values and type,
 // fetched without labels.
-func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, classes map[string]bool) ([]rowRank, error) {
+func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands) ([]rowRank, error) {
 	out := make([]rowRank, len(inputs))
 	var many []string
 	seen := map[string]bool{}
@@ -60,7 +59,7 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, 
 		return out, nil
 	}
 	sortQIDs(many)
-	facts, err := e.rankFacts(ctx, many, classes)
+	facts, err := e.rankFacts(ctx, many)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +70,7 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, 
 		r := rowRank{pre: map[string]int{}}
 		top := map[string]float64{}
 		for _, q := range c.qids {
-			r.pre[q] = e.preScore(inputs[i], c.via[q], facts[q], classes != nil)
+			r.pre[q] = e.preScore(inputs[i], c.via[q], facts[q], len(e.t.typeConstraints()) > 0)
 			top[q] = e.ceiling(inputs[i], facts[q])
 		}
 		// Ordered by the most each could score, so that every candidate
@@ -99,34 +98,9 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands, 
 
 // rankFacts fetches the label-free facts of many candidates: type and
 // the mapped properties' values.
-func (e *Engine) rankFacts(ctx context.Context, items []string, classes map[string]bool) (map[string]*itemFacts, error) {
-	var queries []string
-	for _, chunk := range sparql.Chunk(items, rankChunk) {
-		q, err := e.rankQuery(chunk)
-		if err != nil {
-			return nil, fmt.Errorf("build the ranking query: %w", err)
-		}
-		queries = append(queries, q)
-	}
-	results, err := e.selectAll(ctx, "rank candidates", queries)
-	if err != nil {
-		return nil, err
-	}
-	facts := make(map[string]*itemFacts, len(items))
-	for _, q := range items {
-		facts[q] = newItemFacts()
-	}
-	for _, res := range results {
-		for _, row := range res.Rows {
-			if qid, ok := e.qid(row["item"]); ok && facts[qid] != nil {
-				e.addFact(facts[qid], row["key"].Value, row["value"], row["object"])
-			}
-		}
-	}
-	for _, f := range facts {
-		e.finishFacts(f, classes)
-	}
-	return facts, nil
+func (e *Engine) rankFacts(ctx context.Context, items []string) (map[string]*itemFacts, error) {
+	w := e.factsWanted()
+	return e.readFacts(ctx, "rank candidates", items, wdqs.Want{Properties: w.Properties, Classes: w.Classes})
 }
 
 func (e *Engine) preScore(in rowInput, via string, f *itemFacts, typed bool) int {

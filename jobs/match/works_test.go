@@ -286,10 +286,6 @@ func TestCeilingBoundsScore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	classes, err := e.classes.get(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range inputs {
 		for _, via := range cands[i].via {
 			if via == "label" {
@@ -299,11 +295,11 @@ func TestCeilingBoundsScore(t *testing.T) {
 		if len(cands[i].qids) <= maxLookupsPerRow {
 			t.Fatalf("row %d: only %d candidates", i+1, len(cands[i].qids))
 		}
-		pre, err := e.rankFacts(ctx, cands[i].qids, classes)
+		pre, err := e.rankFacts(ctx, cands[i].qids)
 		if err != nil {
 			t.Fatal(err)
 		}
-		full, err := e.fetchFacts(ctx, cands[i].qids, classes)
+		full, err := e.fetchFacts(ctx, cands[i].qids)
 		if err != nil {
 			t.Fatal(err)
 		}

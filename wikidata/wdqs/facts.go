@@ -10,6 +10,7 @@ package wdqs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -126,13 +127,29 @@ func (v Value) Display() string {
 // the engine ordered its rows.
 type Item struct {
 	Labels, Aliases, Descriptions []Text
-	Types                         []string            // P31 values (item ids)
-	Claims                        map[string][]Value  // property → values
-	ValueLabels                   map[string][]string // property → labels and aliases of its item values
+	// OtherLabels (with Want.OtherLabels) are the item's labels in any
+	// language when it has none in the languages asked for: a name to show.
+	OtherLabels []Text
+	Types       []string           // P31 values (item ids)
+	Claims      map[string][]Value // property → values
+	// ValueLabels: property → value item → that item's labels and aliases
+	// in the languages (without their language).
+	ValueLabels map[string]map[string][]string
+	// Scoped: property → its statements' values with their scope
+	// qualifier's item (Want.Scoped), "" when the statement has none.
+	Scoped map[string][]ScopedValue
 	// Classes are those of Want.Classes the item is an instance of,
 	// through subclasses.
 	Classes []string
 }
+
+// ScopedValue is a statement's value with the item its scope qualifier
+// names (an inventory number with its collection).
+type ScopedValue struct{ Value, Scope string }
+
+// Scope asks for Property's statements with their Qualifier (P217 with
+// P195): identifiers unique only within what the qualifier names.
+type Scope struct{ Property, Qualifier string }
 
 // Label is the item's label in the first language of langs that has one.
 func (it *Item) Label(langs ...string) string {
@@ -153,6 +170,8 @@ type Want struct {
 	Properties            []string // direct claims to read (P31 is always read)
 	ValueLabels           []string // of those, the ones whose item values' labels are wanted
 	Classes               []string // classes whose (subclass-closed) membership to report
+	OtherLabels           bool     // labels in any language of items without one in Languages
+	Scoped                []Scope  // statements read with a qualifier
 }
 
 // key identifies what a Want reads, for the cache.
@@ -163,8 +182,12 @@ func (w Want) key() string {
 		}
 		return "0"
 	}
-	return strings.Join([]string{strings.Join(w.Languages, ","), b(w.Aliases), b(w.Descriptions),
-		strings.Join(w.Properties, ","), strings.Join(w.ValueLabels, ",")}, "|")
+	scoped := make([]string, len(w.Scoped))
+	for i, sc := range w.Scoped {
+		scoped[i] = sc.Property + ">" + sc.Qualifier
+	}
+	return strings.Join([]string{strings.Join(w.Languages, ","), b(w.Aliases), b(w.Descriptions), b(w.OtherLabels),
+		strings.Join(w.Properties, ","), strings.Join(w.ValueLabels, ","), strings.Join(scoped, ",")}, "|")
 }
 
 // Items reads ids (item ids like Q42) as w says. Items the service knows
@@ -218,6 +241,7 @@ func (r *Reader) ItemsCounted(ctx context.Context, ids []string, w Want) (map[st
 	chunks := sparql.Chunk(missing, r.cfg.ItemsPerQuery)
 	results := make([]map[string]*Item, len(chunks))
 	errs := make([]error, len(chunks))
+	var extra atomic.Int64 // second queries (labels in other languages)
 	sem := make(chan struct{}, r.cfg.QueriesAtOnce)
 	var wg sync.WaitGroup
 	for i, chunk := range chunks {
@@ -226,13 +250,17 @@ func (r *Reader) ItemsCounted(ctx context.Context, ids []string, w Want) (map[st
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i], errs[i] = r.fetch(ctx, chunk, w, askClasses)
+			var more bool
+			results[i], more, errs[i] = r.fetch(ctx, chunk, w, askClasses)
+			if more {
+				extra.Add(1)
+			}
 		}()
 	}
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return nil, queries + len(chunks), fmt.Errorf("read items' data (query %d of %d): %w", i+1, len(chunks), err)
+			return nil, queries + len(chunks) + int(extra.Load()), fmt.Errorf("read items' data (query %d of %d): %w", i+1, len(chunks), err)
 		}
 	}
 	for _, res := range results {
@@ -256,23 +284,23 @@ func (r *Reader) ItemsCounted(ctx context.Context, ids []string, w Want) (map[st
 		sort.Strings(cp.Classes)
 		out[id] = &cp
 	}
-	return out, queries + len(chunks), nil
+	return out, queries + len(chunks) + int(extra.Load()), nil
 }
 
-// fetch runs one query for ids.
-func (r *Reader) fetch(ctx context.Context, ids []string, w Want, askClasses []string) (map[string]*Item, error) {
+// fetch runs one query for ids, and says whether it needed a second.
+func (r *Reader) fetch(ctx context.Context, ids []string, w Want, askClasses []string) (_ map[string]*Item, more bool, _ error) {
 	q, err := r.itemsQuery(ids, w, askClasses)
 	if err != nil {
-		return nil, err
+		return nil, more, err
 	}
 	r.queries.Add(1)
 	res, err := r.q.Select(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, more, err
 	}
 	out := make(map[string]*Item, len(ids))
 	for _, id := range ids {
-		out[id] = &Item{Claims: map[string][]Value{}, ValueLabels: map[string][]string{}}
+		out[id] = &Item{Claims: map[string][]Value{}, ValueLabels: map[string]map[string][]string{}, Scoped: map[string][]ScopedValue{}}
 	}
 	for _, row := range res.Rows {
 		id, ok := r.entityID(row["item"])
@@ -292,8 +320,22 @@ func (r *Reader) fetch(ctx context.Context, ids []string, w Want, askClasses []s
 			it.Classes = append(it.Classes, strings.TrimPrefix(key, "class:"))
 		case strings.HasSuffix(key, "/label"):
 			p := strings.TrimSuffix(key, "/label")
-			it.ValueLabels[p] = append(it.ValueLabels[p], v.Value)
+			obj, ok := r.entityID(row["object"])
+			if !ok {
+				continue
+			}
+			if it.ValueLabels[p] == nil {
+				it.ValueLabels[p] = map[string][]string{}
+			}
+			it.ValueLabels[p][obj] = append(it.ValueLabels[p][obj], v.Value)
+		case strings.HasSuffix(key, "/scoped"):
+			p := strings.TrimSuffix(key, "/scoped")
+			scope, _ := r.entityID(row["object"])
+			it.Scoped[p] = append(it.Scoped[p], ScopedValue{v.Value, scope})
 		case strings.HasPrefix(key, "P"):
+			if v.Lang != "" && len(w.Languages) > 0 && !slices.Contains(w.Languages, v.Lang) {
+				continue // monolingual text in a language not asked for
+			}
 			val := Value{Value: v.Value, Datatype: v.Datatype}
 			if v.Type == "uri" {
 				val.ID, _ = r.entityID(v)
@@ -304,21 +346,75 @@ func (r *Reader) fetch(ctx context.Context, ids []string, w Want, askClasses []s
 			it.Claims[key] = append(it.Claims[key], val)
 		}
 	}
+	if w.OtherLabels && len(w.Languages) > 0 {
+		var err error
+		if more, err = r.otherLabels(ctx, out); err != nil {
+			return nil, more, err
+		}
+	}
 	for _, it := range out {
 		sortTexts(it.Labels)
 		sortTexts(it.Aliases)
 		sortTexts(it.Descriptions)
+		sortTexts(it.OtherLabels)
 		it.Types = sortedUnique(it.Types)
 		it.Classes = sortedUnique(it.Classes)
 		for k, vs := range it.Claims {
 			sort.Slice(vs, func(a, b int) bool { return vs[a].Display() < vs[b].Display() })
 			it.Claims[k] = slices.CompactFunc(vs, func(a, b Value) bool { return a == b })
 		}
-		for k, vs := range it.ValueLabels {
-			it.ValueLabels[k] = sortedUnique(vs)
+		for _, byObj := range it.ValueLabels {
+			for o, vs := range byObj {
+				byObj[o] = sortedUnique(vs)
+			}
+		}
+		for k, vs := range it.Scoped {
+			sort.Slice(vs, func(a, b int) bool {
+				if vs[a].Value != vs[b].Value {
+					return vs[a].Value < vs[b].Value
+				}
+				return vs[a].Scope < vs[b].Scope
+			})
+			it.Scoped[k] = slices.Compact(vs)
 		}
 	}
-	return out, nil
+	return out, more, nil
+}
+
+// otherLabels reads every label of the items that have none in the
+// languages asked for, as their OtherLabels.
+func (r *Reader) otherLabels(ctx context.Context, items map[string]*Item) (asked bool, _ error) {
+	var bare []string
+	for id, it := range items {
+		if len(it.Labels) == 0 {
+			bare = append(bare, id)
+		}
+	}
+	sort.Strings(bare)
+	var terms [][]string
+	for _, id := range bare {
+		{
+			iri, err := sparql.PrefixedEntity(r.cfg.EntityPrefix, id)
+			if err != nil {
+				return false, err
+			}
+			terms = append(terms, []string{iri})
+		}
+	}
+	if len(terms) == 0 {
+		return false, nil
+	}
+	r.queries.Add(1)
+	res, err := r.q.Select(ctx, r.prefixes()+"SELECT ?item ?value WHERE {\n  "+sparql.ValuesBlock([]string{"item"}, terms)+"\n  ?item rdfs:label ?value .\n}")
+	if err != nil {
+		return true, fmt.Errorf("read labels in other languages: %w", err)
+	}
+	for _, row := range res.Rows {
+		if id, ok := r.entityID(row["item"]); ok && items[id] != nil {
+			items[id].OtherLabels = append(items[id].OtherLabels, Text{row["value"].Value, row["value"].Lang})
+		}
+	}
+	return true, nil
 }
 
 func (r *Reader) prefixes() string {
@@ -328,13 +424,22 @@ func (r *Reader) prefixes() string {
 	})
 }
 
-// itemsQuery asks for one (item, key, value) row per fact. Each part of the
-// UNION names its predicate and carries the items itself: engines evaluate
-// a UNION's branches on their own, and a branch that left ?item (or the
-// predicate, taken from VALUES) open would read every triple of that
-// predicate in the graph before joining (Oxigraph measurably: the fact query
-// of 250 items cost what 100,000 do). So every branch is a lookup by subject
-// and predicate, which is what WDQS and Oxigraph both answer from an index.
+// itemsQuery asks for one (item, key, value, object) row per fact: the
+// items in one VALUES block, then a UNION with one branch per predicate,
+// written out. Every branch is then a lookup by subject and predicate,
+// which WDQS and Oxigraph both answer from an index. Two shapes that look
+// equivalent are not: a predicate taken from VALUES (?item ?prop ?value)
+// made Oxigraph scan every triple of those predicates (37 s for 200 items
+// on a 100,000-item graph, against 10 ms), and copying the items into
+// every branch costs parsing them once per branch. The class membership
+// branches (a property path each) bind their items themselves: left open,
+// a path branch is evaluated on its own over the whole graph. The answer
+// is what the engine spends its time on (about 5 µs a row on Oxigraph), so
+// labels come only in the languages wanted; a filter costs too, so
+// monolingual claim values in other languages (few) are dropped here, not
+// there. Labels in other languages (Want.OtherLabels) are a second query,
+// for the few items left without a label: a FILTER NOT EXISTS branch for
+// them doubled this one's time.
 func (r *Reader) itemsQuery(ids []string, w Want, askClasses []string) (string, error) {
 	itemTerms := make([][]string, 0, len(ids))
 	for _, id := range ids {
@@ -354,9 +459,13 @@ func (r *Reader) itemsQuery(ids []string, w Want, askClasses []string) (string, 
 	}
 	langIn := strings.Join(langLits, ", ")
 	items := sparql.ValuesBlock([]string{"item"}, itemTerms)
+	prefixes := map[string]string{
+		"wd": r.cfg.EntityPrefix, "wdt": r.cfg.PropertyPrefix,
+		"rdfs": rdfsNS, "skos": skosNS, "schema": schemaNS,
+	}
 	var parts []string
 	part := func(pattern, key, filter string) {
-		p := "{ " + items + "\n    " + pattern + " BIND(" + sparql.Literal(key) + " AS ?key)"
+		p := "{ " + pattern + " BIND(" + sparql.Literal(key) + " AS ?key)"
 		if filter != "" {
 			p += " FILTER(" + filter + ")"
 		}
@@ -372,11 +481,6 @@ func (r *Reader) itemsQuery(ids []string, w Want, askClasses []string) (string, 
 			part("?item schema:description ?value .", "description", inLangs)
 		}
 	}
-	// Monolingual text values only in the languages asked for, if any.
-	claimFilter := ""
-	if len(langLits) > 0 {
-		claimFilter = "!isLiteral(?value) || lang(?value) = \"\" || lang(?value) IN (" + langIn + ")"
-	}
 	props := append([]string{"P31"}, w.Properties...)
 	seen := map[string]bool{}
 	for _, p := range props {
@@ -388,9 +492,25 @@ func (r *Reader) itemsQuery(ids []string, w Want, askClasses []string) (string, 
 		if err != nil {
 			return "", err
 		}
-		part("?item "+term+" ?value .", p, claimFilter)
+		part("?item "+term+" ?value .", p, "")
 		if slices.Contains(w.ValueLabels, p) && len(langLits) > 0 {
 			part("?item "+term+" ?object . ?object rdfs:label|skos:altLabel ?value .", p+"/label", "lang(?value) IN ("+langIn+")")
+		}
+	}
+	if len(w.Scoped) > 0 {
+		pp, ps, pq, err := r.statementPrefixes()
+		if err != nil {
+			return "", err
+		}
+		prefixes["p"], prefixes["ps"], prefixes["pq"] = pp, ps, pq
+		for _, sc := range w.Scoped {
+			st, err1 := sparql.PrefixedEntity(pp, sc.Property)
+			main, err2 := sparql.PrefixedEntity(ps, sc.Property)
+			qual, err3 := sparql.PrefixedEntity(pq, sc.Qualifier)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return "", err
+			}
+			part("?item "+st+" ?statement . ?statement "+main+" ?value . OPTIONAL { ?statement "+qual+" ?object }", sc.Property+"/scoped", "")
 		}
 	}
 	for _, c := range askClasses {
@@ -398,9 +518,10 @@ func (r *Reader) itemsQuery(ids []string, w Want, askClasses []string) (string, 
 		if err != nil {
 			return "", err
 		}
-		part("?item wdt:P31/wdt:P279* "+class+" .", "class:"+c, "")
+		// A path branch binds its items too, for the same reason.
+		parts = append(parts, "{ "+items+"\n    ?item wdt:P31/wdt:P279* "+class+" . BIND("+sparql.Literal("class:"+c)+" AS ?key) }")
 	}
-	return r.prefixes() + "SELECT ?item ?key ?value WHERE {\n  " + strings.Join(parts, "\n  UNION ") + "\n}", nil
+	return sparql.Prefixes(prefixes) + "SELECT ?item ?key ?value ?object WHERE {\n  " + items + "\n  " + strings.Join(parts, "\n  UNION ") + "\n}", nil
 }
 
 // Subclasses returns class and its subclasses (P279, transitively), and

@@ -19,6 +19,10 @@ const graph = `
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix schema: <http://schema.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix p: <http://www.wikidata.org/prop/> .
+@prefix ps: <http://www.wikidata.org/prop/statement/> .
+@prefix pq: <http://www.wikidata.org/prop/qualifier/> .
+@prefix wds: <http://www.wikidata.org/entity/statement/> .
 wd:Q231092 rdfs:label "Hilma af Klint"@sv, "Hilma af Klint"@en, "ヒルマ・アフ・クリント"@ja ; skos:altLabel "Hilma Af Klint"@sv ;
   schema:description "svensk konstnär"@sv, "Swedish painter"@en ;
   wdt:P31 wd:Q5 ; wdt:P569 "1862-10-26T00:00:00Z"^^xsd:dateTime ; wdt:P18 "Hilma af Klint c. 1901.jpg" ; wdt:P245 "500115493" ;
@@ -28,6 +32,8 @@ wd:Q187310 rdfs:label "Carl Larsson"@sv ; wdt:P31 wd:Q5 ; wdt:P106 wd:Q1028181, 
 wd:Q3305213 rdfs:label "painting"@en ; wdt:P279 wd:Q838948 .
 wd:Q838948 rdfs:label "work of art"@en .
 wd:Q12418 rdfs:label "Mona Lisa"@en ; wdt:P31 wd:Q3305213 .
+wd:Q19675 rdfs:label "musée du Louvre"@fr .
+wd:Q12418 p:P217 wds:s1, wds:s2 . wds:s1 ps:P217 "INV 779" ; pq:P195 wd:Q19675 . wds:s2 ps:P217 "779" .
 `
 
 func reader(t *testing.T, cfg wdqs.Config) (*wdqs.Reader, *sparqltest.Server) {
@@ -57,7 +63,7 @@ func TestItems(t *testing.T) {
 	if h.Claims["P569"][0].Display() != "1862-10-26" || h.Claims["P18"][0].Display() != "Hilma af Klint c. 1901.jpg" || h.Claims["P27"][0].ID != "Q34" {
 		t.Fatalf("Q231092 claims: %+v", h.Claims)
 	}
-	if !slices.Equal(h.ValueLabels["P27"], []string{"Konungariket Sverige", "Sverige", "Sweden"}) || !slices.Equal(h.Types, []string{"Q5"}) {
+	if !slices.Equal(h.ValueLabels["P27"]["Q34"], []string{"Konungariket Sverige", "Sverige", "Sweden"}) || len(h.ValueLabels["P27"]) != 1 || !slices.Equal(h.Types, []string{"Q5"}) {
 		t.Fatalf("Q231092 value labels %v, types %v", h.ValueLabels, h.Types)
 	}
 	if !slices.Equal(h.Classes, []string{"Q5"}) || !slices.Equal(got["Q12418"].Classes, []string{"Q838948"}) {
@@ -78,6 +84,20 @@ func TestItems(t *testing.T) {
 	}
 	if _, err := r.Items(ctx, []string{"Q34", "Q231092"}, want); err != nil || srv.Requests() != before+1 {
 		t.Fatalf("one new item: %v, %d queries", err, srv.Requests()-before)
+	}
+
+	// Labels in other languages only for items without one in the
+	// languages; statements with their scope qualifier.
+	more, err := r.Items(ctx, []string{"Q19675", "Q231092", "Q12418"}, wdqs.Want{Languages: []string{"en", "sv"}, OtherLabels: true,
+		Scoped: []wdqs.Scope{{Property: "P217", Qualifier: "P195"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := more["Q19675"].OtherLabels; len(l) != 1 || l[0] != (wdqs.Text{Value: "musée du Louvre", Lang: "fr"}) || len(more["Q231092"].OtherLabels) != 0 {
+		t.Fatalf("other labels: %+v, %+v", more["Q19675"].OtherLabels, more["Q231092"].OtherLabels)
+	}
+	if sc := more["Q12418"].Scoped["P217"]; !slices.Equal(sc, []wdqs.ScopedValue{{Value: "779"}, {Value: "INV 779", Scope: "Q19675"}}) {
+		t.Fatalf("scoped P217: %+v", sc)
 	}
 
 	if _, err := r.Items(ctx, []string{"Q1> . ?s ?p ?o"}, wdqs.Want{Properties: []string{"P1"}}); err == nil {
