@@ -266,6 +266,19 @@ func (s *Store) refresh(ctx context.Context, tx *sql.Tx, d *jobs.Dataset, oldID,
 			}
 		}
 	}
+	if s.d.name != "mysql" {
+		// SQLite's search rows are keyed by row number (searchKeyJob): the
+		// moved ones take their new key, through negative keys, which no
+		// row holds, as the numbers overlap.
+		for _, q := range []string{
+			`UPDATE row_search SET rowid = -(job_id * 4294967296 + row_num) WHERE job_id = ? AND rowid != job_id * 4294967296 + row_num`,
+			`UPDATE row_search SET rowid = -rowid WHERE job_id = ? AND rowid < 0`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, d.JobID); err != nil {
+				return fmt.Errorf("carry the search index over to version %d: %w", d.Version, err)
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM dataset_rows WHERE dataset_id = ?`, oldID); err != nil {
 		return fmt.Errorf("drop the replaced version's rows: %w", err)
 	}

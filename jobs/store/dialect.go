@@ -16,8 +16,10 @@ type dialect struct {
 	pk, table string
 	// insertIgnore starts an INSERT that silently skips rows whose key exists.
 	insertIgnore string
-	// rowSearch creates the free-text search table.
-	rowSearch string
+	// rowSearch creates the free-text search table; rowSearchKeyed renumbers
+	// an existing one by searchKey (SQLite; nothing on MariaDB, whose table
+	// has the key as its primary key).
+	rowSearch, rowSearchKeyed string
 }
 
 var (
@@ -28,6 +30,15 @@ var (
 		insertIgnore: "INSERT OR IGNORE INTO",
 		rowSearch: "CREATE VIRTUAL TABLE row_search USING fts5(body, job_id UNINDEXED, row_num UNINDEXED, " +
 			"tokenize = 'unicode61 remove_diacritics 2')",
+		rowSearchKeyed: "CREATE VIRTUAL TABLE row_search_keyed USING fts5(body, job_id UNINDEXED, row_num UNINDEXED, " +
+			"tokenize = 'unicode61 remove_diacritics 2');\n" +
+			"INSERT OR REPLACE INTO row_search_keyed (rowid, body, job_id, row_num) SELECT job_id * 4294967296 + row_num, body, job_id, row_num FROM row_search;\n" +
+			"DROP TABLE row_search;\n" +
+			"ALTER TABLE row_search_keyed RENAME TO row_search;\n" +
+			// The index's terms, to turn a prefix into the terms it stands for
+			// ("instance": the "row" kind counts each term's rows, a million
+			// entries read for "person").
+			"CREATE VIRTUAL TABLE row_search_terms USING fts5vocab(row_search, 'instance')",
 	}
 	mysqlDialect = dialect{
 		name:         "mysql",
@@ -48,7 +59,7 @@ var onTable = regexp.MustCompile(`\{\{ON (\w+)\}\}`)
 
 // schema replaces the dialect tokens of a migration.
 func (d dialect) schema(sql string) string {
-	sql = strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table, "{{ROW_SEARCH}}", d.rowSearch).Replace(sql)
+	sql = strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table, "{{ROW_SEARCH}}", d.rowSearch, "{{ROW_SEARCH_KEYED}}", d.rowSearchKeyed).Replace(sql)
 	on := ""
 	if d.name == "mysql" {
 		on = " ON $1"
@@ -127,23 +138,67 @@ func cleanSearchText(text string) string {
 	return text
 }
 
-// sqliteSearch returns a condition on m.row_num (rows of job m.job_id whose
-// search text has every word of text, each as a prefix) and its arguments;
-// "" when text has no word. Input is quoted so that nothing a reviewer types
-// is read as search syntax.
-func sqliteSearch(text string) (string, []any) {
+// searchKey is a row's rowid in SQLite's row_search: its job and row
+// number in one integer, so that FTS5, which indexes nothing but the text
+// and the rowid, can check one row or read one job's matches in order.
+const searchKeyJob = 1 << 32
+
+// sqliteChunks splits text into the chunks an FTS5 query is made of, nil
+// when text has no word.
+func sqliteChunks(text string) []string {
 	if text = cleanSearchText(text); text == "" {
-		return "", nil
+		return nil
 	}
-	// FTS5: each whitespace-separated chunk becomes a quoted phrase (inner
-	// quotes doubled), matched as a prefix; FTS5's own tokenizer splits the
-	// chunk, so its idea of a word is the one that counts.
-	var q strings.Builder
-	for _, chunk := range strings.Fields(text) {
-		q.WriteString(`"` + strings.ReplaceAll(chunk, `"`, `""`) + `"* `)
+	return strings.Fields(text)
+}
+
+// sqlitePrefix is the FTS5 query for one chunk as a prefix. Input is
+// quoted so that nothing a reviewer types is read as search syntax: the
+// chunk becomes a quoted phrase (inner quotes doubled); FTS5's own
+// tokenizer splits it, so its idea of a word is the one that counts.
+func sqlitePrefix(chunk string) string {
+	return `"` + strings.ReplaceAll(chunk, `"`, `""`) + `"*`
+}
+
+// sqliteMatch is the FTS5 query for text, every chunk a prefix; "" when
+// text has no word.
+func sqliteMatch(text string) string {
+	var q []string
+	for _, c := range sqliteChunks(text) {
+		q = append(q, sqlitePrefix(c))
 	}
-	return "m.row_num IN (SELECT s.row_num FROM row_search s WHERE row_search MATCH ? AND s.job_id = m.job_id)",
-		[]any{strings.TrimSpace(q.String())}
+	return strings.Join(q, " ")
+}
+
+// plainWord: a chunk of ASCII letters and digits, one token whatever the
+// tokenizer, folded by lower-casing alone.
+func plainWord(chunk string) bool {
+	for i := 0; i < len(chunk); i++ {
+		c := chunk[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return chunk != ""
+}
+
+// sqliteSearch returns a condition on m (rows of job jobID whose search
+// text matches the FTS5 query match) and its arguments. FTS5 costs time in
+// proportion to the matches it reads: for a rare query the job's few
+// matches are read once (by rowid range) and the rows looked up by key;
+// for a common one (many matches: "Person") the page's rows are read in
+// order and each checked by rowid, which finds a page after a few rows
+// precisely because the words are common. That check is a seek only for
+// whole terms: a prefix ("person"*) makes FTS5 merge every matching
+// term's list first, a million entries for each row checked, so
+// searchCondition spells prefixes out as the terms they stand for.
+func sqliteSearch(jobID int64, match string, common bool) (string, []any) {
+	if common {
+		return "EXISTS (SELECT 1 FROM row_search s WHERE row_search MATCH ? AND s.rowid = m.job_id * 4294967296 + m.row_num)", []any{match}
+	}
+	first := jobID * searchKeyJob
+	return "m.row_num IN (SELECT s.rowid - ? FROM row_search s WHERE row_search MATCH ? AND s.rowid BETWEEN ? AND ?)",
+		[]any{first, match, first, first + searchKeyJob - 1}
 }
 
 // searchWords splits text into the words MariaDB's search matches: letters

@@ -232,12 +232,23 @@ func (s *Store) indexForSearch(ctx context.Context, tx *sql.Tx, jobID, first, la
 		docs = docs[len(chunk):]
 		var b strings.Builder
 		args := make([]any, 0, len(chunk)*3)
-		b.WriteString(`INSERT INTO row_search (job_id, row_num, body) VALUES `)
+		// On SQLite the rowid is the row's key (searchKeyJob).
+		keyed := s.d.name != "mysql"
+		if keyed {
+			b.WriteString(`INSERT INTO row_search (rowid, job_id, row_num, body) VALUES `)
+		} else {
+			b.WriteString(`INSERT INTO row_search (job_id, row_num, body) VALUES `)
+		}
 		for i, d := range chunk {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(?, ?, ?)")
+			if keyed {
+				b.WriteString("(?, ?, ?, ?)")
+				args = append(args, jobID*searchKeyJob+d.row)
+			} else {
+				b.WriteString("(?, ?, ?)")
+			}
 			args = append(args, jobID, d.row, d.body)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {

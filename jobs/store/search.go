@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -12,14 +14,86 @@ import (
 const (
 	searchSample    = 500
 	searchCommonPct = 1
+	// sqliteCommon: past this many matches in the job, SQLite checks the
+	// page's rows one by one instead of reading every match.
+	sqliteCommon = 2000
+	// sqliteMaxTerms: a prefix standing for more terms stays a prefix.
+	sqliteMaxTerms = 50
 )
+
+// sqliteTerms builds the FTS5 query for text: every chunk a prefix, the
+// plain ones (ASCII letters and digits) spelt out as the index's terms
+// they begin (row_search_terms), so FTS5 reads their lists as it goes
+// instead of merging them whole; prefixes says whether some prefix is left.
+// A chunk no term begins matches nothing: match is then "nothing".
+func (s *Store) sqliteTerms(ctx context.Context, text string) (match string, prefixes bool, err error) {
+	chunks := sqliteChunks(text)
+	if len(chunks) == 0 {
+		return "", false, nil
+	}
+	var q []string
+	for _, c := range chunks {
+		if strings.IndexFunc(c, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+			continue // no token: an empty phrase, which would fail an explicit AND
+		}
+		if !plainWord(c) {
+			q, prefixes = append(q, sqlitePrefix(c)), true
+			continue
+		}
+		lo := strings.ToLower(c)
+		hi := lo[:len(lo)-1] + string(lo[len(lo)-1]+1)
+		// One term at a time, each the first at or past the last one's end:
+		// the vocabulary seeks to a lower bound, where "term > ?" would read
+		// every instance of the term before it.
+		var terms []string
+		for from := lo; len(terms) <= sqliteMaxTerms; {
+			var t string
+			err := s.db.QueryRowContext(ctx, `SELECT term FROM row_search_terms WHERE term >= ? AND term < ? LIMIT 1`, from, hi).Scan(&t)
+			if err == sql.ErrNoRows {
+				break
+			}
+			if err != nil {
+				return "", false, fmt.Errorf("read the search terms: %w", err)
+			}
+			terms = append(terms, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+			from = t + "\x01" // no term holds a control character
+		}
+		switch {
+		case len(terms) == 0:
+			// No row has the word: an impossible term, so the query stays valid.
+			q = append(q, `"`+lo+`"`)
+		case len(terms) > sqliteMaxTerms:
+			q, prefixes = append(q, sqlitePrefix(c)), true
+		default:
+			q = append(q, "("+strings.Join(terms, " OR ")+")")
+		}
+	}
+	if len(q) == 0 {
+		return "", false, nil
+	}
+	// Explicit AND: FTS5 reads no implicit AND before a parenthesis.
+	return strings.Join(q, " AND "), prefixes, nil
+}
 
 // searchCondition returns a condition on m (rows of job jobID whose search
 // text has every word of text, each as a prefix) and its arguments; "" when
 // text has no word.
 func (s *Store) searchCondition(ctx context.Context, jobID int64, text string) (string, []any, error) {
 	if s.d.name != "mysql" {
-		cond, args := sqliteSearch(text)
+		match, prefixes, err := s.sqliteTerms(ctx, text)
+		if err != nil || match == "" {
+			return "", nil, err
+		}
+		// Common: the job has more than sqliteCommon matches, counted
+		// without reading more of them than that.
+		first := jobID * searchKeyJob
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM row_search WHERE row_search MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?)`,
+			match, first, first+searchKeyJob-1, sqliteCommon+1).Scan(&n); err != nil {
+			return "", nil, fmt.Errorf("count the search's matches: %w", err)
+		}
+		// Row by row only with whole terms (see sqliteSearch).
+		cond, args := sqliteSearch(jobID, match, n > sqliteCommon && !prefixes)
 		return cond, args, nil
 	}
 	if text = cleanSearchText(text); text == "" {

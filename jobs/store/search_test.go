@@ -26,11 +26,11 @@ func FuzzSearchCondition(f *testing.F) {
 	}
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, text string) {
-		cond, args, err := st.searchCondition(ctx, 1, text)
-		if err != nil {
+		if _, _, err := st.searchCondition(ctx, 1, text); err != nil {
 			t.Fatal(err)
 		}
-		if cond == "" {
+		match := sqliteMatch(text)
+		if match == "" {
 			return
 		}
 		// The row's own text is the query: it must be found. Stored text is
@@ -39,18 +39,34 @@ func FuzzSearchCondition(f *testing.F) {
 		if _, err := st.db.ExecContext(ctx, `DELETE FROM row_search`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.db.ExecContext(ctx, `INSERT INTO row_search (job_id, row_num, body) VALUES (1, 1, ?)`, text); err != nil {
+		if _, err := st.db.ExecContext(ctx, `INSERT INTO row_search (rowid, job_id, row_num, body) VALUES (?, 1, 1, ?)`, searchKeyJob+1, text); err != nil {
 			t.Fatal(err)
 		}
-		q := fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 AS job_id, 1 AS row_num) m WHERE %s`, cond)
-		var n int
-		if err := st.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-			t.Fatalf("search %q: %v", text, err)
+		// Both ways of asking (reading the job's matches, checking the row),
+		// with every chunk a prefix and with prefixes spelt out as terms.
+		terms, _, err := st.sqliteTerms(ctx, text)
+		if err != nil {
+			t.Fatal(err)
 		}
-		// Beyond ASCII, Go's and SQLite's Unicode tables (versions) may
-		// disagree on what a letter is; the property is checked where they agree.
-		if n != 1 && isPrintableASCII(text) {
-			t.Fatalf("search %q did not find its own text", text)
+		for _, c := range []struct {
+			match  string
+			common bool
+		}{{match, false}, {match, true}, {terms, false}, {terms, true}} {
+			common := c.common
+			if c.match == "" {
+				continue
+			}
+			cond, args := sqliteSearch(1, c.match, common)
+			q := fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 AS job_id, 1 AS row_num) m WHERE %s`, cond)
+			var n int
+			if err := st.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+				t.Fatalf("search %q: %v", text, err)
+			}
+			// Beyond ASCII, Go's and SQLite's Unicode tables (versions) may
+			// disagree on what a letter is; the property is checked where they agree.
+			if n != 1 && isPrintableASCII(text) {
+				t.Fatalf("search %q (common %v) did not find its own text", text, common)
+			}
 		}
 	})
 }
