@@ -46,6 +46,7 @@ type config struct {
 	EditLateSave    time.Duration
 	ReplicaLag      time.Duration
 	CommonsAPI      string
+	CommonsTag      string
 	UploadsPerMin   float64
 	UploadTimeout   time.Duration
 	SPARQLEndpoints []string
@@ -90,6 +91,7 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_EDIT_LATE_SAVE", "5m", "how long the wiki may still save an edit after Partnerhub gave up on its answer (MediaWiki finishes saves whose client has gone)"},
 	{"PARTNERHUB_REPLICA_LAG", "2m", "how long a saved edit may take to show in the wiki's revision lists; an edit whose answer was lost is looked up only after timeout + late save + replica lag"},
 	{"PARTNERHUB_COMMONS_API", "https://commons.wikimedia.org/w/api.php", "the Action API media uploads go to (Wikimedia Commons)"},
+	{"PARTNERHUB_COMMONS_TAG", "", "change tag added to every upload and structured-data edit on Commons; must be registered there (Special:Tags)"},
 	{"PARTNERHUB_UPLOADS_PER_MINUTE", "8", "most uploads and structured-data edits a media upload makes per minute"},
 	{"PARTNERHUB_UPLOAD_TIMEOUT", "10m", "longest one upload request (a file, a chunk, the commit) may take; an upload whose answer was lost is looked up after this + late save + replica lag"},
 	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
@@ -177,7 +179,7 @@ func loadConfig() (config, error) {
 		}
 		*v.dst = d
 	}
-	c.CommonsAPI = getenv("PARTNERHUB_COMMONS_API")
+	c.CommonsAPI, c.CommonsTag = getenv("PARTNERHUB_COMMONS_API"), getenv("PARTNERHUB_COMMONS_TAG")
 	if v, err := strconv.ParseFloat(getenv("PARTNERHUB_UPLOADS_PER_MINUTE"), 64); err != nil || v <= 0 {
 		errs = append(errs, fmt.Sprintf("PARTNERHUB_UPLOADS_PER_MINUTE must be a positive number, not %q", getenv("PARTNERHUB_UPLOADS_PER_MINUTE")))
 	} else {

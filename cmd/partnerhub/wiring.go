@@ -165,7 +165,7 @@ func (a *app) mediaUploader() (*mediaupload.Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	connect := mediaupload.NewConnector(mediaupload.ClientConfig{APIURL: a.cfg.CommonsAPI, UserAgent: a.cfg.UserAgent, Tag: a.cfg.EditTag,
+	connect := mediaupload.NewConnector(mediaupload.ClientConfig{APIURL: a.cfg.CommonsAPI, UserAgent: a.cfg.UserAgent, Tag: a.cfg.CommonsTag,
 		ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, Logger: a.logger}, a.store, tokens)
 	source := &mediaupload.PlanSource{Fetcher: media.NewFetcher(media.FetchConfig{UserAgent: a.cfg.UserAgent}), DataDir: a.cfg.DataDir}
 	return mediaupload.New(mediaupload.Config{WritesPerMinute: a.cfg.UploadsPerMin, Tool: a.cfg.EditGroupsTool,

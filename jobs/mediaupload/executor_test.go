@@ -92,6 +92,7 @@ type env struct {
 	src     source
 	cfg     mediaupload.Config
 	who     commonstest.Account
+	tag     string
 }
 
 func setup(t testing.TB, st *store.Store, files []planned, tune func(*commonstest.Options)) *env {
@@ -137,14 +138,14 @@ func setup(t testing.TB, st *store.Store, files []planned, tune func(*commonstes
 		t.Fatal(err)
 	}
 	p, _ = st.MediaPlan(ctx, p.ID)
-	return &env{st: st, commons: s, plan: p, src: src, who: alice,
+	return &env{st: st, commons: s, plan: p, src: src, who: alice, tag: "partnerhub",
 		cfg: mediaupload.Config{WritesPerMinute: 60000, ChunkAbove: 3000, ChunkSize: 1100, RequestTimeout: 3 * time.Second,
 			LateSave: 300 * time.Millisecond, ReplicaLag: 150 * time.Millisecond, FirstBackoff: 10 * time.Millisecond, MaxWait: 200 * time.Millisecond}}
 }
 
 func (e *env) executor(testing.TB) *mediaupload.Executor {
 	connect := func(ctx context.Context, userID int64) (mediaupload.Commons, error) {
-		api, err := wikidata.NewClient(wikidata.Config{APIURL: e.commons.URL(), UserAgent: "Partnerhub-test/1.0 (test@example.org)", Tag: "partnerhub",
+		api, err := wikidata.NewClient(wikidata.Config{APIURL: e.commons.URL(), UserAgent: "Partnerhub-test/1.0 (test@example.org)", Tag: e.tag,
 			MaxWait: 100 * time.Millisecond, Logger: quiet()},
 			&wikidata.Credentials{ConsumerKey: ck, ConsumerSecret: cs, Token: e.who.Token, TokenSecret: e.who.Secret})
 		if err != nil {
@@ -482,5 +483,20 @@ func waitForNoT(cond func() bool) {
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestUnknownChangeTagPausesBeforeAnyUpload(t *testing.T) {
+	e := setup(t, storetest.SQLite(t), []planned{{title: "A.jpg", qid: "Q1", body: picture(t, 18, 500)}}, nil)
+	e.tag = "not-on-commons"
+	if err := e.executor(t).Upload(context.Background(), e.plan); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.st.MediaPlan(context.Background(), e.plan.ID)
+	if p.Status != jobs.MediaPlanPaused || !strings.Contains(p.Error, "Configuration error") || !strings.Contains(p.Error, "not-on-commons") {
+		t.Fatalf("plan %s: %s", p.Status, p.Error)
+	}
+	if n := e.commons.RequestsOf("upload", ""); n != 0 {
+		t.Fatalf("%d uploads with a tag Commons refuses", n)
 	}
 }
