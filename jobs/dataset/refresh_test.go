@@ -224,6 +224,27 @@ func TestRefreshKeepsUnchangedRows(t *testing.T) {
 		if len(vs) != 2 || vs[1].Status != jobs.DatasetReplaced {
 			t.Errorf("versions: %d", len(vs))
 		}
+		// The search finds kept rows at their new numbers, changed and added
+		// rows by their new text, removed rows not at all; pages of two.
+		for text, want := range map[string]string{"a4": "[1]", "a2": "[2]", "a1": "[3]", "a6": "[4]", "a5": "[5]", "a3": "[]", "Person": "[1 2 3 4 5]"} {
+			var rows []int64
+			var after *jobs.ReviewCursor
+			for range 10 {
+				page, next, err := st.ReviewPage(ctx, j.ID, ds.ID, jobs.ReviewFilter{Text: text}, after, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range page {
+					rows = append(rows, r.Row)
+				}
+				if after = next; next == nil {
+					break
+				}
+			}
+			if fmt.Sprint(rows) != want {
+				t.Errorf("search %q after the refresh: rows %v, want %v", text, rows, want)
+			}
+		}
 	})
 }
 
