@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,5 +64,85 @@ func TestReconcileServiceIsOutsideSessionsAndCSRF(t *testing.T) {
 	}
 	if resp, _ := f.do(t, "alice", "POST", "/jobs", strings.NewReader("name=x"), "application/x-www-form-urlencoded"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST /jobs without a CSRF token: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestTemplateReconcileAccess: /templates/{id}/reconcile serves a public
+// template to anyone; a group template only to its group's members signed
+// in, and to everyone else the same 404 as a template that does not exist;
+// never a cookie.
+func TestTemplateReconcileAccess(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	ctx := context.Background()
+	carol, err := f.st.UpsertUser(ctx, &jobs.User{WikiUserID: "3", Username: "Carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := f.st.CreateGroup(ctx, f.alice.ID, "Museum", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.AddMember(ctx, g.ID, "Bob", jobs.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"type": {"qid": "Q5"}, "columns": {"name": {"role": "label"}, "ulan": {"property": "P245", "kind": "external-id"}}}`)
+	save := func(name string, v jobs.Visibility, group int64) int64 {
+		tp, err := f.st.SaveTemplate(ctx, &jobs.JobTemplate{OwnerID: f.alice.ID, Name: name, Visibility: v, GroupID: group}, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tp.ID
+	}
+	public, group, private := save("Painters", jobs.VisibilityPublic, 0), save("Museum people", jobs.VisibilityGroup, g.ID), save("Mine", jobs.VisibilityPrivate, 0)
+	wiki, err := wikidata.NewClient(wikidata.Config{APIURL: "http://127.0.0.1:1/w/api.php", UserAgent: "PartnerhubTest/1.0 (dev@partnerhub.invalid)"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := reconapi.New(reconapi.Config{Engines: match.NewMatcher(match.MatcherConfig{}), Wiki: wiki, Rate: 1000, Burst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
+		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob, "carol": carol}}, Reconcile: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Config.Handler = s.Handler()
+	for _, tt := range []struct {
+		user   string
+		id     int64
+		suffix string
+		status int
+	}{
+		{"", public, "", 200}, {"carol", public, "/v1", 200}, {"", public, "/suggest/type?prefix=", 200},
+		{"", group, "", 404}, {"carol", group, "", 404}, {"bob", group, "", 200}, {"alice", group, "/v1", 200}, {"", group, "/v1", 404},
+		{"bob", private, "", 404}, {"alice", private, "", 200}, {"", private, "/preview?id=Q1", 404},
+		{"", 999999, "", 404}, {"alice", 999999, "", 404},
+	} {
+		path := fmt.Sprintf("/templates/%d/reconcile%s", tt.id, tt.suffix)
+		req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
+		if tt.user != "" {
+			req.Header.Set("X-Test-User", tt.user)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != tt.status {
+			t.Errorf("%s as %q: %d %v %v, want %d", path, tt.user, resp.StatusCode, m, err, tt.status)
+			continue
+		}
+		if tt.status == 404 && m["message"] != "there is no reconciliation service at this address" {
+			t.Errorf("%s as %q: 404 says %v", path, tt.user, m)
+		}
+		if tt.status == 200 && tt.suffix == "" && (m["name"] == nil || fmt.Sprint(m["defaultTypes"]) != "[map[id:Q5 name:Q5]]") {
+			t.Errorf("%s as %q: manifest %v", path, tt.user, m)
+		}
+		if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+			t.Errorf("%s set cookies %v", path, c)
+		}
 	}
 }

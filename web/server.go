@@ -80,7 +80,8 @@ type Deps struct {
 	Login        WikiLogin   // nil in local mode
 	Sealer       TokenSealer // required with Login
 	// Reconcile, if set, is the W3C reconciliation service served at
-	// /reconcile: anonymous, outside the session and CSRF middleware.
+	// /reconcile and /templates/{id}/reconcile: anonymous, outside the
+	// session and CSRF middleware.
 	Reconcile *reconapi.Service
 	Logger    *slog.Logger
 }
@@ -162,6 +163,7 @@ func (s *Server) Handler() http.Handler {
 	// no session, no login and no CSRF token, on these routes only.
 	if s.reconcile != nil {
 		s.reconcile.Routes(r, "/reconcile")
+		s.reconcile.TemplateRoutes(r, "/templates/:tid/reconcile", s.templateReconcileRoot)
 	}
 	// Unknown addresses get a proper 404 page, with the header saying who is
 	// signed in like every other page.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"partnerhub/web/reconapi"
 	"slices"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"partnerhub/jobs/writeback"
 	"partnerhub/sparql"
 	"partnerhub/web"
+	"partnerhub/web/reconapi"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/suggest"
 	"partnerhub/wikidata/wdqs"
@@ -256,22 +256,57 @@ func (s *suggesters) forJob(job *jobs.Job) (*suggest.Suggester, error) {
 	return &suggest.Suggester{Wiki: sg.Wiki, Formats: sg.Formats}, nil
 }
 
-// reconcileService is the W3C reconciliation service at /reconcile: the
-// workers' engine configuration on the installation's default Wikibase,
-// paced by this process's SPARQL limiter (whose account is shared through
-// the database with the workers), so the public service spends the same
-// query-service budget as the reconciliation jobs and cannot get the tool
-// banned.
+// reconcileService is the W3C reconciliation service at /reconcile (and
+// /templates/{id}/reconcile): the workers' engine configuration on the
+// installation's default Wikibase, its previews and data extension paced by
+// this process's SPARQL limiter like the engines (whose account is shared
+// through the database with the workers), so the public service spends the
+// same query-service budget as the reconciliation jobs and cannot get the
+// tool banned.
 func (a *app) reconcileService() (*reconapi.Service, error) {
-	wiki, err := wikidata.NewClient(wikidata.Config{APIURL: a.cfg.DefaultWikiAPI, UserAgent: a.cfg.UserAgent, MaxRetries: 2, Timeout: 20 * time.Second, Logger: a.logger}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("reconciliation service: %w", err)
+	newWiki := func(apiURL string) (suggest.Wiki, error) {
+		c, err := wikidata.NewClient(wikidata.Config{APIURL: apiURL, UserAgent: a.cfg.UserAgent, MaxRetries: 2, Timeout: 20 * time.Second, Logger: a.logger}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("reconciliation service: %w", err)
+		}
+		return suggest.Cached(c, 10*time.Minute), nil
 	}
+	wiki, err := newWiki(a.cfg.DefaultWikiAPI)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	wikis := map[string]suggest.Wiki{}
+	// A template's own wiki, if the installation allows it.
+	wikiFor := func(apiURL string) (suggest.Wiki, error) {
+		if len(a.cfg.WikiAPIs) > 0 && !slices.Contains(a.cfg.WikiAPIs, apiURL) {
+			return nil, jobs.Errorf(jobs.EINVALID, "The wiki API %s is not one this installation allows.", apiURL)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if w, ok := wikis[apiURL]; ok {
+			return w, nil
+		}
+		w, err := newWiki(apiURL)
+		if err == nil {
+			wikis[apiURL] = w
+		}
+		return w, err
+	}
+	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}
 	return reconapi.New(reconapi.Config{
 		Version:  version,
 		Wikibase: match.Wikibase{SPARQLEndpoint: a.cfg.DefaultSPARQL, APIURL: a.cfg.DefaultWikiAPI},
 		Engines:  match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
-		Wiki:     suggest.Cached(wiki, 10*time.Minute),
-		Logger:   a.logger,
+		Wiki:     wiki,
+		WikiFor:  wikiFor,
+		SPARQL: func(endpoint string) (reconapi.Querier, error) {
+			c, err := eps.client(endpoint)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+		Logger: a.logger,
 	})
 }

@@ -17,6 +17,14 @@ type query struct {
 	TypeStrict string
 	Limit      int
 	Properties []propertyValue
+	// ItemID is an entity id the client already has (1.0-draft's
+	// matchType "id"), checked on the wiki like a partner's own QID.
+	ItemID string
+	// Lang is the query's own language (1.0-draft), before the request's.
+	Lang string
+	// Unmatchable says why a well-formed query asks what the service
+	// cannot do; it gets no candidates.
+	Unmatchable string
 }
 
 // propertyValue is a property's values in a query, as text (an item
@@ -122,7 +130,7 @@ func parseQuery(raw json.RawMessage) (query, error) {
 			return q, fmt.Errorf("unknown field %q (a query has query, type, type_strict, limit and properties)", k)
 		}
 	}
-	if q.Query == "" && len(q.Properties) == 0 {
+	if q.Query == "" && len(q.Properties) == 0 && q.ItemID == "" {
 		return q, errors.New("neither a query text nor properties to match on")
 	}
 	return q, nil

@@ -14,10 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +25,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/match"
+	"partnerhub/sparql"
 	"partnerhub/wikidata/suggest"
 )
 
@@ -36,19 +35,35 @@ type Engines interface {
 	Engine(t *match.Template, logger *slog.Logger) (*match.Engine, error)
 }
 
+// Querier runs SELECT queries on a query service; *sparql.Client is one.
+type Querier interface {
+	Select(ctx context.Context, query string) (*sparql.Results, error)
+}
+
 // Config says what the service reconciles against and how much it takes.
 type Config struct {
 	Name     string         // the service's name in OpenRefine's list
 	Version  string         // Partnerhub's version (manifest serviceVersion)
 	Wikibase match.Wikibase // the installation's default Wikibase
-	// Languages are the languages names are matched and shown in; empty: en.
+	// Languages are the languages names are matched and shown in when a
+	// request names none; empty: en.
 	Languages []string
 	Engines   Engines
-	// Wiki reads the datatypes of the properties queries name (a column's
-	// kind); the mapping page's suggest client, cached, is one.
+	// Wiki is the default Wikibase's Action API (property datatypes and
+	// labels, the suggest searches); the mapping page's suggest client,
+	// cached, is one.
 	Wiki suggest.Wiki
+	// WikiFor gives the Action API client of a template's wiki when it is
+	// not the default one; nil: only templates on the default wiki are
+	// served.
+	WikiFor func(apiURL string) (suggest.Wiki, error)
+	// SPARQL gives the query service client for an endpoint (preview and
+	// data extension); it must be paced by the same limiter as the
+	// engines, so the service spends the reconciliation's budget. Nil:
+	// no preview and no data extension.
+	SPARQL func(endpoint string) (Querier, error)
 	// MaxQueries is the most queries one request may hold (default 50);
-	// more are refused with 413.
+	// more are refused with 413. It bounds extension ids too.
 	MaxQueries int
 	// MaxBodyBytes bounds a request's body (default 1 MiB).
 	MaxBodyBytes int64
@@ -61,10 +76,27 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
+// Root is what one service root reconciles with: a job template's
+// Wikibase, languages, type, property mapping and thresholds (the
+// installation's defaults for /reconcile).
+type Root struct {
+	Name     string
+	Template *match.Template
+}
+
+// Resolver finds the root a request names. It answers ErrNoRoot for a
+// root that does not exist or that the client may not see (the two look
+// the same from outside).
+type Resolver func(c *gin.Context) (*Root, error)
+
+// ErrNoRoot: no such service, or not for this client.
+var ErrNoRoot = errors.New("no such reconciliation service")
+
 // Service answers the reconciliation protocol.
 type Service struct {
 	cfg     Config
 	clients *clientLimits
+	root    *Root // the default root
 }
 
 // New builds the service.
@@ -77,9 +109,6 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Name == "" {
 		cfg.Name = "Partnerhub"
-	}
-	if len(cfg.Languages) == 0 {
-		cfg.Languages = []string{"en"}
 	}
 	if cfg.MaxQueries <= 0 {
 		cfg.MaxQueries = 50
@@ -100,33 +129,88 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	// The template's own defaults (Wikidata's) fill what is unset.
-	t, err := match.ParseTemplate([]byte(`{}`))
+	def, err := json.Marshal(struct {
+		Wikibase  match.Wikibase `json:"wikibase"`
+		Languages []string       `json:"languages,omitempty"`
+		Columns   map[string]any `json:"columns"`
+	}{cfg.Wikibase, cfg.Languages, map[string]any{}})
 	if err != nil {
 		return nil, err
 	}
-	wb := &cfg.Wikibase
-	for _, f := range []struct {
-		v   *string
-		def string
-	}{
-		{&wb.SPARQLEndpoint, t.Wikibase.SPARQLEndpoint}, {&wb.APIURL, t.Wikibase.APIURL}, {&wb.EntityPrefix, t.Wikibase.EntityPrefix},
-		{&wb.PropertyPrefix, t.Wikibase.PropertyPrefix}, {&wb.SiteURL, t.Wikibase.SiteURL},
-	} {
-		if *f.v == "" {
-			*f.v = f.def
-		}
+	t, err := match.ParseTemplate(def)
+	if err != nil {
+		return nil, err
 	}
-	return &Service{cfg: cfg, clients: newClientLimits(cfg.Rate, cfg.Burst)}, nil
+	cfg.Wikibase, cfg.Languages = t.Wikibase, t.Languages
+	return &Service{cfg: cfg, clients: newClientLimits(cfg.Rate, cfg.Burst), root: &Root{Name: cfg.Name, Template: t}}, nil
 }
 
-// Routes registers the service at path (e.g. "/reconcile") on a router
-// group that has no session, login or CSRF middleware: the service
-// changes no state and must not see cookies.
+// Routes registers the service for the default Wikibase at path (e.g.
+// "/reconcile") on a router group that has no session, login or CSRF
+// middleware: the service changes no state and must not see cookies.
 func (s *Service) Routes(r gin.IRoutes, path string) {
-	r.GET(path, s.cors, s.limit, s.serve)
-	r.POST(path, s.cors, s.limit, s.serve)
-	r.OPTIONS(path, s.cors, s.preflight)
+	s.mount(r, path, func(*gin.Context) (*Root, error) { return s.root, nil })
 }
+
+// TemplateRoutes registers the service for the roots resolve finds (a
+// shared job template's) at path, e.g. "/templates/:tid/reconcile".
+func (s *Service) TemplateRoutes(r gin.IRoutes, path string, resolve Resolver) {
+	s.mount(r, path, resolve)
+}
+
+// mount serves protocol 0.2 at path and 1.0-draft at path/v1 (one
+// manifest cannot be valid for both: 0.2's suggest settings are objects,
+// 1.0-draft's are booleans).
+func (s *Service) mount(r gin.IRoutes, path string, resolve Resolver) {
+	h := func(f gin.HandlerFunc) []gin.HandlerFunc {
+		return []gin.HandlerFunc{s.cors, s.limit, s.resolveWith(resolve), f}
+	}
+	v1 := path + "/v1"
+	for _, rt := range []struct {
+		methods []string
+		path    string
+		f       gin.HandlerFunc
+	}{
+		{[]string{http.MethodGet, http.MethodPost}, path, s.serve},
+		{[]string{http.MethodGet}, path + "/suggest/:kind", s.suggest},
+		{[]string{http.MethodGet}, path + "/preview", s.preview},
+		{[]string{http.MethodGet, http.MethodPost}, path + "/propose_properties", s.propose},
+		{[]string{http.MethodGet}, v1, s.manifestV1},
+		{[]string{http.MethodPost}, v1 + "/match", s.matchV1},
+		{[]string{http.MethodGet}, v1 + "/suggest/:kind", s.suggest},
+		{[]string{http.MethodGet}, v1 + "/preview", s.preview},
+		{[]string{http.MethodPost}, v1 + "/extend", s.extendV1},
+		{[]string{http.MethodGet}, v1 + "/extend/propose", s.propose},
+	} {
+		for _, m := range rt.methods {
+			r.Handle(m, rt.path, h(rt.f)...)
+		}
+		r.OPTIONS(rt.path, s.cors, s.preflight)
+	}
+}
+
+const keyRoot = "reconapi.root"
+
+func (s *Service) resolveWith(resolve Resolver) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		root, err := resolve(c)
+		if errors.Is(err, ErrNoRoot) {
+			s.fail(c, http.StatusNotFound, "there is no reconciliation service at this address")
+			c.Abort()
+			return
+		}
+		if err != nil {
+			s.cfg.Logger.Warn("reconciliation service: find the service", "path", c.Request.URL.Path, "err", err)
+			s.fail(c, http.StatusServiceUnavailable, "the service could not be loaded: try again later")
+			c.Abort()
+			return
+		}
+		c.Set(keyRoot, root)
+		c.Next()
+	}
+}
+
+func rootOf(c *gin.Context) *Root { return c.MustGet(keyRoot).(*Root) }
 
 // cors lets any web page call the service: it reads no credentials.
 func (s *Service) cors(c *gin.Context) {
@@ -139,7 +223,7 @@ func (s *Service) cors(c *gin.Context) {
 func (s *Service) preflight(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, Accept")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, Accept-Language")
 	h.Set("Access-Control-Max-Age", "86400")
 	c.Status(http.StatusNoContent)
 }
@@ -164,25 +248,60 @@ func (s *Service) fail(c *gin.Context, status int, format string, args ...any) {
 	c.JSON(status, errorBody{Status: "error", Message: fmt.Sprintf(format, args...)})
 }
 
-func (s *Service) serve(c *gin.Context) {
+// failWork answers an error of the matching or the wiki: the client's
+// mistake, the service's slowness or the wiki's.
+func (s *Service) failWork(c *gin.Context, ctx context.Context, what string, err error) {
+	var je *jobs.Error
+	switch {
+	case errors.As(err, &je) && (je.Code == jobs.EINVALID || je.Code == jobs.EFORBIDDEN):
+		s.fail(c, http.StatusBadRequest, "%s", je.Message)
+	case ctx.Err() != nil && c.Request.Context().Err() == nil:
+		s.fail(c, http.StatusServiceUnavailable, "the query service took too long: send fewer queries at a time, or try again later")
+	default:
+		s.cfg.Logger.Warn("reconciliation service: "+what+" failed", "path", c.Request.URL.Path, "err", err)
+		s.fail(c, http.StatusBadGateway, "the query service or the wiki did not answer (%v): try again later", err)
+	}
+}
+
+// form reads a POST's form within the body limit; false when it has
+// answered with an error.
+func (s *Service) form(c *gin.Context) bool {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
-	raw := c.Query("queries")
-	if c.Request.Method == http.MethodPost {
-		if err := c.Request.ParseForm(); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				s.fail(c, http.StatusRequestEntityTooLarge, "the request is larger than %d bytes: send fewer queries at a time", s.cfg.MaxBodyBytes)
-				return
-			}
-			s.fail(c, http.StatusBadRequest, "the request's form could not be read: %v", err)
-			return
+	if err := c.Request.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(c, http.StatusRequestEntityTooLarge, "the request is larger than %d bytes: send fewer queries at a time", s.cfg.MaxBodyBytes)
+			return false
 		}
-		if v := c.Request.PostForm.Get("queries"); v != "" {
-			raw = v
+		s.fail(c, http.StatusBadRequest, "the request's form could not be read: %v", err)
+		return false
+	}
+	return true
+}
+
+// param is a request parameter, from the POST form before the URL.
+func param(c *gin.Context, name string) string {
+	if c.Request.PostForm != nil {
+		if v := c.Request.PostForm.Get(name); v != "" {
+			return v
 		}
 	}
+	return c.Query(name)
+}
+
+// serve is the 0.2 root: the manifest, a reconciliation batch (queries)
+// or a data extension (extend).
+func (s *Service) serve(c *gin.Context) {
+	if !s.form(c) {
+		return
+	}
+	if raw := param(c, "extend"); strings.TrimSpace(raw) != "" {
+		s.extend02(c, raw)
+		return
+	}
+	raw := param(c, "queries")
 	if strings.TrimSpace(raw) == "" {
-		c.JSON(http.StatusOK, s.manifest())
+		c.JSON(http.StatusOK, s.manifest(c))
 		return
 	}
 	batch, err := parseBatch(raw, s.cfg.MaxQueries)
@@ -196,253 +315,107 @@ func (s *Service) serve(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.Timeout)
 	defer cancel()
-	out, err := s.reconcile(ctx, batch)
+	out, err := s.reconcile(ctx, rootOf(c), languages(c, rootOf(c), ""), batch)
 	if err != nil {
-		var je *jobs.Error
-		switch {
-		case errors.As(err, &je) && (je.Code == jobs.EINVALID || je.Code == jobs.EFORBIDDEN):
-			s.fail(c, http.StatusBadRequest, "%s", je.Message)
-		case ctx.Err() != nil && c.Request.Context().Err() == nil:
-			s.fail(c, http.StatusServiceUnavailable, "the query service took too long: send fewer queries at a time, or try again later")
-		default:
-			s.cfg.Logger.Warn("reconciliation service: batch failed", "queries", len(batch), "err", err)
-			s.fail(c, http.StatusBadGateway, "the query service or the wiki did not answer (%v): try again later", err)
-		}
+		s.failWork(c, ctx, "batch", err)
 		return
 	}
 	c.JSON(http.StatusOK, out)
 }
 
-// Manifest is the 0.2 service manifest.
-type Manifest struct {
-	Versions        []string            `json:"versions"`
-	Name            string              `json:"name"`
-	IdentifierSpace string              `json:"identifierSpace"`
-	SchemaSpace     string              `json:"schemaSpace"`
-	ServiceVersion  string              `json:"serviceVersion,omitempty"`
-	View            map[string]any      `json:"view"`
-	DefaultTypes    []map[string]string `json:"defaultTypes"`
+// base is the absolute URL of the root the request reached, without /v1,
+// for the manifests' service URLs.
+func base(c *gin.Context) string {
+	scheme := "http"
+	if c.Request.TLS != nil || strings.EqualFold(c.Request.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	p := strings.TrimSuffix(c.Request.URL.Path, "/")
+	p = strings.TrimSuffix(p, "/v1")
+	return scheme + "://" + c.Request.Host + p
 }
 
-func (s *Service) manifest() Manifest {
-	wb := s.cfg.Wikibase
-	return Manifest{Versions: []string{"0.2"}, Name: s.cfg.Name, IdentifierSpace: wb.EntityPrefix, SchemaSpace: wb.PropertyPrefix,
-		ServiceVersion: s.cfg.Version, View: map[string]any{"url": wb.SiteURL + "{{id}}"}, DefaultTypes: []map[string]string{}}
-}
-
-// Candidate is one result of a query.
-type Candidate struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Score       float64   `json:"score"`
-	Match       bool      `json:"match"`
-	Type        []typeRef `json:"type,omitempty"`
-}
-
-type typeRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// Result is a query's answer.
-type Result struct {
-	Result []Candidate `json:"result"`
-}
-
-var (
-	itemID     = regexp.MustCompile(`^[QP][1-9][0-9]*$`)
-	propertyID = regexp.MustCompile(`^P[1-9][0-9]*$`)
+// Preview card size, in the manifests.
+const (
+	previewWidth  = 400
+	previewHeight = 120
 )
 
-// reconcile answers a batch: queries of the same shape (type, property
-// kinds) go to one engine as one batch, so a batch of 50 costs a handful
-// of queries, not 50 times a handful.
-func (s *Service) reconcile(ctx context.Context, batch map[string]query) (map[string]Result, error) {
-	var pids []string
-	for _, q := range batch {
-		for _, p := range q.Properties {
-			if propertyID.MatchString(p.PID) {
-				pids = append(pids, p.PID)
-			}
-		}
-	}
-	kinds := map[string]string{}
-	if len(pids) > 0 {
-		props, err := s.cfg.Wiki.GetProperties(ctx, sortedUnique(pids), s.cfg.Languages)
-		if err != nil {
-			return nil, fmt.Errorf("read the properties' datatypes: %w", err)
-		}
-		for id, p := range props {
-			if p != nil {
-				kinds[id] = suggest.KindOf(p.DataType)
-			}
-		}
-	}
-	type group struct {
-		t    *match.Template
-		ids  []string
-		rows []match.Row
-	}
-	groups := map[string]*group{}
-	out := make(map[string]Result, len(batch))
-	var keys []string
-	ids := make([]string, 0, len(batch))
-	for id := range batch {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for n, id := range ids {
-		q := batch[id]
-		t, row, key, err := s.template(id, q, kinds)
-		var un unmatchable
-		if errors.As(err, &un) {
-			// A well-formed query this wiki cannot answer (a type or
-			// property it does not have): no candidates, as the protocol
-			// expects, rather than failing the whole batch.
-			s.cfg.Logger.Debug("reconciliation service: query not matchable", "query", id, "why", un.why)
-			out[id] = Result{Result: []Candidate{}}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		row.Num = int64(n + 1)
-		g, ok := groups[key]
-		if !ok {
-			g = &group{t: t}
-			groups[key] = g
-			keys = append(keys, key)
-		}
-		g.ids = append(g.ids, id)
-		g.rows = append(g.rows, row)
-	}
-	for _, key := range keys {
-		g := groups[key]
-		e, err := s.cfg.Engines.Engine(g.t, s.cfg.Logger)
-		if err != nil {
-			return nil, err
-		}
-		matches, err := e.MatchBatch(ctx, g.rows)
-		if err != nil {
-			return nil, err
-		}
-		byRow := make(map[int64]jobs.RowMatch, len(matches))
-		for _, m := range matches {
-			byRow[m.Row] = m
-		}
-		for i, id := range g.ids {
-			out[id] = result(byRow[g.rows[i].Num], batch[id].Limit)
-		}
-	}
-	return out, nil
+// Manifest is the 0.2 service manifest.
+type Manifest struct {
+	Versions        []string                  `json:"versions"`
+	Name            string                    `json:"name"`
+	IdentifierSpace string                    `json:"identifierSpace"`
+	SchemaSpace     string                    `json:"schemaSpace"`
+	ServiceVersion  string                    `json:"serviceVersion,omitempty"`
+	View            map[string]any            `json:"view"`
+	DefaultTypes    []typeRef                 `json:"defaultTypes"`
+	Suggest         map[string]map[string]any `json:"suggest,omitempty"`
+	Preview         map[string]any            `json:"preview,omitempty"`
+	Extend          map[string]any            `json:"extend,omitempty"`
 }
 
-// result turns the engine's conclusion into candidates: scores 0–100, and
-// match true only for the candidate the workers would accept unreviewed.
-func result(m jobs.RowMatch, limit int) Result {
-	r := Result{Result: []Candidate{}}
-	for i, c := range m.Candidates {
-		if limit > 0 && i == limit {
-			break
-		}
-		name := c.Label
-		if name == "" {
-			name = c.QID
-		}
-		cand := Candidate{ID: c.QID, Name: name, Description: c.Description, Score: math.Round(c.Score*1000) / 10,
-			Match: i == 0 && m.Status == jobs.MatchMatched && c.QID == m.QID}
-		for _, ty := range c.Types {
-			cand.Type = append(cand.Type, typeRef{ID: ty, Name: ty})
-		}
-		r.Result = append(r.Result, cand)
+func (s *Service) manifest(c *gin.Context) Manifest {
+	root := rootOf(c)
+	wb := root.Template.Wikibase
+	b := base(c)
+	m := Manifest{Versions: []string{"0.2"}, Name: root.Name, IdentifierSpace: wb.EntityPrefix, SchemaSpace: wb.PropertyPrefix,
+		ServiceVersion: s.cfg.Version, View: map[string]any{"url": wb.SiteURL + "{{id}}"}, DefaultTypes: defaultTypes(root)}
+	m.Suggest = map[string]map[string]any{}
+	for _, k := range []string{"entity", "property", "type"} {
+		m.Suggest[k] = map[string]any{"service_url": b, "service_path": "/suggest/" + k}
 	}
-	return r
+	if s.cfg.SPARQL != nil {
+		m.Preview = map[string]any{"url": b + "/preview?id={{id}}", "width": previewWidth, "height": previewHeight}
+		m.Extend = map[string]any{"propose_properties": map[string]any{"service_url": b, "service_path": "/propose_properties"},
+			"property_settings": []map[string]any{{"type": "number", "default": 0, "label": "Limit", "name": "limit",
+				"help_text": "At most this many values per item (0: all)"}}}
+	}
+	return m
 }
 
-// nameColumn is the label column of the templates built for queries;
-// property columns are named by their property id.
-const nameColumn = "name"
-
-// template builds the engine's template and row for one query, and the
-// key of queries that can share it.
-func (s *Service) template(id string, q query, kinds map[string]string) (*match.Template, match.Row, string, error) {
-	t := &match.Template{Version: 1, Wikibase: s.cfg.Wikibase, Languages: s.cfg.Languages, Columns: map[string]match.Column{},
-		AutoAccept: match.AutoAccept{Score: match.DefaultAutoAcceptScore, Margin: match.DefaultAutoAcceptMargin}}
-	row := match.Row{Values: map[string]string{}}
-	var key strings.Builder
-	for i, ty := range q.Types {
-		if !itemID.MatchString(ty) || ty[0] != 'Q' {
-			return nil, row, "", unmatchable{fmt.Sprintf("type %q is not an item id like Q5", ty)}
-		}
-		if i == 0 {
-			t.Type = &match.TypeConstraint{QID: ty}
-		} else {
-			t.Types = append(t.Types, match.TypeConstraint{QID: ty})
-		}
-		key.WriteString(ty + ",")
+// defaultTypes are the root template's types (none for /reconcile).
+func defaultTypes(root *Root) []typeRef {
+	out := []typeRef{}
+	t := root.Template
+	if t.Type != nil {
+		out = append(out, typeRef{ID: t.Type.QID, Name: t.Type.QID})
 	}
-	key.WriteString("|")
-	if q.Query != "" {
-		t.Columns[nameColumn] = match.Column{Role: match.RoleLabel}
-		row.Values[nameColumn] = q.Query
-		key.WriteString("name|")
-	}
-	var cols []string
-	for _, p := range q.Properties {
-		if !propertyID.MatchString(p.PID) {
-			// Property paths and non-Wikibase ids: not something the
-			// engine compares (yet); the query still matches on the rest.
-			continue
-		}
-		kind := kinds[p.PID]
-		if kind == "" {
-			return nil, row, "", unmatchable{fmt.Sprintf("property %s does not exist on this wiki or holds values the engine cannot compare", p.PID)}
-		}
-		if _, dup := t.Columns[p.PID]; dup || len(p.Values) == 0 {
-			continue
-		}
-		t.Columns[p.PID] = match.Column{Property: p.PID, Kind: kind}
-		// The engine compares one value per column: the first.
-		row.Values[p.PID] = p.Values[0]
-		cols = append(cols, p.PID+"="+kind)
-	}
-	sort.Strings(cols)
-	key.WriteString(strings.Join(cols, ","))
-	names := make([]string, 0, len(t.Columns))
-	for n := range t.Columns {
-		names = append(names, n)
-	}
-	// Round-trip through ParseTemplate so the template is the one the
-	// workers would read, with every default, then validate it.
-	raw, err := json.Marshal(t)
-	if err != nil {
-		return nil, row, "", err
-	}
-	parsed, err := match.ParseTemplate(raw)
-	if err != nil {
-		return nil, row, "", err
-	}
-	if err := parsed.Validate(names); err != nil {
-		return nil, row, "", unmatchable{err.Error()}
-	}
-	return parsed, row, key.String(), nil
-}
-
-// unmatchable says why a well-formed query cannot be matched on this wiki.
-type unmatchable struct{ why string }
-
-func (u unmatchable) Error() string { return u.why }
-
-func sortedUnique(xs []string) []string {
-	sort.Strings(xs)
-	out := xs[:0]
-	for i, x := range xs {
-		if i == 0 || x != xs[i-1] {
-			out = append(out, x)
-		}
+	for _, ty := range t.Types {
+		out = append(out, typeRef{ID: ty.QID, Name: ty.QID})
 	}
 	return out
+}
+
+var langTag = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{1,8})*$`)
+
+// languages are the languages a request is answered in: the one it asks
+// for (the lang parameter, the query's own, or Accept-Language's first),
+// then the root's.
+func languages(c *gin.Context, root *Root, asked string) []string {
+	var want []string
+	for _, l := range []string{asked, param(c, "lang"), firstAcceptLanguage(c.GetHeader("Accept-Language"))} {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if langTag.MatchString(l) {
+			want = append(want, l)
+			break
+		}
+	}
+	for _, l := range root.Template.Languages {
+		if len(want) == 0 || want[0] != l {
+			want = append(want, l)
+		}
+	}
+	return want
+}
+
+func firstAcceptLanguage(h string) string {
+	first, _, _ := strings.Cut(h, ",")
+	first, _, _ = strings.Cut(first, ";")
+	if first == "*" {
+		return ""
+	}
+	return first
 }
 
 // clientLimits keeps a token bucket per client address, forgetting those

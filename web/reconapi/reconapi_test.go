@@ -39,7 +39,36 @@ type fixture struct {
 	srv     *httptest.Server
 	sparql  *sparqltest.Server
 	limiter *sparql.Limiter
+	wiki    *wikibasetest.Server
+	// templates are the job templates served at /templates/{id}/reconcile
+	// (the web side resolves them from the store, with access checks).
+	templates map[string]string
 }
+
+// properties of the fake wiki: id, datatype, English label, description.
+var properties = [][4]string{
+	{"P245", "external-id", "Union List of Artist Names ID", "identifier from the Getty ULAN"},
+	{"P569", "time", "date of birth", "date on which the subject was born"},
+	{"P570", "time", "date of death", "date on which the subject died"},
+	{"P27", "wikibase-item", "country of citizenship", "the object is a country that recognizes the subject as its citizen"},
+	{"P18", "commonsMedia", "image", "image of relevant illustration of the subject"},
+	{"P31", "wikibase-item", "instance of", "that class of which this subject is a particular example"},
+	{"P17", "wikibase-item", "country", "sovereign state that this item is in"},
+	{"P297", "external-id", "ISO 3166-1 alpha-2 code", "identifier for a country in two-letter format"},
+	{"P106", "wikibase-item", "occupation", "occupation of a person"},
+}
+
+// extraTriples add what the gold set lacks for data extension: the
+// countries' codes, a painter's occupation, and a hostile label.
+const extraTriples = `@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema: <http://schema.org/> .
+wd:Q34 wdt:P297 "SE" . wd:Q35 wdt:P297 "DK" . wd:Q142 wdt:P297 "FR" .
+wd:Q1028181 rdfs:label "painter"@en, "målare"@sv .
+wd:Q109 wdt:P106 wd:Q1028181 .
+wd:Q990 rdfs:label "<script>alert(1)</script> & <b>co</b>"@en ; schema:description "\"quoted\" <i>desc</i>"@en ; wdt:P31 wd:Q5 .
+`
 
 func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
 	t.Helper()
@@ -49,9 +78,12 @@ func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
 		t.Fatal(err)
 	}
 	oxi.Load(t, string(ttl))
+	oxi.Load(t, extraTriples)
 	wiki := wikibasetest.New(t, wikibasetest.Options{})
-	for id, dt := range map[string]string{"P245": "external-id", "P569": "time", "P570": "time", "P27": "wikibase-item", "P18": "commonsMedia"} {
-		wiki.AddEntity(&wikidata.Entity{ID: id, Type: "property", DataType: dt, Labels: map[string]wikidata.Term{"en": {Language: "en", Value: id}}})
+	for _, p := range properties {
+		wiki.AddEntity(&wikidata.Entity{ID: p[0], Type: "property", DataType: p[1],
+			Labels:       map[string]wikidata.Term{"en": {Language: "en", Value: p[2]}},
+			Descriptions: map[string]wikidata.Term{"en": {Language: "en", Value: p[3]}}})
 	}
 	seedSearch(t, wiki, oxi.Endpoint())
 	limiter := sparql.NewLimiter(sparql.LimiterConfig{Logger: quiet})
@@ -70,16 +102,40 @@ func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
 	}
 	cfg.Wikibase.SPARQLEndpoint, cfg.Wikibase.APIURL = oxi.Endpoint(), wiki.URL()
 	cfg.Engines, cfg.Wiki, cfg.Logger = m, wc, quiet
+	// Previews and extensions query through the same limiter as the
+	// engines, as cmd/partnerhub wires them.
+	q, err := sparql.NewClient(sparql.Config{Endpoint: oxi.Endpoint(), UserAgent: ua, Limiter: limiter, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SPARQL = func(endpoint string) (reconapi.Querier, error) {
+		if endpoint != oxi.Endpoint() {
+			return nil, fmt.Errorf("endpoint %s not allowed", endpoint)
+		}
+		return q, nil
+	}
 	svc, err := reconapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := &fixture{sparql: oxi, limiter: limiter, wiki: wiki, templates: map[string]string{}}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	svc.Routes(r, "/reconcile")
-	ts := httptest.NewServer(r)
-	t.Cleanup(ts.Close)
-	return &fixture{srv: ts, sparql: oxi, limiter: limiter}
+	svc.TemplateRoutes(r, "/templates/:tid/reconcile", func(c *gin.Context) (*reconapi.Root, error) {
+		body, ok := f.templates[c.Param("tid")]
+		if !ok {
+			return nil, reconapi.ErrNoRoot
+		}
+		mt, err := match.ParseTemplate([]byte(strings.ReplaceAll(strings.ReplaceAll(body, "SPARQL", oxi.Endpoint()), "API", wiki.URL())))
+		if err != nil {
+			return nil, err
+		}
+		return &reconapi.Root{Name: "template " + c.Param("tid"), Template: mt}, nil
+	})
+	f.srv = httptest.NewServer(r)
+	t.Cleanup(f.srv.Close)
+	return f
 }
 
 type searcher struct{ c *wikidata.Client }
@@ -128,7 +184,12 @@ SELECT ?item ?label ?alias WHERE { ?item rdfs:label ?label OPTIONAL { ?item skos
 
 func (f *fixture) get(t *testing.T, query url.Values) (*http.Response, []byte) {
 	t.Helper()
-	u := f.srv.URL + "/reconcile"
+	return f.getAt(t, "/reconcile", query)
+}
+
+func (f *fixture) getAt(t *testing.T, path string, query url.Values) (*http.Response, []byte) {
+	t.Helper()
+	u := f.srv.URL + path
 	if query != nil {
 		u += "?" + query.Encode()
 	}
@@ -141,7 +202,22 @@ func (f *fixture) get(t *testing.T, query url.Values) (*http.Response, []byte) {
 
 func (f *fixture) post(t *testing.T, form url.Values) (*http.Response, []byte) {
 	t.Helper()
-	res, err := http.PostForm(f.srv.URL+"/reconcile", form)
+	return f.postAt(t, "/reconcile", form)
+}
+
+func (f *fixture) postAt(t *testing.T, path string, form url.Values) (*http.Response, []byte) {
+	t.Helper()
+	res, err := http.PostForm(f.srv.URL+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read(t, res)
+}
+
+// postJSON sends a 1.0-draft request body.
+func (f *fixture) postJSON(t *testing.T, path, body string) (*http.Response, []byte) {
+	t.Helper()
+	res, err := http.Post(f.srv.URL+path, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +350,26 @@ func TestRateLimitPerClient(t *testing.T) {
 // of 10, against Oxigraph and the fake Action API.
 func TestPartnerFileBatch(t *testing.T) {
 	f := newFixture(t, reconapi.Config{Rate: 1000, Burst: 1000})
+	partnerFile(t, f, "/reconcile", true)
+}
+
+// peopleTemplate is a shared template for the people file: its type is
+// the queries' when they name none, and its columns' settings apply to the
+// properties they map.
+const peopleTemplate = `{"wikibase": {"sparql_endpoint": "SPARQL", "api_url": "API"}, "type": {"qid": "Q5"},
+  "columns": {"name": {"role": "label", "form": "person"}, "ulan": {"property": "P245", "kind": "external-id", "spelling": "loose"},
+    "born": {"property": "P569", "kind": "time"}, "died": {"property": "P570", "kind": "time"}, "country": {"property": "P27", "kind": "item"}}}`
+
+// TestPartnerFileAtTemplateRoot: the same file through a template's root,
+// the queries naming no type (the template's is used).
+func TestPartnerFileAtTemplateRoot(t *testing.T) {
+	f := newFixture(t, reconapi.Config{Rate: 1000, Burst: 1000})
+	f.templates["7"] = peopleTemplate
+	partnerFile(t, f, "/templates/7/reconcile", false)
+}
+
+func partnerFile(t *testing.T, f *fixture, path string, withType bool) {
+	t.Helper()
 	fh, err := os.Open(goldCSV)
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +391,10 @@ func TestPartnerFileBatch(t *testing.T) {
 		batch := map[string]any{}
 		expected := map[string]string{}
 		for i, rec := range rows[start:min(start+10, len(rows))] {
-			q := map[string]any{"type": "Q5"}
+			q := map[string]any{}
+			if withType {
+				q["type"] = "Q5"
+			}
 			if name := rec[col["name"]]; name != "" {
 				q["query"] = name
 			}
@@ -322,7 +421,7 @@ func TestPartnerFileBatch(t *testing.T) {
 			expected[id] = rec[col["expected_qid"]]
 		}
 		raw, _ := json.Marshal(batch)
-		res, body := f.post(t, url.Values{"queries": {string(raw)}})
+		res, body := f.postAt(t, path, url.Values{"queries": {string(raw)}})
 		if res.StatusCode != 200 {
 			t.Fatalf("rows %d…: %d %s", start+1, res.StatusCode, body)
 		}
@@ -352,8 +451,8 @@ func TestPartnerFileBatch(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d rows in batches of 10: %d SPARQL requests, %v; %d rows with a right item: right item first in %d, match:true in %d",
-		len(rows), f.sparql.Requests()-before, time.Since(began).Round(time.Millisecond), withExpected, rightFirst, matched)
+	t.Logf("%s: %d rows in batches of 10: %d SPARQL requests, %v; %d rows with a right item: right item first in %d, match:true in %d",
+		path, len(rows), f.sparql.Requests()-before, time.Since(began).Round(time.Millisecond), withExpected, rightFirst, matched)
 	if withExpected < 100 || float64(rightFirst) < 0.9*float64(withExpected) || float64(matched) < 0.5*float64(withExpected) {
 		t.Errorf("right item first in %d of %d rows, %d matched", rightFirst, withExpected, matched)
 	}

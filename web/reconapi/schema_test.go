@@ -15,7 +15,11 @@ import (
 	"partnerhub/web/reconapi"
 )
 
-const schemaBase = "https://reconciliation-api.github.io/specs/0.2/schemas/"
+// schemaBase is where a version's schemas say they are.
+var schemaBase = map[string]string{
+	"0.2":       "https://reconciliation-api.github.io/specs/0.2/schemas/",
+	"1.0-draft": "https://reconciliation-api.github.io/specs/draft/schemas/",
+}
 
 // specDir finds ../shared/reconciliation-api/<version> beside the
 // repository root (CI puts shared/ beside the clone). Without it the test
@@ -60,7 +64,7 @@ func loadSchemas(t *testing.T, version string) *schemas {
 		id, _ := obj["$id"].(string)
 		id = strings.TrimSuffix(id, "#")
 		if id == "" {
-			id = schemaBase + filepath.Base(f)
+			id = schemaBase[version] + filepath.Base(f)
 		}
 		// "http://json-schema.org/schema#" names no draft: use draft 7.
 		if s, _ := obj["$schema"].(string); s == "http://json-schema.org/schema#" {
@@ -70,7 +74,7 @@ func loadSchemas(t *testing.T, version string) *schemas {
 			t.Fatalf("%s: %v", f, err)
 		}
 		// Also under its file name, for the schema's refs by file name.
-		if alt := schemaBase + filepath.Base(f); alt != id && version == "0.2" {
+		if alt := schemaBase[version] + filepath.Base(f); alt != id {
 			if err := c.AddResource(alt, doc); err != nil && !strings.Contains(err.Error(), "exists") {
 				t.Logf("%s as %s: %v", f, alt, err)
 			}
@@ -127,7 +131,13 @@ var exampleSchemas = map[string]string{
 // TestSpecExamples proves the validator: every valid example of the spec
 // passes its schema and every invalid one fails it.
 func TestSpecExamples(t *testing.T) {
-	s := loadSchemas(t, "0.2")
+	for _, version := range []string{"0.2", "1.0-draft"} {
+		t.Run(version, func(t *testing.T) { specExamples(t, version) })
+	}
+}
+
+func specExamples(t *testing.T, version string) {
+	s := loadSchemas(t, version)
 	var valid, invalid int
 	for folder, schemaFile := range exampleSchemas {
 		sch := s.compile(t, schemaFile)
@@ -162,6 +172,7 @@ func TestSpecExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s: %d valid and %d invalid examples", version, valid, invalid)
 	if valid < 20 || invalid < 10 {
 		t.Errorf("read %d valid and %d invalid examples: the spec's folders moved?", valid, invalid)
 	}
@@ -231,6 +242,128 @@ func TestAnswersMatchTheSchemas(t *testing.T) {
 				continue
 			}
 			validate(t, results, how+" "+batch, body)
+		}
+	}
+}
+
+// TestOtherAnswersMatchTheSchemas validates the 0.2 suggest, extension and
+// property proposal answers, at the default root and a template's.
+func TestOtherAnswersMatchTheSchemas(t *testing.T) {
+	s := loadSchemas(t, "0.2")
+	f := newFixture(t, reconapi.Config{Rate: 1000, Burst: 1000})
+	f.templates["1"] = peopleTemplate
+	checks := []struct {
+		schema, path string
+		query        url.Values
+	}{
+		{"suggest-entities-response.json", "/suggest/entity", url.Values{"prefix": {"Hilma"}}},
+		{"suggest-entities-response.json", "/suggest/entity", url.Values{"prefix": {"Karl"}, "cursor": {"1"}}},
+		{"suggest-entities-response.json", "/suggest/entity", url.Values{"prefix": {"nothing like it"}}},
+		{"suggest-properties-response.json", "/suggest/property", url.Values{"prefix": {"date"}}},
+		{"suggest-types-response.json", "/suggest/type", url.Values{"prefix": {"ship"}}},
+		{"data-extension-response.json", "", url.Values{"extend": {`{"ids": ["Q109", "Q110", "Q404"], "properties": [{"id": "P27"}, {"id": "P27/P297"}, {"id": "P569"}, {"id": "P31", "settings": {"limit": 1}}]}`}}},
+		{"data-extension-property-proposal.json", "/propose_properties", url.Values{"type": {"Q5"}}},
+		{"data-extension-property-proposal.json", "/propose_properties", url.Values{"type": {"Q11446"}, "limit": {"2"}}},
+	}
+	for _, root := range []string{"/reconcile", "/templates/1/reconcile"} {
+		for _, c := range checks {
+			res, body := f.getAt(t, root+c.path, c.query)
+			if res.StatusCode != 200 {
+				t.Errorf("%s%s %v: %d %s", root, c.path, c.query, res.StatusCode, body)
+				continue
+			}
+			validate(t, s.compile(t, c.schema), root+c.path+" "+c.query.Encode(), body)
+		}
+		res, body := f.getAt(t, root, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s manifest: %d", root, res.StatusCode)
+		}
+		validate(t, s.compile(t, "manifest.json"), root+" manifest", body)
+	}
+}
+
+// TestAnswersMatchTheSchemasV1 validates every 1.0-draft answer: the
+// manifest, match batches (ours and the spec's own valid query batches),
+// suggest, extension and proposals.
+func TestAnswersMatchTheSchemasV1(t *testing.T) {
+	s := loadSchemas(t, "1.0-draft")
+	f := newFixture(t, reconapi.Config{Rate: 1000, Burst: 1000, Version: "test"})
+	f.templates["1"] = peopleTemplate
+	queries := s.compile(t, "reconciliation-query-batch.json")
+	extQuery := s.compile(t, "data-extension-query.json")
+	for _, root := range []string{"/reconcile/v1", "/templates/1/reconcile/v1"} {
+		res, body := f.getAt(t, root, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s manifest: %d %s", root, res.StatusCode, body)
+		}
+		validate(t, s.compile(t, "manifest.json"), root+" manifest", body)
+		batches := []string{
+			`{"queries": [{"type": "Q5", "conditions": [{"matchType": "name", "propertyValue": "Hilma af Klint"}, {"matchType": "property", "propertyId": "P569", "propertyValue": "1862"}]},
+			  {"conditions": [{"matchType": "name", "propertyValue": "Nobody At All"}]},
+			  {"limit": 1, "lang": "sv", "conditions": [{"matchType": "name", "propertyValue": "Karl Nilsson"}]},
+			  {"conditions": [{"matchType": "id", "propertyValue": "Q115"}]},
+			  {"conditions": [{"matchType": "property", "propertyId": "P245", "propertyValue": ["500029340"], "required": true}]}]}`,
+			`{"queries": []}`,
+		}
+		files, _ := filepath.Glob(filepath.Join(s.dir, "examples", "reconciliation-query-batch", "valid", "*.json"))
+		for _, file := range files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batches = append(batches, string(b))
+		}
+		for _, batch := range batches {
+			doc, err := jsonschema.UnmarshalJSON(strings.NewReader(batch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := queries.Validate(doc); err != nil {
+				t.Fatalf("test batch %s is not a valid query batch: %v", batch, err)
+			}
+			res, body := f.postJSON(t, root+"/match", batch)
+			if res.StatusCode != 200 {
+				t.Errorf("%s/match %s: %d %s", root, batch, res.StatusCode, body)
+				continue
+			}
+			validate(t, s.compile(t, "reconciliation-result-batch.json"), root+"/match "+batch, body)
+		}
+		for _, c := range []struct{ schema, path string }{
+			{"suggest-entities-response.json", "/suggest/entity?prefix=Hilma"},
+			{"suggest-properties-response.json", "/suggest/property?prefix=date"},
+			{"suggest-types-response.json", "/suggest/type?prefix=ship&cursor=0"},
+			{"data-extension-property-proposal.json", "/extend/propose?type=Q5&limit=4"},
+		} {
+			res, body := f.getAt(t, root+c.path, nil)
+			if res.StatusCode != 200 {
+				t.Errorf("%s%s: %d %s", root, c.path, res.StatusCode, body)
+				continue
+			}
+			validate(t, s.compile(t, c.schema), root+c.path, body)
+		}
+		exts := []string{`{"ids": ["Q109", "Q404"], "properties": [{"id": "P27"}, {"id": "P27/P297"}, {"id": "P569"}, {"id": "P31", "settings": {"limit": 1}}]}`}
+		files, _ = filepath.Glob(filepath.Join(s.dir, "examples", "data-extension-query", "valid", "*.json"))
+		for _, file := range files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exts = append(exts, string(b))
+		}
+		for _, ext := range exts {
+			doc, err := jsonschema.UnmarshalJSON(strings.NewReader(ext))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := extQuery.Validate(doc); err != nil {
+				t.Fatalf("test extension %s is not a valid query: %v", ext, err)
+			}
+			res, body := f.postJSON(t, root+"/extend", ext)
+			if res.StatusCode != 200 {
+				t.Errorf("%s/extend %s: %d %s", root, ext, res.StatusCode, body)
+				continue
+			}
+			validate(t, s.compile(t, "data-extension-response.json"), root+"/extend "+ext, body)
 		}
 	}
 }
