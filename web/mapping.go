@@ -74,6 +74,9 @@ func (s *Server) helpMapping(c *gin.Context, j *jobs.Job, ds *jobs.Dataset, f *m
 	// The suggestions must not hold the page up when the wiki is slow.
 	ctx, cancel := context.WithTimeout(c.Request.Context(), suggestTimeout)
 	defer cancel()
+	if api := strings.TrimSpace(f.APIURL); s.reconcile != nil && s.reconcile.Serves(api) {
+		f.SuggestURL = "/reconcile/suggest"
+	}
 	for i := range f.Columns {
 		f.Columns[i].Help = &columnHelp{Find: strings.TrimSpace(c.PostForm("find_" + strconv.Itoa(i)))}
 		if t, ok := finds[strconv.Itoa(i)]; ok {

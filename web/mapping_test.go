@@ -15,9 +15,11 @@ import (
 	"testing"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/match"
 	"partnerhub/sparql"
 	"partnerhub/sparql/sparqltest"
 	"partnerhub/web"
+	"partnerhub/web/reconapi"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/suggest"
 	"partnerhub/wikidata/suggest/suggesttest"
@@ -361,5 +363,53 @@ func TestMissingTemplateColumnMappedFollowsTheWriteSection(t *testing.T) {
 	got, _ := f.st.Job(context.Background(), j.ID)
 	if !strings.Contains(string(got.Template), `"reference_url": "https://museum.example/p/{getty}"`) || storedColumns(t, f, j.ID)["getty"]["property"] != "P245" {
 		t.Fatalf("template %s", got.Template)
+	}
+}
+
+// TestMappingPageOffersTheSuggestService: the mapping page's script asks
+// the reconciliation service's suggest endpoints when the service serves
+// the job's wiki, and those answer what the form's own searches find; for
+// a job on another wiki the page does not point the script at them.
+func TestMappingPageOffersTheSuggestService(t *testing.T) {
+	f := newFixture(t, 1<<20, pinger{})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	wiki := wikibasetest.New(t, wikibasetest.Options{Entities: append(suggesttest.Entities(), suggesttest.Types()...)})
+	api, err := wikidata.NewClient(wikidata.Config{APIURL: wiki.URL(), UserAgent: "partnerhub-test/1 (test@example.org)", MaxRetries: 1, Logger: quiet}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The service's default wiki is Wikidata (its client reaches the fake).
+	svc, err := reconapi.New(reconapi.Config{Engines: match.NewMatcher(match.MatcherConfig{Logger: quiet}), Wiki: api, Rate: 1000, Burst: 1000, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
+		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice}},
+			Suggesters: func(*jobs.Job) (*suggest.Suggester, error) { return &suggest.Suggester{Wiki: api}, nil }, Reconcile: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Config.Handler = s.Handler()
+	j := f.artistsJob(t)
+	_, body := f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/mapping", j.ID), nil, "")
+	if !strings.Contains(body, `data-suggest="/reconcile/suggest"`) || !strings.Contains(body, "mapping.js") {
+		t.Fatalf("the mapping page does not offer the suggest service")
+	}
+	resp, sug := f.do(t, "", "GET", "/reconcile/suggest/property?prefix=date+of+birth", nil, "")
+	var out struct{ Result []struct{ ID, Name string } }
+	if err := json.Unmarshal([]byte(sug), &out); err != nil || resp.StatusCode != 200 || len(out.Result) == 0 || out.Result[0].ID != "P569" {
+		t.Errorf("property suggest: %d %s", resp.StatusCode, sug)
+	}
+	resp, sug = f.do(t, "", "GET", "/reconcile/suggest/type?prefix=human", nil, "")
+	if err := json.Unmarshal([]byte(sug), &out); err != nil || resp.StatusCode != 200 || len(out.Result) == 0 || out.Result[0].ID != "Q5" {
+		t.Errorf("type suggest: %d %s", resp.StatusCode, sug)
+	}
+	// A job on another wiki: the form's searches only.
+	if err := f.st.SetJobTemplate(context.Background(), j.ID, []byte(`{"wikibase": {"api_url": "https://wiki.example.org/w/api.php", "sparql_endpoint": "https://wiki.example.org/sparql"}, "columns": {"Name": {"role": "label"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, body = f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/mapping", j.ID), nil, "")
+	if !strings.Contains(body, "Map the columns") || strings.Contains(body, "data-suggest=") {
+		t.Errorf("a job on another wiki points the script at the default wiki's suggest service")
 	}
 }

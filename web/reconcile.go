@@ -36,14 +36,19 @@ var columnKinds = []string{"external-id", "time", "item", "string", "quantity", 
 
 // mappingForm is what the mapping page shows and posts.
 type mappingForm struct {
-	Columns     []mappingColumn
-	Languages   string
-	TypeQID     string
-	TypeExact   bool
-	AutoAccept  string
-	Margin      string
-	Endpoint    string
-	APIURL      string
+	Columns    []mappingColumn
+	Languages  string
+	TypeQID    string
+	TypeExact  bool
+	AutoAccept string
+	Margin     string
+	Endpoint   string
+	APIURL     string
+	// SuggestURL is the reconciliation service's suggest root for the
+	// job's wiki, which the page's script asks as names are typed; empty
+	// when the service does not serve that wiki (the form's own searches
+	// still work).
+	SuggestURL  string
 	Kinds       []string
 	RawTemplate string
 	// What an accepted match writes (the template's "write" section).

@@ -145,6 +145,15 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg, clients: newClientLimits(cfg.Rate, cfg.Burst), root: &Root{Name: cfg.Name, Template: t}}, nil
 }
 
+// Serves says whether the default root (/reconcile) answers for the wiki
+// whose Action API is apiURL ("" is the template default, Wikidata's).
+func (s *Service) Serves(apiURL string) bool {
+	if apiURL == "" {
+		apiURL = match.DefaultAPIURL
+	}
+	return apiURL == s.cfg.Wikibase.APIURL
+}
+
 // Routes registers the service for the default Wikibase at path (e.g.
 // "/reconcile") on a router group that has no session, login or CSRF
 // middleware: the service changes no state and must not see cookies.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ type fixture struct {
 	// templates are the job templates served at /templates/{id}/reconcile
 	// (the web side resolves them from the store, with access checks).
 	templates map[string]string
+	searches  *atomic.Int64 // the engines' searches (wbsearchentities)
 }
 
 // properties of the fake wiki: id, datatype, English label, description.
@@ -70,7 +72,7 @@ wd:Q109 wdt:P106 wd:Q1028181 .
 wd:Q990 rdfs:label "<script>alert(1)</script> & <b>co</b>"@en ; schema:description "\"quoted\" <i>desc</i>"@en ; wdt:P31 wd:Q5 .
 `
 
-func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
+func newFixture(t testing.TB, cfg reconapi.Config) *fixture {
 	t.Helper()
 	oxi := sparqltest.Start(t)
 	ttl, err := os.ReadFile(goldTTL)
@@ -87,6 +89,7 @@ func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
 	}
 	seedSearch(t, wiki, oxi.Endpoint())
 	limiter := sparql.NewLimiter(sparql.LimiterConfig{Logger: quiet})
+	searches := &atomic.Int64{}
 	ua := "PartnerhubTest/1.0 (https://partnerhub.invalid; dev@partnerhub.invalid)"
 	m := match.NewMatcher(match.MatcherConfig{UserAgent: ua, Limiter: limiter, Logger: quiet,
 		Searcher: func(apiURL string) match.Searcher {
@@ -94,7 +97,7 @@ func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return searcher{c}
+			return searcher{c, searches}
 		}})
 	wc, err := wikidata.NewClient(wikidata.Config{APIURL: wiki.URL(), UserAgent: ua, Logger: quiet}, nil)
 	if err != nil {
@@ -118,7 +121,7 @@ func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{sparql: oxi, limiter: limiter, wiki: wiki, templates: map[string]string{}}
+	f := &fixture{sparql: oxi, limiter: limiter, wiki: wiki, templates: map[string]string{}, searches: searches}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	svc.Routes(r, "/reconcile")
@@ -138,9 +141,13 @@ func newFixture(t *testing.T, cfg reconapi.Config) *fixture {
 	return f
 }
 
-type searcher struct{ c *wikidata.Client }
+type searcher struct {
+	c *wikidata.Client
+	n *atomic.Int64
+}
 
 func (s searcher) Search(ctx context.Context, text, language string, limit int) ([]string, error) {
+	s.n.Add(1)
 	hits, err := s.c.SearchEntities(ctx, text, language, limit)
 	ids := make([]string, 0, len(hits))
 	for _, h := range hits {
@@ -151,7 +158,7 @@ func (s searcher) Search(ctx context.Context, text, language string, limit int) 
 
 // seedSearch gives the fake wiki the gold set's items with their labels
 // and aliases, so its search finds what the real wiki's would.
-func seedSearch(t *testing.T, wiki *wikibasetest.Server, endpoint string) {
+func seedSearch(t testing.TB, wiki *wikibasetest.Server, endpoint string) {
 	t.Helper()
 	c, err := sparql.NewClient(sparql.Config{Endpoint: endpoint, UserAgent: "PartnerhubTest/1.0 (dev@partnerhub.invalid)", Logger: quiet})
 	if err != nil {
@@ -182,12 +189,12 @@ SELECT ?item ?label ?alias WHERE { ?item rdfs:label ?label OPTIONAL { ?item skos
 	}
 }
 
-func (f *fixture) get(t *testing.T, query url.Values) (*http.Response, []byte) {
+func (f *fixture) get(t testing.TB, query url.Values) (*http.Response, []byte) {
 	t.Helper()
 	return f.getAt(t, "/reconcile", query)
 }
 
-func (f *fixture) getAt(t *testing.T, path string, query url.Values) (*http.Response, []byte) {
+func (f *fixture) getAt(t testing.TB, path string, query url.Values) (*http.Response, []byte) {
 	t.Helper()
 	u := f.srv.URL + path
 	if query != nil {
@@ -200,12 +207,12 @@ func (f *fixture) getAt(t *testing.T, path string, query url.Values) (*http.Resp
 	return read(t, res)
 }
 
-func (f *fixture) post(t *testing.T, form url.Values) (*http.Response, []byte) {
+func (f *fixture) post(t testing.TB, form url.Values) (*http.Response, []byte) {
 	t.Helper()
 	return f.postAt(t, "/reconcile", form)
 }
 
-func (f *fixture) postAt(t *testing.T, path string, form url.Values) (*http.Response, []byte) {
+func (f *fixture) postAt(t testing.TB, path string, form url.Values) (*http.Response, []byte) {
 	t.Helper()
 	res, err := http.PostForm(f.srv.URL+path, form)
 	if err != nil {
@@ -215,7 +222,7 @@ func (f *fixture) postAt(t *testing.T, path string, form url.Values) (*http.Resp
 }
 
 // postJSON sends a 1.0-draft request body.
-func (f *fixture) postJSON(t *testing.T, path, body string) (*http.Response, []byte) {
+func (f *fixture) postJSON(t testing.TB, path, body string) (*http.Response, []byte) {
 	t.Helper()
 	res, err := http.Post(f.srv.URL+path, "application/json", strings.NewReader(body))
 	if err != nil {
@@ -224,7 +231,7 @@ func (f *fixture) postJSON(t *testing.T, path, body string) (*http.Response, []b
 	return read(t, res)
 }
 
-func read(t *testing.T, res *http.Response) (*http.Response, []byte) {
+func read(t testing.TB, res *http.Response) (*http.Response, []byte) {
 	t.Helper()
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
@@ -241,7 +248,7 @@ type candidate struct {
 	Match bool    `json:"match"`
 }
 
-func results(t *testing.T, body []byte) map[string][]candidate {
+func results(t testing.TB, body []byte) map[string][]candidate {
 	t.Helper()
 	var out map[string]struct {
 		Result []candidate `json:"result"`
@@ -368,7 +375,16 @@ func TestPartnerFileAtTemplateRoot(t *testing.T) {
 	partnerFile(t, f, "/templates/7/reconcile", false)
 }
 
-func partnerFile(t *testing.T, f *fixture, path string, withType bool) {
+// partnerQuery is one row of the people file as a 0.2 query, with the
+// item it should find ("" for none).
+type partnerQuery struct {
+	query    map[string]any
+	expected string
+}
+
+// partnerQueries reads the people file into queries: the name, and the
+// life dates, ULAN id and country as properties.
+func partnerQueries(t testing.TB, withType bool) []partnerQuery {
 	t.Helper()
 	fh, err := os.Open(goldCSV)
 	if err != nil {
@@ -384,41 +400,50 @@ func partnerFile(t *testing.T, f *fixture, path string, withType bool) {
 		col[h] = i
 	}
 	props := []struct{ column, pid string }{{"ulan", "P245"}, {"born", "P569"}, {"died", "P570"}, {"country", "P27"}}
+	var out []partnerQuery
+	for _, rec := range recs[1:] {
+		q := map[string]any{}
+		if withType {
+			q["type"] = "Q5"
+		}
+		if name := rec[col["name"]]; name != "" {
+			q["query"] = name
+		}
+		var ps []map[string]any
+		for _, p := range props {
+			v := rec[col[p.column]]
+			if v == "" {
+				continue
+			}
+			if p.pid == "P27" {
+				ps = append(ps, map[string]any{"pid": p.pid, "v": map[string]string{"id": v}})
+			} else {
+				ps = append(ps, map[string]any{"pid": p.pid, "v": v})
+			}
+		}
+		if ps != nil {
+			q["properties"] = ps
+		}
+		if q["query"] == nil && ps == nil {
+			continue
+		}
+		out = append(out, partnerQuery{q, rec[col["expected_qid"]]})
+	}
+	return out
+}
+
+func partnerFile(t *testing.T, f *fixture, path string, withType bool) {
+	t.Helper()
+	rows := partnerQueries(t, withType)
 	var withExpected, rightFirst, matched int
-	rows := recs[1:]
 	before, began := f.sparql.Requests(), time.Now()
 	for start := 0; start < len(rows); start += 10 {
 		batch := map[string]any{}
 		expected := map[string]string{}
-		for i, rec := range rows[start:min(start+10, len(rows))] {
-			q := map[string]any{}
-			if withType {
-				q["type"] = "Q5"
-			}
-			if name := rec[col["name"]]; name != "" {
-				q["query"] = name
-			}
-			var ps []map[string]any
-			for _, p := range props {
-				v := rec[col[p.column]]
-				if v == "" {
-					continue
-				}
-				if p.pid == "P27" {
-					ps = append(ps, map[string]any{"pid": p.pid, "v": map[string]string{"id": v}})
-				} else {
-					ps = append(ps, map[string]any{"pid": p.pid, "v": v})
-				}
-			}
-			if ps != nil {
-				q["properties"] = ps
-			}
-			if q["query"] == nil && ps == nil {
-				continue
-			}
+		for i, r := range rows[start:min(start+10, len(rows))] {
 			id := fmt.Sprintf("q%d", i)
-			batch[id] = q
-			expected[id] = rec[col["expected_qid"]]
+			batch[id] = r.query
+			expected[id] = r.expected
 		}
 		raw, _ := json.Marshal(batch)
 		res, body := f.postAt(t, path, url.Values{"queries": {string(raw)}})

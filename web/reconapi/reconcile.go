@@ -70,7 +70,7 @@ func (s *Service) reconcile(ctx context.Context, root *Root, langs []string, bat
 		}
 	}
 	type group struct {
-		t    *match.Template
+		ts   []*match.Template
 		ids  []string
 		rows []match.Row
 	}
@@ -107,16 +107,21 @@ func (s *Service) reconcile(ctx context.Context, root *Root, langs []string, bat
 		row.Num = int64(n + 1)
 		g, ok := groups[key]
 		if !ok {
-			g = &group{t: t}
+			g = &group{}
 			groups[key] = g
 			keys = append(keys, key)
 		}
+		g.ts = append(g.ts, t)
 		g.ids = append(g.ids, id)
 		g.rows = append(g.rows, row)
 	}
 	for _, key := range keys {
 		g := groups[key]
-		e, err := s.cfg.Engines.Engine(g.t, s.cfg.Logger)
+		t, err := mergeColumns(g.ts)
+		if err != nil {
+			return nil, err
+		}
+		e, err := s.cfg.Engines.Engine(t, s.cfg.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -133,6 +138,37 @@ func (s *Service) reconcile(ctx context.Context, root *Root, langs []string, bat
 		}
 	}
 	return out, nil
+}
+
+// mergeColumns is one template for queries of the same type and
+// languages: every column any of them uses (a property maps to the same
+// column in each), so the engine matches them as one batch; a query's
+// row leaves the others' columns empty, as a partner file's gaps are.
+func mergeColumns(ts []*match.Template) (*match.Template, error) {
+	if len(ts) == 1 {
+		return ts[0], nil
+	}
+	merged := *ts[0]
+	merged.Columns = map[string]match.Column{}
+	for _, t := range ts {
+		for name, col := range t.Columns {
+			if _, ok := merged.Columns[name]; !ok {
+				merged.Columns[name] = col
+			}
+		}
+	}
+	raw, err := json.Marshal(&merged)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := match.ParseTemplate(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := parsed.Validate(sortedColumnNames(parsed.Columns)); err != nil {
+		return nil, fmt.Errorf("merge the queries' templates: %w", err)
+	}
+	return parsed, nil
 }
 
 // result turns the engine's conclusion into candidates: scores 0–100, and
@@ -190,7 +226,8 @@ func (s *Service) wiki(root *Root) (suggest.Wiki, error) {
 const nameColumn = "name"
 
 // template builds the engine's template and row for one query, and the
-// key of queries that can share it. It starts from the root's template:
+// key of queries that can be matched as one batch (same types and
+// languages: see mergeColumns). It starts from the root's template:
 // its Wikibase, thresholds and type (when the query names none), and for a
 // property it maps, that column's settings (spelling, prefixes, form);
 // properties it does not map are compared by their datatype's kind.
@@ -237,14 +274,11 @@ func (s *Service) template(root *Root, langs []string, q query, kinds map[string
 	if q.Query != "" {
 		t.Columns[nameColumn] = label
 		row.Values[nameColumn] = q.Query
-		key.WriteString("name|")
 	}
 	if q.ItemID != "" {
 		t.Columns[itemColumn] = match.Column{Role: match.RoleItem}
 		row.Values[itemColumn] = q.ItemID
-		key.WriteString("item|")
 	}
-	var cols []string
 	for _, p := range q.Properties {
 		if !propertyID.MatchString(p.PID) {
 			// Property paths and non-Wikibase ids: not something the
@@ -265,11 +299,8 @@ func (s *Service) template(root *Root, langs []string, q query, kinds map[string
 		t.Columns[p.PID] = col
 		// The engine compares one value per column: the first.
 		row.Values[p.PID] = p.Values[0]
-		cols = append(cols, p.PID+"="+col.Kind)
 	}
-	sort.Strings(cols)
-	key.WriteString(strings.Join(cols, ","))
-	key.WriteString("|" + strings.Join(langs, ","))
+	key.WriteString(strings.Join(langs, ","))
 	names := make([]string, 0, len(t.Columns))
 	for n := range t.Columns {
 		names = append(names, n)
