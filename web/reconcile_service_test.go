@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/match"
+	"partnerhub/jobs/store/storetest"
 	"partnerhub/web"
 	"partnerhub/web/reconapi"
 	"partnerhub/wikidata"
@@ -144,5 +147,64 @@ func TestTemplateReconcileAccess(t *testing.T) {
 		if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
 			t.Errorf("%s set cookies %v", path, c)
 		}
+	}
+}
+
+// TestTemplateReconcileWithSessionCookie: with the real sessions, a group
+// member's browser (session cookie) reaches the group's template service
+// and gets no cookie back; the same request without the cookie is a 404.
+func TestTemplateReconcileWithSessionCookie(t *testing.T) {
+	st := storetest.SQLite(t)
+	login := &fakeLogin{issued: map[string]string{}, account: web.WikiAccount{
+		User:        jobs.User{WikiUserID: "77", Username: "Greta", Groups: []string{"user"}},
+		ConsumerKey: "ck", AccessToken: "AT", AccessSecret: "AS"}}
+	wiki, err := wikidata.NewClient(wikidata.Config{APIURL: "http://127.0.0.1:1/w/api.php", UserAgent: "PartnerhubTest/1.0 (dev@partnerhub.invalid)"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := reconapi.New(reconapi.Config{Engines: match.NewMatcher(match.MatcherConfig{}), Wiki: wiki, Rate: 1000, Burst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{5}, 32)},
+		web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.SessionAuth{Store: st},
+			Login: login, Sealer: xorSealer{}, Reconcile: svc, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	f := &fixture{st: st, srv: srv, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	f.logIn(t)
+	ctx := context.Background()
+	owner, err := st.UpsertUser(ctx, &jobs.User{WikiUserID: "1", Username: "Alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.CreateGroup(ctx, owner.ID, "Museum", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddMember(ctx, g.ID, "Greta", jobs.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	tp, err := st.SaveTemplate(ctx, &jobs.JobTemplate{OwnerID: owner.ID, Name: "Museum people", Visibility: jobs.VisibilityGroup, GroupID: g.ID},
+		[]byte(`{"type": {"qid": "Q5"}, "columns": {"name": {"role": "label"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/templates/%d/reconcile", tp.ID)
+	resp, body := f.do(t, "", "GET", path, nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"name":"Partnerhub: Museum people"`) || len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("member with a session: %d %v %s", resp.StatusCode, resp.Header.Values("Set-Cookie"), body)
+	}
+	anon, err := http.Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon.Body.Close()
+	if anon.StatusCode != 404 || len(anon.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("without the session: %d %v", anon.StatusCode, anon.Header.Values("Set-Cookie"))
 	}
 }
