@@ -10,8 +10,8 @@ import (
 	"partnerhub/web/reconapi"
 )
 
-// BenchmarkBatch200 reconciles 200 queries of the people file (the file
-// cycled to 200 rows) through the 0.2 protocol against Oxigraph and the
+// BenchmarkBatch200 reconciles 200 queries of the people file (cycled if
+// it has fewer) through the 0.2 protocol against Oxigraph and the
 // fake Action API, in OpenRefine's batches of 10 and in the service's
 // largest batches of 50, and reports per 200 queries the SPARQL requests,
 // the engines' searches and the Action API requests (searches plus one
