@@ -43,11 +43,15 @@ func serverDir() string {
 }
 
 // install runs "npm ci" once per process when node_modules is missing;
-// a lock directory keeps parallel test processes from installing at once.
+// a lock file keeps parallel test processes (go test runs packages at once)
+// from installing at once. What says "installed" is a marker written after
+// npm ci succeeded, never node_modules itself: that appears while npm is
+// still unpacking, and a server started from it exits before listening.
 func install() error {
 	installOnce.Do(func() {
 		dir := serverDir()
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "oxigraph")); err == nil {
+		marker := filepath.Join(dir, "node_modules", ".partnerhub-installed")
+		if _, err := os.Stat(marker); err == nil {
 			return
 		}
 		lock := filepath.Join(os.TempDir(), "partnerhub-oxigraph-npm.lock")
@@ -62,14 +66,16 @@ func install() error {
 			return
 		}
 		defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "oxigraph")); err == nil {
+		if _, err := os.Stat(marker); err == nil {
 			return // another process installed it while we waited
 		}
 		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			installErr = fmt.Errorf("npm ci in %s: %v\n%s", dir, err, out)
+			return
 		}
+		installErr = os.WriteFile(marker, nil, 0o644)
 	})
 	return installErr
 }
