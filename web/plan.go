@@ -116,6 +116,9 @@ func (s *Server) planPage(c *gin.Context) {
 				data["ETA"] = (time.Duration(float64(left)/perMin*60) * time.Second).Round(time.Second).String()
 			}
 		}
+		if st, err := s.store.UndoStateForPlan(ctx, p.ID); err == nil && st != nil {
+			data["UndoState"] = st
+		}
 		if p.Status == jobs.PlanBuilding || p.Status == jobs.PlanWriting {
 			pg.Refresh = 5
 		}

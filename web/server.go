@@ -72,6 +72,7 @@ type Deps struct {
 	TemplateCheck TemplateCheck // nil: only JSON syntax is checked
 	ItemCheck     ItemCheck     // nil: typed QIDs are checked for form only
 	Plans         PlanRunner
+	Undos         UndoRunner                                    // nil: write-backs cannot be undone here
 	Suggesters    Suggesters                                    // nil: the mapping page suggests nothing and searches nothing
 	ItemFacts     func(job *jobs.Job) (export.ItemFacts, error) // nil: exports carry no wiki columns
 	// EndpointPace says how much of the job's query-service budget is
@@ -97,6 +98,7 @@ type Server struct {
 	templateCheck TemplateCheck
 	itemCheck     ItemCheck
 	plans         PlanRunner
+	undos         UndoRunner
 	suggesters    Suggesters
 	itemFacts     func(job *jobs.Job) (export.ItemFacts, error)
 	endpointPace  func(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error)
@@ -142,7 +144,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 		formOrigins = " " + u.Scheme + "://" + u.Host
 	}
-	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace, reconcile: d.Reconcile,
+	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, undos: d.Undos, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace, reconcile: d.Reconcile,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
@@ -210,6 +212,7 @@ func (s *Server) Handler() http.Handler {
 	job.GET("/plan.qs.txt", s.planQuickStatements)
 	job.GET("/plan/names", s.itemNamesPage)
 	job.POST("/plan/names", s.decideItemName)
+	s.undoRoutes(job)
 	s.collabRoutes(app, job)
 	return r
 }

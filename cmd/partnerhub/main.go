@@ -277,7 +277,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
 			Builder: plans, Writer: plans, TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
 				return plan.CheckTemplate(raw, cols, match.CheckTemplate)
-			}, MediaUploader: uploader}, a.logger)
+			}, MediaUploader: uploader, Undoer: a.undoService(plans)}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if w != nil {
@@ -328,6 +328,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		Queue:         a.queue,
 		Runner:        runner,
 		Plans:         runner,
+		Undos:         runner,
 		TemplateCheck: match.CheckTemplate,
 		ItemCheck:     eps.itemCheck,
 		Suggesters:    (&suggesters{a: a, eps: eps}).forJob,

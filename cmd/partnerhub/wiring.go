@@ -14,6 +14,7 @@ import (
 	"partnerhub/jobs/media"
 	"partnerhub/jobs/mediaupload"
 	"partnerhub/jobs/plan"
+	"partnerhub/jobs/undo"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
 	"partnerhub/jobs/writeback"
@@ -170,6 +171,14 @@ func (a *app) mediaUploader() (*mediaupload.Executor, error) {
 	source := &mediaupload.PlanSource{Fetcher: media.NewFetcher(media.FetchConfig{UserAgent: a.cfg.UserAgent}), DataDir: a.cfg.DataDir}
 	return mediaupload.New(mediaupload.Config{WritesPerMinute: a.cfg.UploadsPerMin, Tool: a.cfg.EditGroupsTool,
 		RequestTimeout: a.cfg.UploadTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag}, a.store, connect, source, a.logger), nil
+}
+
+// undoService prepares and runs undos of write-backs with the write-back's
+// pace, crash-safety windows, EditGroups tool and the users' sealed tokens.
+func (a *app) undoService(plans *wikiplan.Service) *undo.Service {
+	engine := undo.NewEngine(writeback.Config{EditsPerMinute: a.cfg.EditsPerMinute, Tool: a.cfg.EditGroupsTool,
+		RequestTimeout: a.cfg.EditTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag}, a.store, wikiplan.Classify, a.logger)
+	return undo.NewService(a.store, engine, undo.WikiplanClients(plans), a.logger)
 }
 
 // matcherConfig is the one configuration of the reconciliation engine,

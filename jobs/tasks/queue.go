@@ -29,6 +29,7 @@ type Payload struct {
 	JobID     int64 `json:"job_id,omitempty"`
 	Batch     int64 `json:"batch,omitempty"`
 	PlanID    int64 `json:"plan_id,omitempty"`
+	UndoID    int64 `json:"undo_id,omitempty"`
 }
 
 // Queue enqueues tasks on one asynq queue whose name carries a configurable

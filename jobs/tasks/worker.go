@@ -42,6 +42,7 @@ type Worker struct {
 
 	mediaBuilder  MediaBuilder
 	mediaUploader MediaUploader
+	undoer        Undoer
 }
 
 // Deps are what the handlers work with.
@@ -58,6 +59,7 @@ type Deps struct {
 
 	MediaBuilder  MediaBuilder  // nil: media plans fail with a clear error
 	MediaUploader MediaUploader // nil: media uploads pause with a clear error
+	Undoer        Undoer        // nil: undos fail or pause with a clear error
 }
 
 // NewWorker wires the handlers; Run starts them.
@@ -78,7 +80,7 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, d Deps, logger *slog
 		cfg.RetryBase = 2 * time.Second
 	}
 	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, builder: d.Builder, writer: d.Writer, check: d.TemplateCheck, logger: logger,
-		mediaBuilder: d.MediaBuilder, mediaUploader: d.MediaUploader}
+		mediaBuilder: d.MediaBuilder, mediaUploader: d.MediaUploader, undoer: d.Undoer}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          map[string]int{cfg.Queue: 1},
@@ -111,6 +113,8 @@ func (w *Worker) Handler() asynq.Handler {
 	mux.HandleFunc(TypeWritebackRun, w.handleWriteback)
 	mux.HandleFunc(TypeMediaBuild, w.handleMediaBuild)
 	mux.HandleFunc(TypeMediaUpload, w.handleMediaUpload)
+	mux.HandleFunc(TypeUndoPrepare, w.handleUndoPrepare)
+	mux.HandleFunc(TypeUndoRun, w.handleUndoRun)
 	return mux
 }
 
@@ -192,6 +196,7 @@ func (w *Worker) Sweep(ctx context.Context, staleAfter time.Duration) {
 		}
 	}
 	w.sweepMedia(ctx, staleAfter)
+	w.sweepUndos(ctx, staleAfter)
 }
 
 func (w *Worker) handleImport(ctx context.Context, t *asynq.Task) error {
