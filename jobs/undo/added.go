@@ -10,8 +10,8 @@ package undo
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"partnerhub/jobs"
@@ -20,121 +20,24 @@ import (
 
 // Added is what one write-back edit added to an item: what
 // plan_items.added_json holds.
-type Added struct {
-	QID   string `json:"qid"`    // the item edited (or created)
-	RevID int64  `json:"rev_id"` // the edit's revision
-	// Statements are the statements the edit added, as it left them.
-	Statements []wikidata.Statement `json:"statements,omitempty"`
-	// References are the references it added to statements already there.
-	References   []AddedReference  `json:"references,omitempty"`
-	Labels       map[string]string `json:"labels,omitempty"`
-	Descriptions map[string]string `json:"descriptions,omitempty"`
-}
+type Added = wikidata.Additions
 
-// AddedReference is a reference an edit added to a statement that was there
-// before, and that statement as the edit left it.
-type AddedReference struct {
-	Statement wikidata.Statement `json:"statement"`
-	Reference wikidata.Reference `json:"reference"`
-}
+// AddedReference is a reference an edit added to a statement that was
+// there before.
+type AddedReference = wikidata.AddedReference
 
-// Compare says what the revision after added to the revision before it
-// (before nil: a new item). It reads additions only: the write-back never
-// changes or removes anything.
+// Compare says what the revision after added to the revision before it.
 func Compare(before, after *wikidata.Entity, revID int64) Added {
-	a := Added{QID: after.ID, RevID: revID}
-	if before == nil {
-		before = &wikidata.Entity{}
-	}
-	had := map[string]wikidata.Statement{}
-	for _, sts := range before.Claims {
-		for _, st := range sts {
-			had[st.ID] = st
-		}
-	}
-	for _, p := range sortedKeys(after.Claims) {
-		for _, st := range after.Claims[p] {
-			old, ok := had[st.ID]
-			if !ok {
-				a.Statements = append(a.Statements, st)
-				continue
-			}
-			for _, ref := range st.References {
-				if !hasReference(old, ref) {
-					a.References = append(a.References, AddedReference{Statement: st, Reference: ref})
-				}
-			}
-		}
-	}
-	a.Labels = addedTerms(before.Labels, after.Labels)
-	a.Descriptions = addedTerms(before.Descriptions, after.Descriptions)
-	return a
+	return wikidata.CompareRevisions(before, after, revID)
 }
 
-func addedTerms(before, after map[string]wikidata.Term) map[string]string {
-	var out map[string]string
-	for l, t := range after {
-		if before[l].Value != t.Value {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[l] = t.Value
-		}
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// canon is a value's JSON with keys sorted and what the wiki recomputes or
-// adds on reading left out (hashes, datatypes, orders), so that a statement
-// read from a revision's content and from wbgetentities compare equal.
-func canon(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	var x any
-	if err := json.Unmarshal(b, &x); err != nil {
-		return ""
-	}
-	var strip func(any) any
-	strip = func(x any) any {
-		switch t := x.(type) {
-		case map[string]any:
-			for _, k := range []string{"hash", "datatype", "snaks-order", "qualifiers-order"} {
-				delete(t, k)
-			}
-			for k, v := range t {
-				t[k] = strip(v)
-			}
-		case []any:
-			for i := range t {
-				t[i] = strip(t[i])
-			}
-		}
-		return x
-	}
-	out, _ := json.Marshal(strip(x))
-	return string(out)
-}
+func canon(v any) string { return wikidata.CanonicalJSON(v) }
 
 func hasReference(st wikidata.Statement, ref wikidata.Reference) bool {
-	want := canon(ref.Snaks)
-	for _, r := range st.References {
-		if canon(r.Snaks) == want {
-			return true
-		}
-	}
-	return false
+	return wikidata.HasReference(st, ref)
 }
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func findStatement(e *wikidata.Entity, guid string) (wikidata.Statement, bool) {
 	if e == nil {

@@ -413,7 +413,15 @@ func TestUndoChangedBetweenPreviewAndRun(t *testing.T) {
 func TestUndoDerivesWhatOldWriteBacksAdded(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
+	// The write-back recorded what each edit added from the wiki's answers.
+	recorded := map[int64]string{}
 	for no := int64(1); no <= 5; no++ {
+		raw, _ := e.st.PlanItemAdded(ctx, e.plan.ID, no)
+		var a undo.Added
+		if err := json.Unmarshal([]byte(raw), &a); err != nil || a.RevID == 0 || len(a.Statements)+len(a.References) == 0 {
+			t.Fatalf("item %d: recorded %q (%v)", no, raw, err)
+		}
+		recorded[no] = raw
 		if err := e.st.SetPlanItemAdded(ctx, e.plan.ID, no, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -429,6 +437,11 @@ func TestUndoDerivesWhatOldWriteBacksAdded(t *testing.T) {
 	var a undo.Added
 	if err := json.Unmarshal([]byte(raw), &a); err != nil || len(a.Statements) != 2 || a.Labels["en"] != "Anna First" {
 		t.Fatalf("derived %s (%v)", raw, err)
+	}
+	var rec undo.Added
+	_ = json.Unmarshal([]byte(recorded[items[0].PlanItemNo]), &rec)
+	if canonical(t, rec) != canonical(t, a) {
+		t.Fatalf("derived from the revisions:\n%s\nrecorded from the answer:\n%s", raw, recorded[items[0].PlanItemNo])
 	}
 	e.run(t, u)
 	if q1 := e.wiki.Entity("Q1"); len(q1.Claims) != 1 || len(q1.Claims["P214"]) != 1 {
@@ -538,4 +551,10 @@ func TestUndoThroughWikiErrors(t *testing.T) {
 	if u2.Status != jobs.UndoPaused || !strings.Contains(u2.Error, "blocked") || len(e2.undoEdits()) != 0 {
 		t.Fatalf("blocked: %s %q", u2.Status, u2.Error)
 	}
+}
+
+// canonical compares additions as the wiki would, whatever their source.
+func canonical(t *testing.T, a undo.Added) string {
+	t.Helper()
+	return wikidata.CanonicalJSON(a)
 }

@@ -39,6 +39,9 @@ type itemWiki struct {
 	// read holds entities Prefetch read for the items about to be edited;
 	// each is used once, and only while fresh.
 	read map[string]prefetched
+	// base holds the entity each item's edit was last computed on, to tell
+	// from the wiki's answer what the edit added.
+	base map[string]*wikidata.Entity
 }
 
 type prefetched struct {
@@ -135,6 +138,10 @@ func (w *itemWiki) Refresh(ctx context.Context, it *jobs.PlanItem) (*jobs.PlanIt
 	if e == nil || e.Missing {
 		return nil, false, fmt.Errorf("%w: %s does not exist on the wiki any more (deleted); the statements for it were not written", writeback.ErrItemGone, it.QID)
 	}
+	if w.base == nil {
+		w.base = map[string]*wikidata.Entity{}
+	}
+	w.base[it.QID] = e
 	// An item merged since the plan is read as its target, and the edit goes
 	// there (Recheck records the target), as a plan made now would do.
 	fresh, rev, err := Recheck(ctx, Wikibase{R: oneEntity{e}}, w.t, it.QID, it.Rows, ch, w.now())
@@ -171,6 +178,17 @@ func (w *itemWiki) Edit(ctx context.Context, it *jobs.PlanItem, summary string) 
 	}
 	if res.Patched() {
 		saved.Notice = w.checkPatched(context.WithoutCancel(ctx), req.ID, ch.Data, res.LastRevID)
+	} else if res.Entity != nil && !res.NoChange {
+		// Saved on the revision it was computed on: the answer less that
+		// revision is exactly this edit. A patched save holds someone
+		// else's edit too; an undo derives it from the revisions then.
+		var before *wikidata.Entity
+		if it.QID != "" {
+			before = w.base[it.QID]
+		}
+		if it.QID == "" || (before != nil && before.LastRevID == it.BaseRevID && before.ID == req.ID) {
+			saved.Added, _ = json.Marshal(wikidata.CompareRevisions(before, res.Entity, res.LastRevID))
+		}
 	}
 	return saved, nil
 }

@@ -59,6 +59,9 @@ type Saved struct {
 	// Notice says what a person should know about the edit, e.g. that the
 	// wiki patched it onto someone else's edit; "" when nothing.
 	Notice string
+	// Added records what the edit added (statement GUIDs, references,
+	// labels), for an undo; nil when it cannot be told from the answer.
+	Added []byte
 }
 
 // DuplicateNotice starts the notice of an item whose edit left a duplicate
@@ -399,7 +402,13 @@ func (r *run) writeItem(ctx context.Context, it *jobs.PlanItem) error {
 		if err == nil {
 			r.throttle = 0
 			log.Info("item written", "rev_id", saved.RevID, "new_qid", saved.NewQID, "notice", saved.Notice)
-			_, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemDone, saved.RevID, saved.NewQID, saved.Notice)
+			settled, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemDone, saved.RevID, saved.NewQID, saved.Notice)
+			if err == nil && settled && len(saved.Added) > 0 {
+				if err := r.store.SetPlanItemAdded(bg, r.plan.ID, it.No, saved.Added); err != nil {
+					// An undo derives it from the revisions instead.
+					log.Warn("recording what the edit added failed", "err", err)
+				}
+			}
 			return err
 		}
 		class, wait := r.classify(err)
