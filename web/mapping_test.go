@@ -49,6 +49,7 @@ func suggestingFixture(t *testing.T) (*fixture, *wikibasetest.Server) {
 	}
 	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
 		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}},
+			TemplateCheck: match.CheckTemplate,
 			Suggesters: func(*jobs.Job) (*suggest.Suggester, error) {
 				return &suggest.Suggester{Wiki: api, Formats: formats}, nil
 			}})
@@ -411,5 +412,89 @@ func TestMappingPageOffersTheSuggestService(t *testing.T) {
 	_, body = f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/mapping", j.ID), nil, "")
 	if !strings.Contains(body, "Map the columns") || strings.Contains(body, "data-suggest=") {
 		t.Errorf("a job on another wiki points the script at the default wiki's suggest service")
+	}
+}
+
+// TestMappingFormMatchingOptions: the form sets and shows the matching
+// options of the template (further types, a label column's form, an
+// identifier's spelling, prefixes and scope, an item column's finds)
+// without JavaScript; saving again keeps them and what the form does not
+// show (life_dates), and a wrong option is said in words.
+func TestMappingFormMatchingOptions(t *testing.T) {
+	f, _ := suggestingFixture(t)
+	j := f.artistsJob(t)
+	path := fmt.Sprintf("/jobs/%d/mapping", j.ID)
+	post := func(form url.Values) (*http.Response, string) {
+		form.Set("csrf_token", f.csrfToken(t, "alice", path))
+		return f.do(t, "alice", "POST", path, strings.NewReader(form.Encode()), "application/x-www-form-urlencoded")
+	}
+	// Columns: Name, date_of_birth, getty, notes, year.
+	form := url.Values{"languages": {"en"}, "type_qid": {"Q4502142"}, "more_types": {"q93184, Q860861"},
+		"role_0": {"label"}, "form_0": {"title"},
+		"role_2": {"property"}, "property_2": {"P217"}, "kind_2": {"external-id"}, "spelling_2": {"loose"},
+		"strip_2": {"Inv. no., Inv."}, "scope_property_2": {"p195"}, "scope_column_2": {"notes"},
+		"role_3": {"property"}, "property_3": {"P195"}, "kind_3": {"item"}, "finds_3": {"no"},
+		"role_4": {"property"}, "property_4": {"P170"}, "kind_4": {"item"}, "finds_4": {""}}
+	if resp, body := post(form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.StatusCode, body)
+	}
+	type column struct {
+		Role, Property, Kind, Form, Spelling string
+		StripPrefixes                        []string `json:"strip_prefixes"`
+		Scope                                *struct{ Property, Column string }
+		Finds                                *bool
+		LifeDates                            *struct{ Born, Died string } `json:"life_dates"`
+	}
+	var doc struct {
+		Types   []struct{ QID string }
+		Columns map[string]column
+	}
+	read := func() {
+		got, _ := f.st.Job(context.Background(), j.ID)
+		doc.Types, doc.Columns = nil, nil
+		if err := json.Unmarshal(got.Template, &doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+	inv, coll, artist := doc.Columns["getty"], doc.Columns["notes"], doc.Columns["year"]
+	if len(doc.Types) != 2 || doc.Types[0].QID != "Q93184" || doc.Types[1].QID != "Q860861" || doc.Columns["Name"].Form != "title" ||
+		inv.Spelling != "loose" || strings.Join(inv.StripPrefixes, "|") != "Inv. no.|Inv." || inv.Scope == nil ||
+		inv.Scope.Property != "P195" || inv.Scope.Column != "notes" || coll.Finds == nil || *coll.Finds || artist.Finds != nil {
+		t.Fatalf("template %+v", doc)
+	}
+	// The page shows them again.
+	_, body := f.do(t, "alice", "GET", path, nil, "")
+	for name, want := range map[string]string{"more_types": "Q93184, Q860861", "form_0": "title", "spelling_2": "loose",
+		"strip_2": "Inv. no., Inv.", "scope_property_2": "P195", "scope_column_2": "notes", "finds_3": "no", "finds_4": ""} {
+		if got := selected(t, body, name); got != want {
+			t.Errorf("%s shows %q, want %q", name, got, want)
+		}
+	}
+	// life_dates, set in the JSON, survives a save of the form.
+	got, _ := f.st.Job(context.Background(), j.ID)
+	withLife := strings.Replace(string(got.Template), `"role": "label"`, `"life_dates": {"born": "P569", "died": ""}, "role": "label"`, 1)
+	if resp, body := post(url.Values{"use_json": {"on"}, "template_json": {withLife}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save JSON: %d %s", resp.StatusCode, body)
+	}
+	form.Set("form_0", "person")
+	if resp, body := post(form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save again: %d %s", resp.StatusCode, body)
+	}
+	read()
+	if n := doc.Columns["Name"]; n.Form != "person" || n.LifeDates == nil || n.LifeDates.Born != "P569" || doc.Columns["getty"].Scope == nil {
+		t.Fatalf("options lost on a second save: %+v", doc.Columns)
+	}
+	// A scope whose column holds no item, and options of another kind.
+	form.Set("scope_column_2", "date_of_birth")
+	form.Set("role_1", "property")
+	form.Set("property_1", "P569")
+	form.Set("kind_1", "time")
+	form.Set("spelling_1", "loose")
+	resp, body := post(form)
+	text := html.UnescapeString(body)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text, `scope column "date_of_birth" must be a mapped item column`) ||
+		!strings.Contains(text, `column "date_of_birth": scope, spelling and strip_prefixes are for external-id columns`) {
+		t.Fatalf("bad options: %d %s", resp.StatusCode, text)
 	}
 }

@@ -36,10 +36,13 @@ var columnKinds = []string{"external-id", "time", "item", "string", "quantity", 
 
 // mappingForm is what the mapping page shows and posts.
 type mappingForm struct {
-	Columns    []mappingColumn
-	Languages  string
-	TypeQID    string
-	TypeExact  bool
+	Columns   []mappingColumn
+	Languages string
+	TypeQID   string
+	TypeExact bool
+	// MoreTypes are the template's further types (its "types"), as QIDs
+	// separated by commas: an item of any of them is of the right type.
+	MoreTypes  string
 	AutoAccept string
 	Margin     string
 	Endpoint   string
@@ -73,8 +76,21 @@ type mappingColumn struct {
 	Role     string // "", "label", "item" or "property"
 	Property string
 	Kind     string
-	Stats    *jobs.ColumnStats
-	Help     *columnHelp
+	// Matching options (see jobs/match/TEMPLATE.md): a label column's
+	// form; an identifier's spelling, prefixes to strip (separated by
+	// commas) and scope (qualifier property and the column holding its
+	// item); whether an item column finds works ("", "yes" or "no").
+	Form, Spelling, StripPrefixes string
+	ScopeProperty, ScopeColumn    string
+	Finds                         string
+	Stats                         *jobs.ColumnStats
+	Help                          *columnHelp
+}
+
+// HasOptions says whether any matching option is set, so the page shows
+// them open.
+func (c mappingColumn) HasOptions() bool {
+	return c.Form != "" || c.Spelling != "" || c.StripPrefixes != "" || c.ScopeProperty != "" || c.ScopeColumn != "" || c.Finds != ""
 }
 
 var (
@@ -94,10 +110,21 @@ func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
 			QID   string `json:"qid"`
 			Exact bool   `json:"exact"`
 		} `json:"type"`
+		Types []struct {
+			QID string `json:"qid"`
+		} `json:"types"`
 		Columns map[string]struct {
-			Role     string `json:"role"`
-			Property string `json:"property"`
-			Kind     string `json:"kind"`
+			Role          string   `json:"role"`
+			Property      string   `json:"property"`
+			Kind          string   `json:"kind"`
+			Form          string   `json:"form"`
+			Spelling      string   `json:"spelling"`
+			StripPrefixes []string `json:"strip_prefixes"`
+			Scope         *struct {
+				Property string `json:"property"`
+				Column   string `json:"column"`
+			} `json:"scope"`
+			Finds *bool `json:"finds"`
 		} `json:"columns"`
 		AutoAccept *struct {
 			Score  float64 `json:"score"`
@@ -120,6 +147,11 @@ func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
 	if t.Type != nil {
 		f.TypeQID, f.TypeExact = t.Type.QID, t.Type.Exact
 	}
+	var more []string
+	for _, ty := range t.Types {
+		more = append(more, ty.QID)
+	}
+	f.MoreTypes = strings.Join(more, ", ")
 	if t.AutoAccept != nil {
 		f.AutoAccept = strconv.FormatFloat(t.AutoAccept.Score, 'f', -1, 64)
 		f.Margin = strconv.FormatFloat(t.AutoAccept.Margin, 'f', -1, 64)
@@ -136,6 +168,13 @@ func formFromTemplate(tmpl []byte, ds *jobs.Dataset) mappingForm {
 		}
 		if m, ok := t.Columns[name]; ok {
 			c.Property, c.Kind = m.Property, m.Kind
+			c.Form, c.Spelling, c.StripPrefixes = m.Form, m.Spelling, strings.Join(m.StripPrefixes, ", ")
+			if m.Scope != nil {
+				c.ScopeProperty, c.ScopeColumn = m.Scope.Property, m.Scope.Column
+			}
+			if m.Finds != nil {
+				c.Finds = map[bool]string{true: "yes", false: "no"}[*m.Finds]
+			}
 			if m.Role == "label" || m.Role == "item" {
 				c.Role = m.Role
 			} else if m.Property != "" {
@@ -191,17 +230,34 @@ func templateFromForm(c *gin.Context, stored []byte, ds *jobs.Dataset) ([]byte, 
 	if len(aa) > 0 {
 		doc["auto_accept"] = aa
 	}
+	doc["types"] = moreTypes(c.PostForm("more_types"), doc["types"])
+	if doc["types"] == nil {
+		delete(doc, "types")
+	}
+	storedCols, _ := doc["columns"].(map[string]any)
 	cols := map[string]any{}
 	for i, name := range ds.Columns {
 		key := strconv.Itoa(i)
-		switch c.PostForm("role_" + key) {
-		case "label", "item":
-			cols[name] = map[string]any{"role": c.PostForm("role_" + key)}
+		stored, _ := storedCols[name].(map[string]any)
+		switch role := c.PostForm("role_" + key); role {
+		case "label":
+			col := map[string]any{"role": role}
+			if v := strings.TrimSpace(c.PostForm("form_" + key)); v != "" {
+				col["form"] = v
+			}
+			if ld, ok := stored["life_dates"]; ok && stored["role"] == "label" {
+				col["life_dates"] = ld // not on the form: kept as the JSON says
+			}
+			cols[name] = col
+		case "item":
+			cols[name] = map[string]any{"role": role}
 		case "property":
-			cols[name] = map[string]any{
+			col := map[string]any{
 				"property": strings.ToUpper(strings.TrimSpace(c.PostForm("property_" + key))),
 				"kind":     c.PostForm("kind_" + key),
 			}
+			columnOptions(c, key, col)
+			cols[name] = col
 		}
 	}
 	doc["columns"] = cols
@@ -244,6 +300,63 @@ func templateFromForm(c *gin.Context, stored []byte, ds *jobs.Dataset) ([]byte, 
 	}
 	out, _ := json.MarshalIndent(doc, "", "  ")
 	return out, formFromTemplate(out, ds)
+}
+
+// columnOptions adds a property column's matching options from the form:
+// an identifier's spelling, prefixes and scope, an item column's finds.
+// Options for another kind are left for the template check to name.
+func columnOptions(c *gin.Context, key string, col map[string]any) {
+	if v := strings.TrimSpace(c.PostForm("spelling_" + key)); v != "" {
+		col["spelling"] = v
+	}
+	var prefixes []string
+	for _, p := range strings.Split(c.PostForm("strip_"+key), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			prefixes = append(prefixes, p)
+		}
+	}
+	if len(prefixes) > 0 {
+		col["strip_prefixes"] = prefixes
+	}
+	sp := strings.ToUpper(strings.TrimSpace(c.PostForm("scope_property_" + key)))
+	sc := strings.TrimSpace(c.PostForm("scope_column_" + key))
+	if sp != "" || sc != "" {
+		col["scope"] = map[string]any{"property": sp, "column": sc}
+	}
+	switch c.PostForm("finds_" + key) {
+	case "yes":
+		col["finds"] = true
+	case "no":
+		col["finds"] = false
+	}
+}
+
+// moreTypes reads the further types typed as QIDs (commas or spaces
+// between them), keeping the exact flag a stored type has; nil for none.
+func moreTypes(text string, stored any) any {
+	exact := map[string]any{}
+	if list, ok := stored.([]any); ok {
+		for _, v := range list {
+			if m, ok := v.(map[string]any); ok {
+				if q, ok := m["qid"].(string); ok {
+					exact[strings.ToUpper(q)] = m["exact"]
+				}
+			}
+		}
+	}
+	var out []any
+	for _, q := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		q = strings.ToUpper(strings.TrimSpace(q))
+		t := map[string]any{"qid": q}
+		if e, ok := exact[q]; ok && e != nil {
+			t["exact"] = e
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func (s *Server) mappingPage(c *gin.Context) {

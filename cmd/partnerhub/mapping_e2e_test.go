@@ -276,12 +276,17 @@ func TestBrowserMappingSuggestsAndSearches(t *testing.T) {
 	s.do("choose", chromedp.SetValue(chromedp.ID("role_2"), "property"), chromedp.SetValue(chromedp.ID("property_2"), "P245"), chromedp.SetValue(chromedp.ID("kind_2"), "auto"),
 		chromedp.SetValue(chromedp.ID("role_3"), "property"), chromedp.SetValue(chromedp.ID("property_3"), "P19"), chromedp.SetValue(chromedp.ID("kind_3"), "auto"),
 		chromedp.SetValue(chromedp.ID("type_qid"), "Q5"))
+	// A column's matching options, in a closed disclosure until opened.
+	s.do("open the options", chromedp.Click(chromedp.CSS(`tr[data-column="getty"] details.column-options summary`)),
+		chromedp.WaitVisible(chromedp.ID("spelling_2")))
+	s.do("options", chromedp.SetValue(chromedp.ID("spelling_2"), "loose"), chromedp.SetValue(chromedp.ID("form_0"), "person"))
 	s.press("save", saveMapping)
 	if kind, text := s.flash("saved"); kind != "ok" {
 		t.Fatalf("save: %s", text)
 	}
 	cols := s.columns(job.ID)
-	if cols["date_of_birth"]["kind"] != "time" || cols["getty"]["kind"] != "external-id" || cols["notes"]["kind"] != "item" || cols["notes"]["property"] != "P19" {
+	if cols["date_of_birth"]["kind"] != "time" || cols["getty"]["kind"] != "external-id" || cols["notes"]["kind"] != "item" || cols["notes"]["property"] != "P19" ||
+		cols["getty"]["spelling"] != "loose" || cols["Name"]["form"] != "person" {
 		t.Fatalf("saved %v", cols)
 	}
 }
