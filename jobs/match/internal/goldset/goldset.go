@@ -1,7 +1,7 @@
 // Package goldset generates the matcher's gold sets: Wikidata-shaped
 // graphs (Turtle) and partner catalogues with the item each row should
 // match (empty when the row's entity is not in the graph), for people,
-// artworks and books. Each domain has hand-written hard cases (namesakes,
+// artworks, books and places. Each domain has hand-written hard cases (namesakes,
 // attributions, catalogue dates, scoped inventory numbers, spellings)
 // around generated ordinary rows; the seed varies the generated part, so
 // tests can check the engine on sets it was not tuned on.
@@ -26,7 +26,7 @@ type Set struct {
 // Expected is the name of the column holding each row's answer.
 const Expected = "expected_qid"
 
-// Generate builds a domain's set ("people", "artworks", "books").
+// Generate builds a domain's set ("people", "artworks", "books", "places").
 func Generate(domain string, seed uint64) (Set, error) {
 	switch domain {
 	case "people":
@@ -35,12 +35,14 @@ func Generate(domain string, seed uint64) (Set, error) {
 		return Artworks(seed), nil
 	case "books":
 		return Books(seed), nil
+	case "places":
+		return Places(seed), nil
 	}
-	return Set{}, fmt.Errorf("unknown gold set domain %q (want people, artworks or books)", domain)
+	return Set{}, fmt.Errorf("unknown gold set domain %q (want people, artworks, books or places)", domain)
 }
 
 // Domains are the domains Generate knows.
-var Domains = []string{"people", "artworks", "books"}
+var Domains = []string{"people", "artworks", "books", "places"}
 
 // item is one entity of the graph.
 type item struct {
@@ -155,7 +157,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 // CommittedSeeds are the seeds of the sets kept in jobs/match/testdata.
-var CommittedSeeds = map[string]uint64{"people": 11, "artworks": 7, "books": 5}
+var CommittedSeeds = map[string]uint64{"people": 11, "artworks": 7, "books": 5, "places": 3}
 
 // Committed is the domain's set as kept in testdata.
 func Committed(domain string) Set {

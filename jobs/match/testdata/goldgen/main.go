@@ -1,6 +1,6 @@
 // Command goldgen writes the matcher's gold sets for TestGoldSet, one pair
 // of files per domain: testdata/gold.ttl and gold.csv (people),
-// gold_artworks.* and gold_books.*; a Wikidata-shaped graph and partner
+// gold_artworks.*, gold_books.* and gold_places.*; a Wikidata-shaped graph and partner
 // rows with the item each should match (expected_qid, empty when the
 // entity is not in the graph). The sets themselves are made by
 // jobs/match/internal/goldset; TestGoldSetSeeds checks other seeds too.
