@@ -69,7 +69,10 @@ func newMappingSession(t *testing.T, seed func(s *mappingSession, dataDir string
 	s := &mappingSession{t: t, store: st, user: u, wiki: wiki, oxi: oxi}
 	seed(s, dataDir)
 	s.app = start(t, bin, dataDir, freeAddr(t), "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=", "PARTNERHUB_OAUTH_CONSUMER_KEY=", "PARTNERHUB_LOCAL_USER=local",
-		"PARTNERHUB_USER_AGENT=Partnerhub-e2e/1.0 (https://partnerhub.example/)")
+		"PARTNERHUB_USER_AGENT=Partnerhub-e2e/1.0 (https://partnerhub.example/)",
+		// The reconciliation service's default wiki is the fake one, so the
+		// mapping page's script may ask its suggest endpoints.
+		"PARTNERHUB_DEFAULT_WIKI_API="+wiki.URL(), "PARTNERHUB_DEFAULT_SPARQL_ENDPOINT="+oxi.Endpoint())
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1200))
@@ -261,6 +264,13 @@ func TestBrowserMappingSuggestsAndSearches(t *testing.T) {
 	s.waitFor("search results", `!!document.querySelector('#properties_3 option[value="P19"]')`)
 	if got := s.text("found", `tr[data-column="notes"] .suggestions.found`); !strings.Contains(got, "place of birth") || !strings.Contains(got, "wikibase-item") {
 		t.Fatalf("found: %q", got)
+	}
+	// With script, names typed into a property box are offered in its
+	// list from the reconciliation service's suggest endpoint.
+	s.do("type a property name", chromedp.SendKeys(chromedp.ID("property_0"), "place of"))
+	s.waitFor("suggested properties", `!!document.querySelector('#properties_0 option[data-suggested][value="P19"]')`)
+	if _, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](`document.getElementById("property_0").value = ""`)); err != nil {
+		s.fail("clear", err)
 	}
 	// The type, by name.
 	s.do("type search", chromedp.SendKeys(chromedp.ID("find_type"), "person"))
