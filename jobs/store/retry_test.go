@@ -91,11 +91,7 @@ func TestRetryFailedItemsQueuesExactlyTheFailedOnes(t *testing.T) {
 
 		// A finished write-back with nothing failed has nothing to retry.
 		j2, _ := st.CreateJob(ctx, alice.ID, "Clean", "")
-		p2, _ := st.CreatePlan(ctx, j2.ID, alice.ID)
-		_ = st.AddPlanItems(ctx, p2.ID, items[:1], 1)
-		_ = st.SetPlanStatus(ctx, p2.ID, jobs.PlanReady, "", jobs.PlanBuilding)
-		_ = st.ApprovePlan(ctx, p2.ID, alice.ID, nil)
-		_ = st.StartWriting(ctx, p2.ID, alice.ID, "0123012301230123")
+		p2 := startedPlan(t, st, j2.ID, alice.ID, items[:1], "0123012301230123")
 		_, _ = st.MarkItemSending(ctx, p2.ID, 1)
 		_ = st.SettleItem(ctx, p2.ID, 1, jobs.ItemDone, 12, "", "")
 		_ = st.SetPlanStatus(ctx, p2.ID, jobs.PlanDone, "", jobs.PlanWriting)
@@ -109,11 +105,7 @@ func TestRetryFailedItemsQueuesExactlyTheFailedOnes(t *testing.T) {
 		// An undo being prepared or run, or one of the whole write-back,
 		// stops a retry; after undoing a part, the failed items may be retried.
 		j3, _ := st.CreateJob(ctx, alice.ID, "Undone", "")
-		p3, _ := st.CreatePlan(ctx, j3.ID, alice.ID)
-		_ = st.AddPlanItems(ctx, p3.ID, items[:2], 2)
-		_ = st.SetPlanStatus(ctx, p3.ID, jobs.PlanReady, "", jobs.PlanBuilding)
-		_ = st.ApprovePlan(ctx, p3.ID, alice.ID, nil)
-		_ = st.StartWriting(ctx, p3.ID, alice.ID, "4567456745674567")
+		p3 := startedPlan(t, st, j3.ID, alice.ID, items[:2], "4567456745674567")
 		_, _ = st.MarkItemSending(ctx, p3.ID, 1)
 		_ = st.SettleItem(ctx, p3.ID, 1, jobs.ItemDone, 13, "", "")
 		_, _ = st.MarkItemSending(ctx, p3.ID, 2)
