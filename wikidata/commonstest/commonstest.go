@@ -11,7 +11,6 @@
 package commonstest
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
@@ -19,7 +18,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +27,7 @@ import (
 
 	"partnerhub/web/wikilogin/oauthfake"
 	"partnerhub/wikidata"
+	"partnerhub/wikidata/internal/fakeserve"
 )
 
 // APIPath is where the fake answers, as on Wikimedia wikis.
@@ -214,25 +213,15 @@ type Server struct {
 func Serve(t testing.TB, opts Options) *Server {
 	t.Helper()
 	c := New(opts)
-	mux := http.NewServeMux()
-	mux.Handle(APIPath, c)
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
-	return &Server{Commons: c, url: ts.URL + APIPath, close: ts.Close}
+	url, stop := fakeserve.ForTest(t, APIPath, c)
+	return &Server{Commons: c, url: url, close: stop}
 }
 
 // NewServer serves a fake Commons on ln until Close, outside tests.
 func NewServer(opts Options, ln net.Listener) *Server {
 	c := New(opts)
-	mux := http.NewServeMux()
-	mux.Handle(APIPath, c)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return &Server{Commons: c, url: "http://" + ln.Addr().String() + APIPath, close: func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}}
+	url, stop := fakeserve.On(ln, APIPath, c)
+	return &Server{Commons: c, url: url, close: stop}
 }
 
 // URL is the api.php URL to give the client.

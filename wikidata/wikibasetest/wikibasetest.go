@@ -11,7 +11,6 @@
 package wikibasetest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -20,7 +19,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strconv"
@@ -36,6 +34,7 @@ import (
 
 	"partnerhub/web/wikilogin/oauthfake"
 	"partnerhub/wikidata"
+	"partnerhub/wikidata/internal/fakeserve"
 )
 
 // APIPath is where the fake answers, as on Wikimedia wikis.
@@ -217,25 +216,15 @@ type Server struct {
 func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	w := NewWiki(opts)
-	mux := http.NewServeMux()
-	mux.Handle(APIPath, w)
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
-	return &Server{Wiki: w, url: ts.URL + APIPath, close: ts.Close}
+	url, stop := fakeserve.ForTest(t, APIPath, w)
+	return &Server{Wiki: w, url: url, close: stop}
 }
 
 // NewServer serves a fake wiki on ln until Close, outside tests.
 func NewServer(opts Options, ln net.Listener) *Server {
 	w := NewWiki(opts)
-	mux := http.NewServeMux()
-	mux.Handle(APIPath, w)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return &Server{Wiki: w, url: "http://" + ln.Addr().String() + APIPath, close: func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}}
+	url, stop := fakeserve.On(ln, APIPath, w)
+	return &Server{Wiki: w, url: url, close: stop}
 }
 
 // URL is the api.php URL to give the client.
