@@ -527,6 +527,31 @@ func uploadStage(r *http.Request) string {
 	return ""
 }
 
+// lockWrite makes MediaWiki's checks of a write module's request, in its
+// order: POSTed, assert=user kept, a token given and the user's. When they
+// pass it returns true with c.mu held; otherwise it has answered the error.
+func (c *Commons) lockWrite(rw http.ResponseWriter, r *http.Request, user, module string) bool {
+	if r.Method != http.MethodPost {
+		apiError(rw, r, "mustbeposted", "The \""+module+"\" module requires a POST request.", "main")
+		return false
+	}
+	if r.FormValue("assert") == "user" && user == "" {
+		apiError(rw, r, "assertuserfailed", "You are no longer logged in, so the action could not be completed.", "main")
+		return false
+	}
+	if r.FormValue("token") == "" {
+		apiError(rw, r, "missingparam", "The \"token\" parameter must be set.", "main")
+		return false
+	}
+	c.mu.Lock()
+	if u, ok := c.tokens[r.FormValue("token")]; !ok || u != user {
+		c.mu.Unlock()
+		apiError(rw, r, "badtoken", "Invalid CSRF token.", "main")
+		return false
+	}
+	return true
+}
+
 // misbehave answers an injected fault; false means go on with the request.
 func (c *Commons) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, user string) bool {
 	switch f.Kind {

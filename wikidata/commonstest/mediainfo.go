@@ -99,24 +99,10 @@ func validSnak(s wikidata.Snak) error {
 // revision (warning wikibase-conflict-patched) unless the edit sets a
 // caption changed since, which is an edit conflict.
 func (c *Commons) editMediaInfo(rw http.ResponseWriter, r *http.Request, user string) {
-	if r.Method != http.MethodPost {
-		apiError(rw, r, "mustbeposted", "The \"wbeditentity\" module requires a POST request.", "main")
+	if !c.lockWrite(rw, r, user, "wbeditentity") {
 		return
 	}
-	if r.FormValue("assert") == "user" && user == "" {
-		apiError(rw, r, "assertuserfailed", "You are no longer logged in, so the action could not be completed.", "main")
-		return
-	}
-	if r.FormValue("token") == "" {
-		apiError(rw, r, "missingparam", "The \"token\" parameter must be set.", "main")
-		return
-	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if u, ok := c.tokens[r.FormValue("token")]; !ok || u != user {
-		apiError(rw, r, "badtoken", "Invalid CSRF token.", "main")
-		return
-	}
 	a, ok := c.account(user)
 	if !ok || !slices.Contains(a.Rights, "edit") || a.Blocked {
 		apiError(rw, r, "permissiondenied", "You do not have the permissions needed to carry out this action.", "wbeditentity")

@@ -169,24 +169,10 @@ func readPart(r *http.Request, field string) ([]byte, bool) {
 }
 
 func (c *Commons) upload(rw http.ResponseWriter, r *http.Request, user string) {
-	if r.Method != http.MethodPost {
-		apiError(rw, r, "mustbeposted", "The \"upload\" module requires a POST request.", "main")
+	if !c.lockWrite(rw, r, user, "upload") {
 		return
 	}
-	if r.FormValue("assert") == "user" && user == "" {
-		apiError(rw, r, "assertuserfailed", "You are no longer logged in, so the action could not be completed.", "main")
-		return
-	}
-	if r.FormValue("token") == "" {
-		apiError(rw, r, "missingparam", "The \"token\" parameter must be set.", "main")
-		return
-	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if u, ok := c.tokens[r.FormValue("token")]; !ok || u != user {
-		apiError(rw, r, "badtoken", "Invalid CSRF token.", "main")
-		return
-	}
 	a, ok := c.account(user)
 	switch {
 	case !ok:
