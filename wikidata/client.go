@@ -870,3 +870,31 @@ func (c *Client) RevisionContents(ctx context.Context, revIDs []int64) (map[int6
 	}
 	return out, nil
 }
+
+// WithStatement finds items that have a statement of property with a
+// string value (an identifier), through the wiki's search
+// (haswbstatement, CirrusSearch's WikibaseCirrusSearch keyword): at most
+// limit titles, as the search index has them (it lags behind edits a little).
+func (c *Client) WithStatement(ctx context.Context, property, value string, limit int) ([]string, error) {
+	term := property + "=" + value
+	if strings.ContainsAny(value, " \t\"") {
+		term = `"` + strings.ReplaceAll(term, `"`, `\"`) + `"`
+	}
+	var r struct {
+		Query struct {
+			Search []struct {
+				Title string `json:"title"`
+			} `json:"search"`
+		} `json:"query"`
+	}
+	params := url.Values{"action": {"query"}, "list": {"search"}, "srsearch": {"haswbstatement:" + term}, "srnamespace": {"0"},
+		"srlimit": {strconv.Itoa(max(1, min(limit, 50)))}, "srprop": {""}}
+	if err := c.read(ctx, params, &r); err != nil {
+		return nil, fmt.Errorf("search items with %s: %w", term, err)
+	}
+	var out []string
+	for _, s := range r.Query.Search {
+		out = append(out, s.Title[strings.LastIndexByte(s.Title, ':')+1:])
+	}
+	return out, nil
+}

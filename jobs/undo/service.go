@@ -22,6 +22,7 @@ type Reader interface {
 	GetEntities(ctx context.Context, ids []string) (map[string]*wikidata.Entity, error)
 	RevisionContents(ctx context.Context, revIDs []int64) (map[int64]wikidata.RevisionContent, error)
 	SearchEntities(ctx context.Context, search, language string, limit int) ([]wikidata.SearchHit, error)
+	WithStatement(ctx context.Context, property, value string, limit int) ([]string, error)
 }
 
 // Editor is what running an undo needs of the wiki (a *wikidata.Client with
@@ -347,11 +348,38 @@ func (s *Service) createdItem(ctx context.Context, c Reader, job *jobs.Job, p *j
 			label, lang = src.added.Labels[l], l
 		}
 	}
-	if label != "" {
+	// An item with one of its identifiers is the surest duplicate; one with
+	// its label the next best.
+	same := ""
+	ids := map[string]bool{}
+	for _, pv := range src.ch.Planned {
+		if pv.Kind == "external-id" {
+			ids[pv.Property] = true
+		}
+	}
+	for _, st := range src.added.Statements {
+		v, ok := st.Value()
+		sv, isString := v.AsString()
+		if !ok || !isString || !ids[st.MainSnak.Property] || it.MergeTarget != "" {
+			continue
+		}
+		found, err := c.WithStatement(ctx, st.MainSnak.Property, sv, 5)
+		if err != nil {
+			s.logger.Warn("looking for a merge target failed", "qid", qid, "err", err)
+			continue
+		}
+		for _, id := range found {
+			if id != qid {
+				it.MergeTarget, same = id, fmt.Sprintf("the same %s, %s", st.MainSnak.Property, sv)
+				break
+			}
+		}
+	}
+	if label != "" && it.MergeTarget == "" {
 		if hits, err := c.SearchEntities(ctx, label, lang, 10); err == nil {
 			for _, h := range hits {
 				if h.ID != qid && strings.EqualFold(h.Label, label) {
-					it.MergeTarget = h.ID
+					it.MergeTarget, same = h.ID, fmt.Sprintf("the same label %q", label)
 					break
 				}
 			}
@@ -366,9 +394,9 @@ func (s *Service) createdItem(ctx context.Context, c Reader, job *jobs.Job, p *j
 	var b strings.Builder
 	fmt.Fprintf(&b, "=== [[%s]] ===\n", qid)
 	if it.MergeTarget != "" {
-		fmt.Fprintf(&b, "%s was created by the Partnerhub write-back of %q%s for a partner dataset row that turned out to be about an existing item, [[%s]] (same label %q). It should be merged into [[%s]] (Special:MergeItems, which any autoconfirmed user can do) or deleted. --~~~~\n",
-			qid, job.Title, batch, it.MergeTarget, label, it.MergeTarget)
-		notes = append(notes, fmt.Sprintf("%s has the same label: you can merge %s into it yourself (Special:MergeItems) instead of asking for deletion.", it.MergeTarget, qid))
+		fmt.Fprintf(&b, "%s was created by the Partnerhub write-back of %q%s for a partner dataset row that turned out to be about an existing item, [[%s]] (%s). It should be merged into [[%s]] (Special:MergeItems, which any autoconfirmed user can do) or deleted. --~~~~\n",
+			qid, job.Title, batch, it.MergeTarget, same, it.MergeTarget)
+		notes = append(notes, fmt.Sprintf("%s has %s: you can merge %s into it yourself (Special:MergeItems) instead of asking for deletion.", it.MergeTarget, same, qid))
 	} else {
 		fmt.Fprintf(&b, "Please delete %s: it was created by mistake by the Partnerhub write-back of %q%s, for a partner dataset row that did not call for a new item. Partnerhub has taken back the rest of that write-back; nothing links to the item. --~~~~\n",
 			qid, job.Title, batch)

@@ -53,7 +53,8 @@ func setup(t *testing.T) *env {
 	ctx := context.Background()
 	seed := []*wikidata.Entity{{ID: "Q1"}, {ID: "Q2"}, {ID: "Q3"}, {ID: "Q5", Claims: map[string][]wikidata.Statement{
 		"P245": {{ID: "Q5$0C7B5E8E-0000-4000-8000-000000000005", Type: "statement", Rank: "normal", MainSnak: wikidata.ValueSnak("P245", "external-id", wikidata.StringValue("500000005"))}}}},
-		{ID: "Q77", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: "Anna Fourth"}}}}
+		{ID: "Q77", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: "Anna Fourth"}}},
+		{ID: "Q78", Claims: map[string][]wikidata.Statement{"P245": {{ID: "Q78$0C7B5E8E-0000-4000-8000-000000000078", Type: "statement", Rank: "normal", MainSnak: wikidata.ValueSnak("P245", "external-id", wikidata.StringValue("500000004"))}}}}}
 	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
 		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "wt", Secret: "ws"}}, Entities: seed})
 	st := storetest.SQLite(t)
@@ -238,7 +239,7 @@ func TestUndoWholeWriteBack(t *testing.T) {
 		t.Fatalf("undo edits %v (%d write requests)", per, len(e.wiki.WriteRequests())-before)
 	}
 	// The created item is listed with a deletion request, or merged: an item
-	// with its label exists (Q77).
+	// with its identifier exists (Q78), and one with its label (Q77).
 	var listed *jobs.UndoItem
 	items, _ = e.st.UndoItems(context.Background(), u.ID, "", 0, 100)
 	for _, it := range items {
@@ -246,7 +247,7 @@ func TestUndoWholeWriteBack(t *testing.T) {
 			listed = it
 		}
 	}
-	if listed == nil || listed.QID != created || listed.Status != jobs.UndoItemListed || listed.MergeTarget != "Q77" ||
+	if listed == nil || listed.QID != created || listed.Status != jobs.UndoItemListed || listed.MergeTarget != "Q78" || !strings.Contains(listed.DeletionRequest, "the same P245, 500000004") ||
 		!strings.Contains(listed.DeletionRequest, "[["+created+"]]") || !strings.Contains(listed.DeletionRequest, "~~~~") {
 		t.Fatalf("created item: %+v", listed)
 	}
@@ -557,4 +558,15 @@ func TestUndoThroughWikiErrors(t *testing.T) {
 func canonical(t *testing.T, a undo.Added) string {
 	t.Helper()
 	return wikidata.CanonicalJSON(a)
+}
+
+// TestUndoCreatedItemMergeTargetByLabel: without an item sharing an
+// identifier, an item with the created item's label is the merge target.
+func TestUndoCreatedItemMergeTargetByLabel(t *testing.T) {
+	e := setup(t)
+	e.wiki.ChangeAs("Other", "Q78", func(ent *wikidata.Entity) { delete(ent.Claims, "P245") })
+	_, items := e.prepare(t, jobs.UndoScope{Rows: []int64{4}}, false)
+	if len(items) != 1 || items[0].Kind != jobs.UndoCreated || items[0].MergeTarget != "Q77" || !strings.Contains(items[0].DeletionRequest, `the same label "Anna Fourth"`) {
+		t.Fatalf("items %+v", items)
+	}
 }

@@ -909,6 +909,8 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request, user string) {
 			tags = []any{}
 		}
 		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tags": tags}})
+	case r.FormValue("list") == "search":
+		w.searchStatements(rw, r)
 	case r.FormValue("prop") == "revisions" && r.FormValue("revids") != "":
 		w.revisionContents(rw, r)
 	case r.FormValue("prop") == "revisions":
@@ -1020,4 +1022,46 @@ func (w *Wiki) parentOf(id string, rev int64) int64 {
 		}
 	}
 	return parent
+}
+
+// searchStatements answers list=search for the haswbstatement keyword
+// (haswbstatement:P245=500115493, or quoted), as CirrusSearch with
+// WikibaseCirrusSearch does: the items with a statement of that property
+// and string value, titles only with srprop empty. Other searches are not
+// supported. The caller holds w.mu.
+func (w *Wiki) searchStatements(rw http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.FormValue("srsearch"))
+	term, ok := strings.CutPrefix(q, "haswbstatement:")
+	if !ok {
+		apiError(rw, r, "badvalue", "The fake wiki searches only haswbstatement:P=value.", 0)
+		return
+	}
+	if strings.HasPrefix(term, `"`) && strings.HasSuffix(term, `"`) && len(term) > 1 {
+		term = strings.ReplaceAll(term[1:len(term)-1], `\"`, `"`)
+	}
+	prop, value, _ := strings.Cut(term, "=")
+	limit, _ := strconv.Atoi(r.FormValue("srlimit"))
+	if limit <= 0 {
+		limit = 10
+	}
+	var ids []string
+	for id, e := range w.entities {
+		for _, st := range e.Claims[prop] {
+			if v, ok := st.Value(); ok {
+				if s, ok := v.AsString(); ok && s == value {
+					ids = append(ids, id)
+					break
+				}
+			}
+		}
+	}
+	sort.Strings(ids)
+	out := []any{}
+	for i, id := range ids {
+		if i == limit {
+			break
+		}
+		out = append(out, map[string]any{"ns": 0, "title": id, "pageid": w.entities[id].PageID})
+	}
+	writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"searchinfo": map[string]any{"totalhits": len(ids)}, "search": out}})
 }
