@@ -154,8 +154,16 @@ func TestWatchFindsWhatBecameOfTheEdits(t *testing.T) {
 			en.Claims["P245"][0].MainSnak.DataValue = &v
 			en.Claims["P245"][0].References = nil
 		})
-		// Q10 the same without recorded GUIDs: nothing says it is the same
-		// statement, so it reads as removed.
+		// Q10 the same without recorded GUIDs (a write-back from before the
+		// write-back recorded them): nothing says it is the same statement,
+		// so it reads as removed.
+		for _, it := range items {
+			if it.QID == "Q10" {
+				if err := st.SetPlanItemAdded(ctx, it.PlanID, it.No, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		w.ChangeAs("Other", "Q10", func(en *wikidata.Entity) {
 			v := wikidata.StringValue("778")
 			en.Claims["P245"][0].MainSnak.DataValue = &v
