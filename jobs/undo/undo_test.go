@@ -210,8 +210,9 @@ func TestUndoWholeWriteBack(t *testing.T) {
 	if l := line(t, items, "Q5", "reference", "P245"); !l.Remove {
 		t.Fatalf("Q5's reference: %+v", l)
 	}
-	before := len(e.wiki.WriteRequests())
+	before, requests := len(e.wiki.WriteRequests()), e.wiki.Requests()
 	u = e.run(t, u)
+	t.Logf("undo of 4 edited items: %d requests to the wiki in all, %d of them writes", e.wiki.Requests()-requests, len(e.wiki.WriteRequests())-before)
 	if u.Status != jobs.UndoDone {
 		t.Fatalf("undo %s %q", u.Status, u.Error)
 	}
