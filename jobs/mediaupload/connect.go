@@ -2,14 +2,12 @@ package mediaupload
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
-	"partnerhub/jobs"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/vault"
+	"partnerhub/jobs/wikiplan"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/commons"
 )
@@ -34,20 +32,9 @@ func NewConnector(cfg ClientConfig, st *store.Store, tokens *vault.Vault) Connec
 		cfg.APIURL = DefaultAPIURL
 	}
 	return func(ctx context.Context, userID int64) (Commons, error) {
-		if cfg.ConsumerKey == "" {
-			return nil, jobs.Errorf(jobs.EFORBIDDEN, "no OAuth consumer is configured")
-		}
-		sealed, err := st.Token(ctx, userID)
+		creds, err := wikiplan.OpenCredentials(ctx, st, tokens, cfg.ConsumerKey, cfg.ConsumerSecret, userID)
 		if err != nil {
 			return nil, err
-		}
-		if sealed.ConsumerKey != cfg.ConsumerKey {
-			return nil, jobs.Errorf(jobs.EFORBIDDEN, "the stored authorization is for another OAuth consumer; log in again")
-		}
-		tok, err1 := tokens.Open(sealed.TokenSealed, vault.TokenAAD(userID, "token"))
-		sec, err2 := tokens.Open(sealed.SecretSealed, vault.TokenAAD(userID, "secret"))
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("open the stored authorization: %w", err)
 		}
 		u, err := st.User(ctx, userID)
 		if err != nil {
@@ -55,7 +42,7 @@ func NewConnector(cfg ClientConfig, st *store.Store, tokens *vault.Vault) Connec
 		}
 		api, err := wikidata.NewClient(wikidata.Config{APIURL: cfg.APIURL, UserAgent: wikidata.EditUserAgent(cfg.UserAgent, u.Username, cfg.APIURL),
 			Tag: cfg.Tag, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger},
-			&wikidata.Credentials{ConsumerKey: cfg.ConsumerKey, ConsumerSecret: cfg.ConsumerSecret, Token: string(tok), TokenSecret: string(sec)})
+			creds)
 		if err != nil {
 			return nil, err
 		}

@@ -460,22 +460,30 @@ func (s *Service) Write(ctx context.Context, p *jobs.EditPlan) error {
 
 // credentials opens the writer's sealed tokens.
 func (s *Service) credentials(ctx context.Context, userID int64) (*wikidata.Credentials, error) {
-	if s.cfg.ConsumerKey == "" {
+	return OpenCredentials(ctx, s.store, s.tokens, s.cfg.ConsumerKey, s.cfg.ConsumerSecret, userID)
+}
+
+// OpenCredentials opens userID's stored (sealed) OAuth tokens as
+// credentials for the consumer (consumerKey, consumerSecret), for anything
+// that edits in the user's name (write-backs, Commons uploads). No consumer
+// configured, or tokens stored for another consumer, is EFORBIDDEN.
+func OpenCredentials(ctx context.Context, st *store.Store, tokens *vault.Vault, consumerKey, consumerSecret string, userID int64) (*wikidata.Credentials, error) {
+	if consumerKey == "" {
 		return nil, jobs.Errorf(jobs.EFORBIDDEN, "no OAuth consumer is configured")
 	}
-	sealed, err := s.store.Token(ctx, userID)
+	sealed, err := st.Token(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	if sealed.ConsumerKey != s.cfg.ConsumerKey {
+	if sealed.ConsumerKey != consumerKey {
 		return nil, jobs.Errorf(jobs.EFORBIDDEN, "the stored authorization is for another OAuth consumer; log in again")
 	}
-	tok, err1 := s.tokens.Open(sealed.TokenSealed, vault.TokenAAD(userID, "token"))
-	sec, err2 := s.tokens.Open(sealed.SecretSealed, vault.TokenAAD(userID, "secret"))
+	tok, err1 := tokens.Open(sealed.TokenSealed, vault.TokenAAD(userID, "token"))
+	sec, err2 := tokens.Open(sealed.SecretSealed, vault.TokenAAD(userID, "secret"))
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("open the stored authorization: %w", err)
 	}
-	return &wikidata.Credentials{ConsumerKey: s.cfg.ConsumerKey, ConsumerSecret: s.cfg.ConsumerSecret, Token: string(tok), TokenSecret: string(sec)}, nil
+	return &wikidata.Credentials{ConsumerKey: consumerKey, ConsumerSecret: consumerSecret, Token: string(tok), TokenSecret: string(sec)}, nil
 }
 
 // Explain turns the wiki's refusals into sentences saying what happened and
