@@ -54,6 +54,7 @@ func BenchmarkScale(b *testing.B) {
 				ph.report(b, "ph-")
 				sc.report(b, "script-")
 				b.ReportMetric(ph.endpointPerRow()/sc.endpointPerRow(), "endpoint-time-ratio")
+				b.ReportMetric((float64(ph.cpu)/float64(ph.rows))/(float64(sc.cpu)/float64(sc.rows)), "engine-cpu-ratio")
 				b.ReportMetric(ph.rowsPerSec()/sc.rowsPerSec(), "rows/s-ratio")
 			}
 		})
@@ -65,6 +66,7 @@ type scaleRun struct {
 	rows, matched     int
 	queries, searches int64
 	endpoint, request time.Duration
+	cpu               time.Duration
 	wall              time.Duration
 }
 
@@ -78,6 +80,7 @@ func (r scaleRun) report(b *testing.B, prefix string) {
 	b.ReportMetric(per1000(float64(r.searches)), prefix+"searches/1000rows")
 	b.ReportMetric(per1000(float64(r.endpoint.Milliseconds())), prefix+"endpoint-ms/1000rows")
 	b.ReportMetric(per1000(float64(r.request.Milliseconds())), prefix+"request-ms/1000rows")
+	b.ReportMetric(per1000(float64(r.cpu.Milliseconds())), prefix+"engine-cpu-ms/1000rows")
 	b.ReportMetric(float64(r.matched)/float64(r.rows), prefix+"matched/row")
 }
 
@@ -88,6 +91,7 @@ type latencyTransport struct {
 	base     http.RoundTripper
 	latency  time.Duration
 	endpoint atomic.Int64
+	cpu      atomic.Int64 // the engine's processor time
 	request  atomic.Int64
 	requests atomic.Int64
 	mu       sync.Mutex
@@ -95,11 +99,12 @@ type latencyTransport struct {
 	count    map[string]int
 }
 
-// serverTiming reads the engine's "query;dur=<ms>" Server-Timing entry.
-func serverTiming(h http.Header) (time.Duration, bool) {
+// serverTiming reads the engine's "<name>;dur=<ms>" Server-Timing entry
+// ("query": its time for the query, "cpu": the processor time it took).
+func serverTiming(h http.Header, entry string) (time.Duration, bool) {
 	for _, part := range strings.Split(h.Get("Server-Timing"), ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if name != "query" {
+		if name != entry {
 			continue
 		}
 		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "dur="); ok {
@@ -148,7 +153,9 @@ func (t *latencyTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		record()
 		return nil, err
 	}
-	engine, _ = serverTiming(resp.Header)
+	engine, _ = serverTiming(resp.Header, "query")
+	cpu, _ := serverTiming(resp.Header, "cpu")
+	t.cpu.Add(int64(cpu))
 	resp.Body = &timedBody{ReadCloser: resp.Body, done: record}
 	return resp, nil
 }
@@ -304,7 +311,7 @@ func runPartnerhub(b *testing.B, endpoint string, tpl *Template, latency time.Du
 	}
 	tr.logKinds(b, "partnerhub")
 	return scaleRun{rows: len(rows), matched: int(matched.Load()), queries: tr.requests.Load(), searches: search.searches.Load(),
-		endpoint: time.Duration(tr.endpoint.Load()), request: time.Duration(tr.request.Load()), wall: time.Since(start)}
+		endpoint: time.Duration(tr.endpoint.Load()), request: time.Duration(tr.request.Load()), cpu: time.Duration(tr.cpu.Load()), wall: time.Since(start)}
 }
 
 // runPerRowScript is how this is often written: for each row one query for
@@ -348,7 +355,7 @@ func runPerRowScript(b *testing.B, endpoint string, latency time.Duration, rows 
 	}
 	tr.logKinds(b, "script")
 	return scaleRun{rows: len(rows), matched: matched, queries: tr.requests.Load(), searches: search.searches.Load(),
-		endpoint: time.Duration(tr.endpoint.Load()), request: time.Duration(tr.request.Load()), wall: time.Since(start)}
+		endpoint: time.Duration(tr.endpoint.Load()), request: time.Duration(tr.request.Load()), cpu: time.Duration(tr.cpu.Load()), wall: time.Since(start)}
 }
 
 func scriptFactsQuery(ids []string) string {
