@@ -205,30 +205,21 @@ func New(opts Options) *Commons {
 // Server is a fake Commons being served.
 type Server struct {
 	*Commons
-	url   string
-	close func()
+	fakeserve.Endpoint
 }
 
 // Serve serves a fake Commons for the test, closed when the test ends.
 func Serve(t testing.TB, opts Options) *Server {
 	t.Helper()
 	c := New(opts)
-	url, stop := fakeserve.ForTest(t, APIPath, c)
-	return &Server{Commons: c, url: url, close: stop}
+	return &Server{Commons: c, Endpoint: fakeserve.ForTest(t, APIPath, c)}
 }
 
 // NewServer serves a fake Commons on ln until Close, outside tests.
 func NewServer(opts Options, ln net.Listener) *Server {
 	c := New(opts)
-	url, stop := fakeserve.On(ln, APIPath, c)
-	return &Server{Commons: c, url: url, close: stop}
+	return &Server{Commons: c, Endpoint: fakeserve.On(ln, APIPath, c)}
 }
-
-// URL is the api.php URL to give the client.
-func (s *Server) URL() string { return s.url }
-
-// Close stops serving.
-func (s *Server) Close() { s.close() }
 
 // SHA1 is the hex SHA-1 of content, as Commons stores it.
 func SHA1(b []byte) string {

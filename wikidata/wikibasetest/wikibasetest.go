@@ -208,30 +208,21 @@ func Handler(opts Options) http.Handler {
 // Server is a fake wiki being served.
 type Server struct {
 	*Wiki
-	url   string
-	close func()
+	fakeserve.Endpoint
 }
 
 // New serves a fake wiki for the test, closed when the test ends.
 func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	w := NewWiki(opts)
-	url, stop := fakeserve.ForTest(t, APIPath, w)
-	return &Server{Wiki: w, url: url, close: stop}
+	return &Server{Wiki: w, Endpoint: fakeserve.ForTest(t, APIPath, w)}
 }
 
 // NewServer serves a fake wiki on ln until Close, outside tests.
 func NewServer(opts Options, ln net.Listener) *Server {
 	w := NewWiki(opts)
-	url, stop := fakeserve.On(ln, APIPath, w)
-	return &Server{Wiki: w, url: url, close: stop}
+	return &Server{Wiki: w, Endpoint: fakeserve.On(ln, APIPath, w)}
 }
-
-// URL is the api.php URL to give the client.
-func (s *Server) URL() string { return s.url }
-
-// Close stops serving.
-func (s *Server) Close() { s.close() }
 
 // AddEntity stores a copy of an entity (e.g. a fixture), giving it a
 // revision id if it has none.

@@ -12,27 +12,38 @@ import (
 	"time"
 )
 
-// ForTest serves h at path until the test ends. It returns the URL of path
-// and a function that stops serving earlier.
-func ForTest(t testing.TB, path string, h http.Handler) (url string, stop func()) {
+// Endpoint is a fake being served; the fakes' Server types embed it.
+type Endpoint struct {
+	url  string
+	stop func()
+}
+
+// URL is the api.php URL to give the client.
+func (e Endpoint) URL() string { return e.url }
+
+// Close stops serving.
+func (e Endpoint) Close() { e.stop() }
+
+// ForTest serves h at path until the test ends (or Close).
+func ForTest(t testing.TB, path string, h http.Handler) Endpoint {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle(path, h)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	return ts.URL + path, ts.Close
+	return Endpoint{url: ts.URL + path, stop: ts.Close}
 }
 
-// On serves h at path on ln until stop is called, which waits up to five
-// seconds for requests in flight.
-func On(ln net.Listener, path string, h http.Handler) (url string, stop func()) {
+// On serves h at path on ln until Close, which waits up to five seconds
+// for requests in flight.
+func On(ln net.Listener, path string, h http.Handler) Endpoint {
 	mux := http.NewServeMux()
 	mux.Handle(path, h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + path, func() {
+	return Endpoint{url: "http://" + ln.Addr().String() + path, stop: func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-	}
+	}}
 }
