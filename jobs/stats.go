@@ -27,6 +27,11 @@ type Statistics struct {
 	EditGroups      []string   // EditGroups batch ids of the write-backs
 	// Watch is what the latest watch runs found of what was written.
 	Watch WatchSummary
+
+	// What media uploads added to Commons.
+	FilesUploaded    int64 // files uploaded by media plans
+	FilesLinked      int64 // files found on Commons already (same content) and linked to their rows
+	ItemsIllustrated int64 // distinct items those files depict or represent
 }
 
 // DayCount is how many edits were made on a day (UTC).

@@ -21,6 +21,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/export"
+	"partnerhub/jobs/media"
 	"partnerhub/jobs/store"
 )
 
@@ -41,6 +42,13 @@ type Config struct {
 	LoginOrigin string
 	// EditGroupsTool is the tool code of EditGroups batch links (default "CB").
 	EditGroupsTool string
+	// MaxArchiveBytes is the largest ZIP of media files one upload may be
+	// (0: 2 GiB); Zip bounds what the archive holds.
+	MaxArchiveBytes int64
+	Zip             media.ZipLimits
+	// CommonsChecks says media plans ask Commons whether titles are taken
+	// and files are there already (the plan page says so when they do not).
+	CommonsChecks bool
 }
 
 // Queue is the part of the task queue the web side uses.
@@ -73,6 +81,7 @@ type Deps struct {
 	ItemCheck     ItemCheck     // nil: typed QIDs are checked for form only
 	Plans         PlanRunner
 	Undos         UndoRunner                                    // nil: write-backs cannot be undone here
+	Media         MediaRunner                                   // nil: the media pages say media uploads are off
 	Suggesters    Suggesters                                    // nil: the mapping page suggests nothing and searches nothing
 	ItemFacts     func(job *jobs.Job) (export.ItemFacts, error) // nil: exports carry no wiki columns
 	// EndpointPace says how much of the job's query-service budget is
@@ -99,6 +108,7 @@ type Server struct {
 	itemCheck     ItemCheck
 	plans         PlanRunner
 	undos         UndoRunner
+	media         MediaRunner
 	suggesters    Suggesters
 	itemFacts     func(job *jobs.Job) (export.ItemFacts, error)
 	endpointPace  func(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error)
@@ -144,7 +154,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 		formOrigins = " " + u.Scheme + "://" + u.Host
 	}
-	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, undos: d.Undos, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace, reconcile: d.Reconcile,
+	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, undos: d.Undos, media: d.Media, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace, reconcile: d.Reconcile,
 		logger: logger, pages: pages, static: static, proxies: proxies}, nil
 }
 
@@ -213,6 +223,10 @@ func (s *Server) Handler() http.Handler {
 	job.GET("/plan/names", s.itemNamesPage)
 	job.POST("/plan/names", s.decideItemName)
 	s.undoRoutes(job)
+	job.GET("/media", s.mediaPage)
+	job.POST("/media", s.buildMediaPlan)
+	job.POST("/media/approve", s.approveMediaPlan)
+	job.POST("/media/upload/:action", s.mediaUploadAction)
 	s.collabRoutes(app, job)
 	return r
 }

@@ -103,12 +103,18 @@ func (s *Server) streamEnriched(c *gin.Context, j *jobs.Job) {
 			return
 		}
 	}
+	files, err := s.store.RowMedia(c.Request.Context(), j.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	name := strings.TrimSuffix(strings.TrimSuffix(ds.FileName, ".csv"), ".tsv")
 	c.Header("Content-Type", format.ContentType())
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, url.PathEscape(name+"-enriched."+string(format))))
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
-	err = export.WriteEnriched(c.Request.Context(), c.Writer, s.store, j.ID, ds, export.EnrichedOptions{Format: format, Languages: langs, Properties: props, Facts: facts, Watched: s.store})
+	err = export.WriteEnriched(c.Request.Context(), c.Writer, s.store, j.ID, ds, export.EnrichedOptions{Format: format, Languages: langs, Properties: props, Facts: facts,
+		Watched: s.store, Media: export.MediaByRow(files)})
 	if err != nil {
 		// The headers are sent: a cut-off file is the partner's signal, the log ours.
 		s.logger.Error("enriched export failed", "job_id", j.ID, "format", format, "err", err)

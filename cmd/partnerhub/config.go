@@ -56,6 +56,13 @@ type config struct {
 	DefaultSPARQL, DefaultWikiAPI string
 	SPARQLInFlight                int
 	SPARQLBudget                  time.Duration
+	// Media uploads: the hosts files may be fetched from (empty: any
+	// public host), whether private addresses may be reached, the largest
+	// file and the largest uploaded archive.
+	MediaHosts        []string
+	MediaAllowPrivate bool
+	MediaMaxBytes     int64
+	MediaArchiveBytes int64
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -100,6 +107,10 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_DEFAULT_SPARQL_ENDPOINT", "https://query.wikidata.org/sparql", "the query service of the installation's default Wikibase: what the /reconcile service matches against"},
 	{"PARTNERHUB_DEFAULT_WIKI_API", "https://www.wikidata.org/w/api.php", "the Action API of the installation's default Wikibase (searches and property datatypes of /reconcile)"},
 	{"PARTNERHUB_WIKI_APIS", "", "comma-separated Action API URLs job templates may use; empty: any (set it on a public installation)"},
+	{"PARTNERHUB_MEDIA_HOSTS", "", "comma-separated hosts media files may be fetched from (example.org, or .example.org with its subdomains), redirects included; empty: any public host"},
+	{"PARTNERHUB_MEDIA_ALLOW_PRIVATE", "false", "let the worker fetch media files from loopback and private addresses (tests and closed installations only)"},
+	{"PARTNERHUB_MEDIA_MAX_MB", "100", "largest media file a plan takes, in MB"},
+	{"PARTNERHUB_MEDIA_ARCHIVE_MB", "2048", "largest ZIP archive of media files one upload may be, in MB"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
 
@@ -197,6 +208,13 @@ func loadConfig() (config, error) {
 		} else if len(v.allowed) > 0 && !slices.Contains(v.allowed, v.value) {
 			errs = append(errs, fmt.Sprintf("%s %q is not in %s: add it there, or choose one of those", v.name, v.value, v.list))
 		}
+	}
+	c.MediaHosts = list(getenv("PARTNERHUB_MEDIA_HOSTS"))
+	c.MediaAllowPrivate = boolVar("PARTNERHUB_MEDIA_ALLOW_PRIVATE")
+	c.MediaMaxBytes = intVar("PARTNERHUB_MEDIA_MAX_MB") << 20
+	c.MediaArchiveBytes = intVar("PARTNERHUB_MEDIA_ARCHIVE_MB") << 20
+	if c.MediaMaxBytes <= 0 || c.MediaArchiveBytes <= 0 {
+		errs = append(errs, "PARTNERHUB_MEDIA_MAX_MB and PARTNERHUB_MEDIA_ARCHIVE_MB must be positive")
 	}
 	c.SPARQLInFlight = int(intVar("PARTNERHUB_SPARQL_IN_FLIGHT"))
 	if c.SPARQLInFlight < 1 || c.SPARQLInFlight > 20 {

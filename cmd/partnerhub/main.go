@@ -277,7 +277,8 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
 			Builder: plans, Writer: plans, TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
 				return plan.CheckTemplate(raw, cols, match.CheckTemplate)
-			}, MediaUploader: uploader, Undoer: a.undoService(plans)}, a.logger)
+			}, MediaUploader: uploader, Undoer: a.undoService(plans),
+			MediaBuilder: a.mediaBuilder()}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if w != nil {
@@ -315,20 +316,23 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		return nil, err
 	}
 	srv, err := web.New(web.Config{
-		Version:        version,
-		DataDir:        a.cfg.DataDir,
-		MaxUploadBytes: a.cfg.MaxUploadBytes,
-		SecureCookies:  a.cfg.SecureCookies,
-		TrustedProxies: a.cfg.TrustedProxies,
-		CSRFKey:        subkey(a.key, "csrf"),
-		LoginOrigin:    loginOrigin(a.cfg),
-		EditGroupsTool: a.cfg.EditGroupsTool,
+		Version:         version,
+		DataDir:         a.cfg.DataDir,
+		MaxUploadBytes:  a.cfg.MaxUploadBytes,
+		SecureCookies:   a.cfg.SecureCookies,
+		TrustedProxies:  a.cfg.TrustedProxies,
+		CSRFKey:         subkey(a.key, "csrf"),
+		LoginOrigin:     loginOrigin(a.cfg),
+		EditGroupsTool:  a.cfg.EditGroupsTool,
+		MaxArchiveBytes: a.cfg.MediaArchiveBytes,
+		Zip:             a.zipLimits(),
 	}, web.Deps{
 		Store:         a.store,
 		Queue:         a.queue,
 		Runner:        runner,
 		Plans:         runner,
 		Undos:         runner,
+		Media:         runner,
 		TemplateCheck: match.CheckTemplate,
 		ItemCheck:     eps.itemCheck,
 		Suggesters:    (&suggesters{a: a, eps: eps}).forJob,

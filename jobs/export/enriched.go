@@ -83,6 +83,21 @@ type EnrichedOptions struct {
 	// Watched, when set, adds the wikidata_status column: what the latest
 	// watch run found of the edits each row led to.
 	Watched WikidataStatus
+	// Media are the rows' files on Commons (store.RowMedia); when the job
+	// has any, the export gets commons_file and commons_url columns.
+	Media map[int64]jobs.RowMedia
+}
+
+// MediaColumns follow the result columns when the job has files on Commons.
+var MediaColumns = []string{"commons_file", "commons_url"}
+
+// MediaByRow indexes a job's files on Commons by row.
+func MediaByRow(list []jobs.RowMedia) map[int64]jobs.RowMedia {
+	out := make(map[int64]jobs.RowMedia, len(list))
+	for _, m := range list {
+		out[m.Row] = m
+	}
+	return out
 }
 
 // WikidataStatus says, for rows of a job, what the latest watch found of
@@ -143,6 +158,9 @@ func EnrichedHeader(columns []string, opts EnrichedOptions) []string {
 	h := append(append([]string{}, columns...), ResultColumns...)
 	if opts.Watched != nil {
 		h = append(h, WikidataStatusColumn)
+	}
+	if len(opts.Media) > 0 {
+		h = append(h, MediaColumns...)
 	}
 	if opts.Facts == nil {
 		return h
@@ -311,6 +329,10 @@ func (t *tableWriter) write(r jobs.ReviewRow, status string, facts map[string]It
 	if t.opts.Watched != nil {
 		t.rec = append(t.rec, status)
 	}
+	if len(t.opts.Media) > 0 {
+		m := t.opts.Media[r.Row]
+		t.rec = append(t.rec, m.FileTitle, m.URL)
+	}
 	t.rec = factValues(t.opts, facts[q], t.rec)
 	return t.cw.Write(t.rec)
 }
@@ -328,6 +350,8 @@ type jsonRow struct {
 	Score        *float64            `json:"match_score"`
 	Decision     string              `json:"decision,omitempty"`
 	Wikidata     string              `json:"wikidata_status,omitempty"`
+	CommonsFile  string              `json:"commons_file,omitempty"`
+	CommonsURL   string              `json:"commons_url,omitempty"`
 	Labels       map[string]string   `json:"labels,omitempty"`
 	Descriptions map[string]string   `json:"descriptions,omitempty"`
 	Claims       map[string][]string `json:"properties,omitempty"`
@@ -353,6 +377,9 @@ func (j *jsonWriter) write(r jobs.ReviewRow, status string, facts map[string]Ite
 	if r.Match.Status != "" {
 		s := r.Match.Score
 		out.Score = &s
+	}
+	if m, ok := j.opts.Media[r.Row]; ok {
+		out.CommonsFile, out.CommonsURL = m.FileTitle, m.URL
 	}
 	if j.opts.Facts != nil && out.QID != "" {
 		f := facts[out.QID]

@@ -364,3 +364,28 @@ func FormatBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// propertyNames are the properties a media plan writes, for people.
+var propertyNames = map[string]string{PropDepicts: "depicts", PropDigitalRep: "digital representation of", PropCreator: "creator",
+	PropCopyrightStatus: "copyright status", PropLicense: "copyright license", PropImage: "image"}
+
+// Lines describes the planned statements for people: "P180 (depicts): Q42".
+func (s *Structured) Lines() []string {
+	out := make([]string, 0, len(s.Statements))
+	for _, st := range s.Statements {
+		v := "?"
+		if st.MainSnak.DataValue != nil {
+			if id, ok := st.MainSnak.DataValue.AsEntityID(); ok {
+				v = id.ID
+			} else {
+				v = st.MainSnak.DataValue.String()
+			}
+		}
+		name := st.MainSnak.Property
+		if n, ok := propertyNames[name]; ok {
+			name += " (" + n + ")"
+		}
+		out = append(out, name+": "+v)
+	}
+	return out
+}

@@ -441,16 +441,22 @@ type MediaTotals struct {
 
 // JobMediaTotals sums the files of all of a job's media plans.
 func (s *Store) JobMediaTotals(ctx context.Context, jobID int64) (MediaTotals, error) {
+	return s.mediaTotals(ctx, `p.job_id = ?`, jobID)
+}
+
+// mediaTotals sums the files on Commons of the media plans that cond (on
+// media_plans p) selects.
+func (s *Store) mediaTotals(ctx context.Context, cond string, args ...any) (MediaTotals, error) {
 	var t MediaTotals
-	err := s.db.QueryRowContext(ctx, `SELECT
+	q := `SELECT
 			COALESCE(SUM(CASE WHEN f.status IN (?, ?) THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN f.status = ? THEN 1 ELSE 0 END), 0),
 			COUNT(DISTINCT CASE WHEN f.qid <> '' THEN f.qid END)
 		FROM media_files f JOIN media_plans p ON p.id = f.plan_id
-		WHERE p.job_id = ? AND f.status IN (?, ?, ?)`,
-		jobs.MediaUploaded, jobs.MediaDone, jobs.MediaLinked, jobID, jobs.MediaUploaded, jobs.MediaDone, jobs.MediaLinked).Scan(&t.Uploaded, &t.Linked, &t.Items)
-	if err != nil {
-		return t, fmt.Errorf("count the job's files on Commons: %w", err)
+		WHERE f.status IN (?, ?, ?) AND ` + cond
+	all := append([]any{jobs.MediaUploaded, jobs.MediaDone, jobs.MediaLinked, jobs.MediaUploaded, jobs.MediaDone, jobs.MediaLinked}, args...)
+	if err := s.db.QueryRowContext(ctx, q, all...).Scan(&t.Uploaded, &t.Linked, &t.Items); err != nil {
+		return t, fmt.Errorf("count files on Commons: %w", err)
 	}
 	return t, nil
 }

@@ -149,6 +149,13 @@ func TestMediaPlanLifecycleAndExactlyOnceMarks(t *testing.T) {
 		if tot, _ := st.JobMediaTotals(ctx, j.ID); tot.Uploaded != 2 || tot.Items != 2 {
 			t.Fatalf("totals after second plan %+v", tot)
 		}
+		stats, err := st.JobStatistics(ctx, j.ID)
+		if err != nil || stats.FilesUploaded != 2 || stats.FilesLinked != 1 || stats.ItemsIllustrated != 2 {
+			t.Fatalf("job statistics %+v %v", stats, err)
+		}
+		if tool, _ := st.ToolStatistics(ctx); tool.FilesUploaded != 2 || tool.ItemsIllustrated != 2 {
+			t.Fatalf("tool statistics %+v", tool)
+		}
 		if ps, _ := st.MediaPlansWithStatus(ctx, jobs.MediaPlanUploading); len(ps) != 1 || ps[0].ID != p2.ID {
 			t.Fatalf("uploading plans: %+v", ps)
 		}

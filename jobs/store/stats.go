@@ -105,6 +105,11 @@ func (s *Store) statistics(ctx context.Context, jobIDs string, args ...any) (job
 		return st, err
 	}
 	st.Watch, err = s.watchSummary(ctx, in, args)
+	if err != nil {
+		return st, err
+	}
+	t, err := s.mediaTotals(ctx, `p.job_id`+in, args...)
+	st.FilesUploaded, st.FilesLinked, st.ItemsIllustrated = t.Uploaded, t.Linked, t.Items
 	return st, err
 }
 
