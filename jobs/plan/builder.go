@@ -100,6 +100,13 @@ func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
 	}
 	lookUp := b.namesFor != nil
 	retrieved := b.now().UTC()
+	// Files a media upload put on Commons for rows whose media plan asked
+	// for it become "image" (P18) lines: opt-in, and like every line only
+	// added where the item has no image yet (another one is a conflict).
+	images, err := b.store.RowImages(ctx, p.JobID)
+	if err != nil {
+		return fail(err)
+	}
 	var (
 		batch   []Group
 		current *Group
@@ -150,6 +157,9 @@ func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
 			current = &Group{QID: r.QID, Labels: map[string]string{}, Descriptions: map[string]string{}}
 		}
 		addRow(current, t, col, r, names, lookUp)
+		if name, ok := images[r.Row]; ok {
+			current.Planned = append(current.Planned, PlannedValue{Row: r.Row, Column: "(media upload)", Property: "P18", Kind: "commonsMedia", Value: name})
+		}
 		return nil
 	})
 	if err == nil {

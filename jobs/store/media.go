@@ -563,3 +563,30 @@ func (s *Store) AddMediaProblems(ctx context.Context, planID int64, problems map
 		return nil
 	})
 }
+
+// RowImages maps the rows of a job whose media plan proposed P18 (image)
+// to the file name (without "File:") of their newest file on Commons, for
+// the edit plan's opt-in P18 lines.
+func (s *Store) RowImages(ctx context.Context, jobID int64) (map[int64]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT f.row_num, f.commons_title FROM media_files f JOIN media_plans p ON p.id = f.plan_id
+		WHERE p.job_id = ? AND p.propose_p18 = 1 AND f.status IN (?, ?, ?) AND f.commons_title <> ''
+		ORDER BY f.row_num, f.plan_id DESC, f.file_no`, jobID, jobs.MediaUploaded, jobs.MediaDone, jobs.MediaLinked)
+	if err != nil {
+		return nil, fmt.Errorf("list the job's images: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var (
+			row   int64
+			title string
+		)
+		if err := rows.Scan(&row, &title); err != nil {
+			return nil, err
+		}
+		if _, ok := out[row]; !ok {
+			out[row] = strings.TrimPrefix(title, "File:")
+		}
+	}
+	return out, rows.Err()
+}

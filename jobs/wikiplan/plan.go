@@ -26,12 +26,13 @@ type Wikibase struct{ R Reader }
 // datatypes maps template kinds to Wikibase datatypes.
 var datatypes = map[string]string{
 	"external-id": "external-id", "string": "string", "url": "url", "item": "wikibase-item", "time": "time", "quantity": "quantity",
+	"commonsMedia": "commonsMedia", // P18 lines from media uploads
 }
 
 // toValue turns a normalised planned value into a Wikibase value.
 func toValue(pv plan.PlannedValue) (wikidata.DataValue, error) {
 	switch pv.Kind {
-	case "external-id", "string", "url":
+	case "external-id", "string", "url", "commonsMedia":
 		return wikidata.StringValue(pv.Value), nil
 	case "item":
 		return wikidata.ItemValue(pv.Value), nil
