@@ -69,11 +69,8 @@ func (r *Runner) BuildMediaPlan(ctx context.Context, p *jobs.MediaPlan) (*jobs.M
 // or some, and starts the upload in their name: the approver is the
 // uploader, who must not be blocked and must have authorised Partnerhub.
 func (r *Runner) ApproveMediaPlan(ctx context.Context, planID int64, user *jobs.User, fileNos []int64) error {
-	if user.Blocked {
-		return jobs.Errorf(jobs.EFORBIDDEN, "Your account is blocked on the wiki, so Partnerhub cannot upload in your name.")
-	}
-	if _, err := r.store.Token(ctx, user.ID); err != nil {
-		return jobs.Errorf(jobs.EFORBIDDEN, "Partnerhub holds no authorization to upload in your name: log out and log in again with your wiki account.")
+	if err := r.checkUploader(ctx, user); err != nil {
+		return err
 	}
 	if err := r.store.ApproveMediaPlan(ctx, planID, user.ID, fileNos); err != nil {
 		return err
@@ -84,6 +81,9 @@ func (r *Runner) ApproveMediaPlan(ctx context.Context, planID int64, user *jobs.
 // StartMediaUpload starts (or resumes) uploading an approved or paused
 // media plan in user's name, under one EditGroups-style batch id.
 func (r *Runner) StartMediaUpload(ctx context.Context, planID int64, user *jobs.User) error {
+	if err := r.checkUploader(ctx, user); err != nil {
+		return err
+	}
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
@@ -93,6 +93,17 @@ func (r *Runner) StartMediaUpload(ctx context.Context, planID int64, user *jobs.
 	}
 	if err := r.queue.EnqueueMediaUpload(ctx, planID); err != nil {
 		r.logger.Warn("queue media upload failed; the sweep will retry", "plan_id", planID, "err", err)
+	}
+	return nil
+}
+
+// checkUploader refuses a user in whose name nothing can be uploaded.
+func (r *Runner) checkUploader(ctx context.Context, user *jobs.User) error {
+	if user.Blocked {
+		return jobs.Errorf(jobs.EFORBIDDEN, "Your account is blocked on the wiki, so Partnerhub cannot upload in your name.")
+	}
+	if _, err := r.store.Token(ctx, user.ID); err != nil {
+		return jobs.Errorf(jobs.EFORBIDDEN, "Partnerhub holds no authorization to upload in your name: log out and log in again with your wiki account.")
 	}
 	return nil
 }
