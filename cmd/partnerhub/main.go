@@ -271,6 +271,10 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 		if err != nil {
 			return err
 		}
+		mediaPlans, err := a.mediaBuilder()
+		if err != nil {
+			return err
+		}
 		w = tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
@@ -278,7 +282,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 			Builder: plans, Writer: plans, TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
 				return plan.CheckTemplate(raw, cols, match.CheckTemplate)
 			}, MediaUploader: uploader, Undoer: a.undoService(plans),
-			MediaBuilder: a.mediaBuilder()}, a.logger)
+			MediaBuilder: mediaPlans}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if w != nil {
@@ -326,6 +330,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		EditGroupsTool:  a.cfg.EditGroupsTool,
 		MaxArchiveBytes: a.cfg.MediaArchiveBytes,
 		Zip:             a.zipLimits(),
+		CommonsChecks:   true,
 	}, web.Deps{
 		Store:         a.store,
 		Queue:         a.queue,

@@ -2,20 +2,33 @@ package main
 
 import (
 	"partnerhub/jobs/media"
+	"partnerhub/wikidata"
+	"partnerhub/wikidata/commons"
 )
 
-// mediaBuilder builds media plans with the installation's fetch limits.
-// Commons is not asked while planning yet (titles and SHA-1s are checked by
-// the upload executor before it sends anything).
-func (a *app) mediaBuilder() *media.Builder {
+// mediaBuilder builds media plans with the installation's fetch limits,
+// asking Commons (anonymously, reads only) whether titles are taken and
+// files are there already.
+func (a *app) mediaBuilder() (*media.Builder, error) {
+	api, err := wikidata.NewClient(wikidata.Config{APIURL: a.cfg.CommonsAPI, UserAgent: a.cfg.UserAgent, Logger: a.logger}, nil)
+	if err != nil {
+		return nil, err
+	}
 	return &media.Builder{
-		Store: a.store,
-		Fetcher: media.NewFetcher(media.FetchConfig{AllowedHosts: a.cfg.MediaHosts, AllowPrivate: a.cfg.MediaAllowPrivate,
-			MaxBytes: a.cfg.MediaMaxBytes, UserAgent: a.cfg.UserAgent}),
+		Store:   a.store,
+		Fetcher: a.mediaFetcher(),
 		DataDir: a.cfg.DataDir,
 		Zip:     a.zipLimits(),
+		Commons: commons.New(api),
 		Logger:  a.logger,
-	}
+	}, nil
+}
+
+// mediaFetcher fetches media files with the installation's limits (the
+// planner and the upload executor alike).
+func (a *app) mediaFetcher() *media.Fetcher {
+	return media.NewFetcher(media.FetchConfig{AllowedHosts: a.cfg.MediaHosts, AllowPrivate: a.cfg.MediaAllowPrivate,
+		MaxBytes: a.cfg.MediaMaxBytes, UserAgent: a.cfg.UserAgent})
 }
 
 func (a *app) zipLimits() media.ZipLimits {

@@ -11,7 +11,6 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/export"
 	"partnerhub/jobs/match"
-	"partnerhub/jobs/media"
 	"partnerhub/jobs/mediaupload"
 	"partnerhub/jobs/plan"
 	"partnerhub/jobs/undo"
@@ -168,7 +167,9 @@ func (a *app) mediaUploader() (*mediaupload.Executor, error) {
 	}
 	connect := mediaupload.NewConnector(mediaupload.ClientConfig{APIURL: a.cfg.CommonsAPI, UserAgent: a.cfg.UserAgent, Tag: a.cfg.CommonsTag,
 		ConsumerKey: a.cfg.OAuthKey, ConsumerSecret: a.cfg.OAuthSecret, Logger: a.logger}, a.store, tokens)
-	source := &mediaupload.PlanSource{Fetcher: media.NewFetcher(media.FetchConfig{UserAgent: a.cfg.UserAgent}), DataDir: a.cfg.DataDir}
+	// The file is read again with the planner's limits: the same hosts,
+	// addresses, size and archive checks.
+	source := &mediaupload.PlanSource{Fetcher: a.mediaFetcher(), DataDir: a.cfg.DataDir, Zip: a.zipLimits()}
 	return mediaupload.New(mediaupload.Config{WritesPerMinute: a.cfg.UploadsPerMin, Tool: a.cfg.EditGroupsTool,
 		RequestTimeout: a.cfg.UploadTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag}, a.store, connect, source, a.logger), nil
 }
