@@ -125,3 +125,31 @@ func TestArchiveChecksReadSize(t *testing.T) {
 		t.Fatal("an entry larger than it declares was read")
 	}
 }
+
+// FuzzOpenArchive: any bytes either are refused with a domain error or give
+// an archive whose every entry has a name that stays inside it and reads
+// within the limit.
+func FuzzOpenArchive(f *testing.F) {
+	f.Add(makeZip(f, entry{"a.png", pngBytes(f, 2, 2)}))
+	f.Add(makeZip(f, entry{"../x.png", []byte("x")}))
+	f.Add(makeZip(f, entry{"d/", nil}, entry{"d/b.jpg", []byte{0xff, 0xd8, 0xff}}))
+	f.Add([]byte("PK\x03\x04garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := OpenArchive(bytes.NewReader(data), int64(len(data)), ZipLimits{MaxEntries: 20, MaxEntryBytes: 1 << 16, MaxTotalBytes: 1 << 18})
+		if err != nil {
+			if jobs.ErrorCode(err) == jobs.EINTERNAL {
+				t.Fatalf("not a domain error: %v", err)
+			}
+			return
+		}
+		for name := range a.byName {
+			if checkEntryName(name) != nil {
+				t.Fatalf("entry %q accepted", name)
+			}
+			info, err := a.Read(name, io.Discard)
+			if err == nil && info.Size > 1<<16 {
+				t.Fatalf("entry %q read past the limit: %d", name, info.Size)
+			}
+		}
+	})
+}
