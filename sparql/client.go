@@ -287,6 +287,11 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/sparql-results+json")
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	// A query is a read: marked idempotent (the nil value is not sent), a
+	// POST that met a keep-alive connection the server had just closed is
+	// sent again at once on a new one by the transport, instead of failing
+	// with "connection reset" (TestQueryOnAConnectionTheServerClosed).
+	req.Header["Idempotency-Key"] = nil
 	c.requests.Add(1)
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
