@@ -158,7 +158,7 @@ func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
 		}
 		addRow(current, t, col, r, names, lookUp)
 		if name, ok := images[r.Row]; ok {
-			current.Planned = append(current.Planned, PlannedValue{Row: r.Row, Column: "(media upload)", Property: "P18", Kind: "commonsMedia", Value: name})
+			addImage(current, r.Row, name)
 		}
 		return nil
 	})
@@ -179,6 +179,24 @@ func (b *Builder) Build(ctx context.Context, p *jobs.EditPlan) error {
 	}
 	b.logger.Info("plan built", "plan_id", p.ID, "job_id", p.JobID, "items", itemNo, "rows", rows)
 	return nil
+}
+
+// mediaColumn is the column name of planned values a media upload brought.
+const mediaColumn = "(media upload)"
+
+// addImage plans a row's uploaded file as its item's image (P18), only if
+// the item has none; an item gets one image however many of its rows
+// brought a file (the first row's), and the others are noted.
+func addImage(g *Group, row int64, name string) {
+	for _, pv := range g.Planned {
+		if pv.Column == mediaColumn && pv.Property == "P18" {
+			if pv.Value != name {
+				g.Notes = append(g.Notes, fmt.Sprintf("row %d's file %q is not proposed as the image: row %d's file is, and an item gets one image from a media upload", row, name, pv.Row))
+			}
+			return
+		}
+	}
+	g.Planned = append(g.Planned, PlannedValue{Row: row, Column: mediaColumn, Property: "P18", Kind: "commonsMedia", Value: name, OnlyIfNone: true})
 }
 
 // addRow adds a row's values to its item's group.

@@ -17,6 +17,11 @@ type PlannedValue struct {
 	Kind     string `json:"kind"`  // external-id, time, item, string, quantity, url
 	Value    string `json:"value"` // normalised: a QID, an ISO date with its precision, a decimal, ...
 	RefURL   string `json:"ref_url,omitempty"`
+	// OnlyIfNone adds the value only to an item without any value of the
+	// property: another value is a conflict (never a second value), the
+	// same one needs nothing, not even a reference. A media upload's image
+	// (P18) is planned so.
+	OnlyIfNone bool `json:"only_if_none,omitempty"`
 }
 
 // Change is what the plan will do to one item, in a form both the write-back

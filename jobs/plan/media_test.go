@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"partnerhub/jobs"
@@ -79,4 +80,43 @@ func TestBuildProposesImagesOptIn(t *testing.T) {
 	if got := lines["Q187310"]; len(got) != 1 || got[0] != "conflict Second (NM 2).jpg" {
 		t.Fatalf("Q187310 P18 lines %v: an item's image is never replaced", got)
 	}
+}
+
+// An item gets one image from a media upload however many of its rows
+// brought a file: the first row's, and the plan says why the others are not
+// proposed. The line is planned only-if-none, so the real diff never adds a
+// second image (jobs/wikiplan's media test).
+func TestBuildProposesOneImagePerItem(t *testing.T) {
+	st := storetest.SQLite(t)
+	p := plantest.Seed(t, st, false)
+	ctx := context.Background()
+	// rows 1 and 3 are both Q231092
+	uploadedFiles(t, st, p.JobID, p.CreatedBy, true, map[int64]string{1: "Front (NM 1).jpg", 3: "Back (NM 1b).jpg"})
+	b := plan.NewBuilder(st, func(*plan.Template) (plan.Wiki, error) { return &fakeWiki{}, nil }, nil)
+	if err := b.Build(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := st.PlanItems(ctx, p.ID, "", 0, 1000)
+	for _, it := range items {
+		if it.QID != "Q231092" {
+			continue
+		}
+		ch, _ := plan.DecodeChange(it.Diff)
+		var images []plan.PlannedValue
+		for _, pv := range ch.Planned {
+			if pv.Property == "P18" {
+				images = append(images, pv)
+			}
+		}
+		if len(images) != 1 || images[0].Value != "Front (NM 1).jpg" || images[0].Row != 1 || !images[0].OnlyIfNone {
+			t.Fatalf("Q231092's planned images %+v, want row 1's only, only if the item has none", images)
+		}
+		for _, n := range ch.Notes {
+			if strings.Contains(n, `row 3's file "Back (NM 1b).jpg" is not proposed`) {
+				return
+			}
+		}
+		t.Fatalf("no note on row 3's file: %q", ch.Notes)
+	}
+	t.Fatal("no plan item for Q231092")
 }

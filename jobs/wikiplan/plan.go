@@ -125,8 +125,8 @@ func (wb Wikibase) Changes(ctx context.Context, t *plan.Template, groups []plan.
 				refURLs[pv.RefURL] = true
 			}
 			planned = append(planned, wikidata.PlannedStatement{Property: pv.Property, Datatype: datatypes[pv.Kind], Value: v,
-				References: []wikidata.Reference{reference(w, pv.RefURL, retrieved)}, SingleValue: single[pv.Property],
-				AddReferenceIfPresent: w.AddReferenceIfPresent})
+				References: []wikidata.Reference{reference(w, pv.RefURL, retrieved)}, SingleValue: single[pv.Property] || pv.OnlyIfNone,
+				AddReferenceIfPresent: w.AddReferenceIfPresent && !pv.OnlyIfNone})
 		}
 		urls := make([]string, 0, len(refURLs))
 		for u := range refURLs {
