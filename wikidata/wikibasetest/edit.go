@@ -31,6 +31,18 @@ var (
 	}
 )
 
+// checkCommonsFile checks a commonsMedia value as Wikibase does: a file
+// name without namespace or path, of a file on Commons.
+func (w *Wiki) checkCommonsFile(name string) error {
+	if strings.ContainsAny(name, ":/") {
+		return fmt.Errorf("File names are not allowed to contain characters like colons or slashes")
+	}
+	if w.opts.CommonsFile != nil && !w.opts.CommonsFile(name) {
+		return fmt.Errorf("The file %q does not exist on Wikimedia Commons", name)
+	}
+	return nil
+}
+
 // validateSnak checks a snak as Wikibase does before saving.
 func (w *Wiki) validateSnak(s wikidata.Snak) error {
 	if !wikidata.IsPropertyID(s.Property) {
@@ -71,6 +83,11 @@ func (w *Wiki) validateSnak(s wikidata.Snak) error {
 		}
 		if datatype == "url" && !strings.HasPrefix(x, "http://") && !strings.HasPrefix(x, "https://") {
 			return bad("URL")
+		}
+		if datatype == "commonsMedia" {
+			if err := w.checkCommonsFile(x); err != nil {
+				return err
+			}
 		}
 	case wikidata.TypeEntityID:
 		x, ok := v.AsEntityID()

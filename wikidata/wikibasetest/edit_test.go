@@ -17,8 +17,9 @@ func TestEditValidation(t *testing.T) {
 		ConsumerKey: "ck", ConsumerSecret: "cs",
 		Accounts:      []wikibasetest.Account{{Name: "Alice", Token: "t", Secret: "s"}},
 		Entities:      []*wikidata.Entity{{ID: "Q42", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: "Douglas Adams"}}}},
-		PropertyTypes: map[string]string{"P31": "wikibase-item", "P569": "time", "P214": "external-id", "P854": "url", "P1476": "monolingualtext", "P2048": "quantity"},
+		PropertyTypes: map[string]string{"P31": "wikibase-item", "P569": "time", "P214": "external-id", "P854": "url", "P1476": "monolingualtext", "P2048": "quantity", "P18": "commonsMedia"},
 		AllowedTags:   []string{"partnerhub"},
+		CommonsFile:   func(name string) bool { return name == "Douglas adams portrait cropped.jpg" },
 	})
 	c, err := wikidata.NewClient(wikidata.Config{APIURL: s.URL(), UserAgent: "test/1.0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Tag: "partnerhub"},
 		&wikidata.Credentials{ConsumerKey: "ck", ConsumerSecret: "cs", Token: "t", TokenSecret: "s"})
@@ -43,6 +44,9 @@ func TestEditValidation(t *testing.T) {
 		{"day precision without a day", wikidata.NewTimeStatement("P569", wikidata.Time{Time: "+1952-00-00T00:00:00Z", Precision: 11}), "modification-failed"},
 		{"amount not a decimal", wikidata.NewQuantityStatement("P2048", "tall", ""), "modification-failed"},
 		{"bad language", wikidata.NewMonolingualStatement("P1476", "x", "English"), "modification-failed"},
+		{"file on Commons", wikidata.NewStringStatement("P18", "commonsMedia", "Douglas adams portrait cropped.jpg"), ""},
+		{"file not on Commons", wikidata.NewStringStatement("P18", "commonsMedia", "Nowhere.jpg"), "modification-failed"},
+		{"file name with its namespace", wikidata.NewStringStatement("P18", "commonsMedia", "File:Douglas adams portrait cropped.jpg"), "modification-failed"},
 	}
 	for _, tc := range cases {
 		cur := s.Entity("Q42")

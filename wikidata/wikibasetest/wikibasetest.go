@@ -57,6 +57,10 @@ type Options struct {
 	// using other properties fail as on the real wiki. Nil: any property,
 	// checked against the datatype its snak states.
 	PropertyTypes map[string]string
+	// CommonsFile, if set, says whether a file (its name without "File:")
+	// is on Commons: a commonsMedia value naming another is refused, as
+	// Wikibase checks every such value against Commons. Nil: any name.
+	CommonsFile func(name string) bool
 	// AllowedTags lists the change tags defined for manual use and active:
 	// the only ones edits may carry, as on a real wiki (none by default).
 	AllowedTags []string
