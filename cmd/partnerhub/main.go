@@ -33,6 +33,7 @@ import (
 	"partnerhub/sparql"
 	"partnerhub/toolforge"
 	"partnerhub/web"
+	"partnerhub/wikidata/wdqs"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -132,6 +133,12 @@ type app struct {
 	// limiter paces every SPARQL query of this process (workers and web),
 	// its account kept in the database so that all processes share it.
 	limiter *sparql.Limiter
+	// readers are the process's one client and one item reader (and
+	// cache) per query service, paced by limiter: the worker's matcher,
+	// edit plans, exports and the web side all read through them.
+	readers *wdqs.Readers
+	matcher *match.Matcher // the workers', the endpoint checks' and the reconciliation service's
+	eps     *endpoints     // the web side's, edit plans' and exports'
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
@@ -182,6 +189,9 @@ func open(ctx context.Context, cfg config, stderr io.Writer, withQueue bool) (*a
 	}
 	a.limiter = sparql.NewLimiter(sparql.LimiterConfig{InFlight: cfg.SPARQLInFlight, Budget: cfg.SPARQLBudget,
 		Account: a.store.EndpointAccount(), Logger: a.logger})
+	a.readers = wdqs.NewReaders(wdqs.ReadersConfig{UserAgent: cfg.UserAgent, Limiter: a.limiter, Logger: a.logger, Reader: match.ReaderConfig()})
+	a.matcher = match.NewMatcher(matcherConfig(cfg.UserAgent, a.readers, cfg.SPARQLEndpoints, cfg.WikiAPIs, a.logger))
+	a.eps = &endpoints{userAgent: cfg.UserAgent, allowed: cfg.SPARQLEndpoints, wikiAPIs: cfg.WikiAPIs, readers: a.readers}
 	a.importer = dataset.NewImporter(a.store, dataset.Limits{MaxBytes: cfg.MaxUploadBytes, MaxRows: cfg.MaxRows}, a.logger)
 	return a, nil
 }
@@ -278,7 +288,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 		w = tasks.NewWorker(a.redis.Client, tasks.WorkerConfig{
 			Queue: a.cfg.Queue, Concurrency: a.cfg.Concurrency, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		}, tasks.Deps{Store: a.store, Queue: a.queue, Importer: a.importer,
-			Matcher: match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
+			Matcher: a.matcher,
 			Builder: plans, Writer: plans, TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
 				return plan.CheckTemplate(raw, cols, match.CheckTemplate)
 			}, MediaUploader: uploader, Undoer: a.undoService(plans),
@@ -313,8 +323,7 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 	// Before a reconciliation starts, its query service and wiki are asked
 	// once, with the workers' clients and limits.
 	runner := tasks.NewRunner(a.store, a.queue, 0, a.logger).
-		CheckEndpointsWith(match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)).CheckEndpoints)
-	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter, wikiAPIs: a.cfg.WikiAPIs}
+		CheckEndpointsWith(a.matcher.CheckEndpoints)
 	reconcile, err := a.reconcileService()
 	if err != nil {
 		return nil, err
@@ -339,10 +348,10 @@ func (a *app) webHandler(ctx context.Context) (http.Handler, error) {
 		Undos:         runner,
 		Media:         runner,
 		TemplateCheck: match.CheckTemplate,
-		ItemCheck:     eps.itemCheck,
-		Suggesters:    (&suggesters{a: a, eps: eps}).forJob,
-		ItemFacts:     eps.itemFacts,
-		EndpointPace:  eps.pace,
+		ItemCheck:     a.eps.itemCheck,
+		Suggesters:    (&suggesters{a: a, eps: a.eps}).forJob,
+		ItemFacts:     a.eps.itemFacts,
+		EndpointPace:  a.eps.pace,
 		Redis:         a.redis,
 		Auth:          auth,
 		Login:         login,

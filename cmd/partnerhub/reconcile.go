@@ -14,6 +14,7 @@ import (
 	"partnerhub/jobs/dataset"
 	"partnerhub/jobs/match"
 	"partnerhub/sparql"
+	"partnerhub/wikidata/wdqs"
 )
 
 func init() {
@@ -82,7 +83,8 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The workers' engine and limiter, built the same way: one
 	// configuration (the limiter's account is this process's alone).
 	limiter := sparql.NewLimiter(sparql.LimiterConfig{InFlight: inFlight, Budget: budget, Logger: logger})
-	cfg := matcherConfig(userAgent, limiter, nil, nil, logger)
+	readers := wdqs.NewReaders(wdqs.ReadersConfig{UserAgent: userAgent, Limiter: limiter, Logger: logger, Reader: match.ReaderConfig()})
+	cfg := matcherConfig(userAgent, readers, nil, nil, logger)
 	if noSearch {
 		cfg.Searcher = nil
 	}

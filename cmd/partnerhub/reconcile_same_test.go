@@ -80,7 +80,9 @@ func TestReconcileMatchesLikeTheWorkers(t *testing.T) {
 	}
 
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := match.NewMatcher(matcherConfig("partnerhub-test/0", sparql.NewLimiter(sparql.LimiterConfig{Logger: logger}), nil, nil, logger))
+	// The worker's Matcher, with readers of its own (nil: built from its
+	// configuration), as a worker process has.
+	m := match.NewMatcher(matcherConfig("partnerhub-test/0", nil, nil, nil, logger))
 	job := &jobs.Job{ID: 1, Template: raw}
 	var worker []jobs.RowMatch
 	for _, chunk := range sparql.Chunk(rows, 200) {

@@ -25,37 +25,28 @@ import (
 	"partnerhub/wikidata/wdqs"
 )
 
-// endpoints keeps one SPARQL client per query service for the web side
-// (typed-QID checks, export columns), so each endpoint's concurrency limit
-// holds across requests.
+// endpoints gives the web side, edit plans and exports the process's query
+// service clients and item readers (a.readers, the ones the worker's
+// matcher reads through), for the endpoints the installation allows.
 type endpoints struct {
 	userAgent string
 	allowed   []string // empty: any endpoint
-	limiter   *sparql.Limiter
 	wikiAPIs  []string // Action APIs typed QIDs may be checked on; empty: any
-	mu        sync.Mutex
-	clients   map[string]*sparql.Client
-	readers   map[[3]string]*wdqs.Reader // by endpoint and prefixes, so the cache serves every request
+	readers   *wdqs.Readers
+}
+
+func (e *endpoints) check(url string) error {
+	if len(e.allowed) > 0 && !slices.Contains(e.allowed, url) {
+		return jobs.Errorf(jobs.EINVALID, "The SPARQL endpoint %s is not one this installation allows.", url)
+	}
+	return nil
 }
 
 func (e *endpoints) client(url string) (*sparql.Client, error) {
-	if len(e.allowed) > 0 && !slices.Contains(e.allowed, url) {
-		return nil, jobs.Errorf(jobs.EINVALID, "The SPARQL endpoint %s is not one this installation allows.", url)
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c, ok := e.clients[url]; ok {
-		return c, nil
-	}
-	c, err := sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: e.userAgent, Limiter: e.limiter})
-	if err != nil {
+	if err := e.check(url); err != nil {
 		return nil, err
 	}
-	if e.clients == nil {
-		e.clients = map[string]*sparql.Client{}
-	}
-	e.clients[url] = c
-	return c, nil
+	return e.readers.Client(url)
 }
 
 // items reads item data from the job's query service.
@@ -64,20 +55,13 @@ func (e *endpoints) items(job *jobs.Job) (*wdqs.Reader, *match.Template, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := e.client(t.Wikibase.SPARQLEndpoint)
-	if err != nil {
+	wb := t.Wikibase
+	if err := e.check(wb.SPARQLEndpoint); err != nil {
 		return nil, nil, err
 	}
-	key := [3]string{t.Wikibase.SPARQLEndpoint, t.Wikibase.EntityPrefix, t.Wikibase.PropertyPrefix}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r, ok := e.readers[key]
-	if !ok {
-		r = wdqs.NewReader(c, wdqs.Config{EntityPrefix: t.Wikibase.EntityPrefix, PropertyPrefix: t.Wikibase.PropertyPrefix})
-		if e.readers == nil {
-			e.readers = map[[3]string]*wdqs.Reader{}
-		}
-		e.readers[key] = r
+	r, err := e.readers.Reader(wb.SPARQLEndpoint, wb.EntityPrefix, wb.PropertyPrefix)
+	if err != nil {
+		return nil, nil, err
 	}
 	return r, t, nil
 }
@@ -119,7 +103,7 @@ func (e *endpoints) pace(ctx context.Context, job *jobs.Job) (jobs.EndpointPace,
 	if err != nil {
 		return jobs.EndpointPace{}, err
 	}
-	p, err := e.limiter.Pace(ctx, t.Wikibase.SPARQLEndpoint)
+	p, err := e.readers.Limiter().Pace(ctx, t.Wikibase.SPARQLEndpoint)
 	if err != nil {
 		return jobs.EndpointPace{}, err
 	}
@@ -144,11 +128,10 @@ func (a *app) planService() (*wikiplan.Service, error) {
 	}
 	engine := writeback.New(writeback.Config{EditsPerMinute: a.cfg.EditsPerMinute, Tool: a.cfg.EditGroupsTool,
 		RequestTimeout: a.cfg.EditTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag}, a.store, wikiplan.Classify, a.logger)
-	// Names in item columns are looked up on the job's query service, paced
-	// by this process's limiter like every other query.
-	names := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}
+	// Names in item columns are looked up on the job's query service
+	// through the process's readers, paced like every other query.
 	itemNames := func(template []byte) (plan.ItemNames, error) {
-		r, _, err := names.items(&jobs.Job{Template: template})
+		r, _, err := a.eps.items(&jobs.Job{Template: template})
 		if err != nil {
 			return nil, err
 		}
@@ -187,8 +170,8 @@ func (a *app) undoService(plans *wikiplan.Service) *undo.Service {
 // the same way in both: the same concurrency per endpoint, and the search
 // fallback through the template's wikibase.api_url. allowedEndpoints and
 // wikiAPIs, when not empty, are the only query services and wikis used.
-func matcherConfig(userAgent string, limiter *sparql.Limiter, allowedEndpoints, wikiAPIs []string, logger *slog.Logger) match.MatcherConfig {
-	return match.MatcherConfig{UserAgent: userAgent, Limiter: limiter, AllowedEndpoints: allowedEndpoints, Logger: logger,
+func matcherConfig(userAgent string, readers *wdqs.Readers, allowedEndpoints, wikiAPIs []string, logger *slog.Logger) match.MatcherConfig {
+	return match.MatcherConfig{UserAgent: userAgent, Readers: readers, AllowedEndpoints: allowedEndpoints, Logger: logger,
 		Searcher: func(apiURL string) match.Searcher { return wikiSearcher(apiURL, userAgent, wikiAPIs, logger) }}
 }
 
@@ -303,15 +286,14 @@ func (a *app) reconcileService() (*reconapi.Service, error) {
 		}
 		return w, err
 	}
-	eps := &endpoints{userAgent: a.cfg.UserAgent, allowed: a.cfg.SPARQLEndpoints, limiter: a.limiter}
 	return reconapi.New(reconapi.Config{
 		Version:  version,
 		Wikibase: match.Wikibase{SPARQLEndpoint: a.cfg.DefaultSPARQL, APIURL: a.cfg.DefaultWikiAPI},
-		Engines:  match.NewMatcher(matcherConfig(a.cfg.UserAgent, a.limiter, a.cfg.SPARQLEndpoints, a.cfg.WikiAPIs, a.logger)),
+		Engines:  a.matcher,
 		Wiki:     wiki,
 		WikiFor:  wikiFor,
 		SPARQL: func(endpoint string) (reconapi.Querier, error) {
-			c, err := eps.client(endpoint)
+			c, err := a.eps.client(endpoint)
 			if err != nil {
 				return nil, err
 			}

@@ -83,7 +83,9 @@ func newEngine(q Querier, s Searcher, t *Template, logger *slog.Logger, items *w
 
 // newItemReader reads the template's Wikibase through q.
 func newItemReader(q Querier, t *Template) *wdqs.Reader {
-	return wdqs.NewReader(q, wdqs.Config{EntityPrefix: t.Wikibase.EntityPrefix, PropertyPrefix: t.Wikibase.PropertyPrefix, ItemsPerQuery: factChunk, QueriesAtOnce: queriesAtOnce})
+	cfg := ReaderConfig()
+	cfg.EntityPrefix, cfg.PropertyPrefix = t.Wikibase.EntityPrefix, t.Wikibase.PropertyPrefix
+	return wdqs.NewReader(q, cfg)
 }
 
 // Requests counts the SPARQL queries and searches the engine has sent.

@@ -18,8 +18,13 @@ type MatcherConfig struct {
 	UserAgent string // sent to every endpoint (Wikimedia's User-Agent policy)
 	// Limiter paces every query to each endpoint (requests in flight,
 	// endpoint time per minute, Retry-After), shared with the rest of the
-	// process; nil builds one for this Matcher.
+	// process; nil builds one for this Matcher. Unused with Readers.
 	Limiter *sparql.Limiter
+	// Readers are the process's query-service clients and item readers
+	// (one cache per query service), shared with edit plans, exports and
+	// the web side; nil builds them from UserAgent and Limiter for this
+	// Matcher alone.
+	Readers *wdqs.Readers
 	// Searcher, if set, builds the search fallback for a wiki's API URL;
 	// nil means no fallback.
 	Searcher func(apiURL string) Searcher
@@ -31,16 +36,15 @@ type MatcherConfig struct {
 }
 
 // Matcher reconciles batches of job rows; it implements the worker's
-// jobs/tasks.Matcher. It keeps one SPARQL client per endpoint URL, so the
-// endpoint's concurrency limit holds across jobs and batches.
+// jobs/tasks.Matcher. Its engines query through its Readers: one SPARQL
+// client per endpoint, so the endpoint's concurrency limit holds across jobs
+// and batches, and one reader per query service and Wikibase, so
+// candidates' facts and the types' subclasses are read once for every job
+// and batch.
 type Matcher struct {
 	cfg       MatcherConfig
 	mu        sync.Mutex
-	clients   map[string]*sparql.Client
 	searchers map[string]Searcher
-	// readers: one per query service and Wikibase, so candidates' facts
-	// and the types' subclasses are read once for every job and batch.
-	readers map[[3]string]*wdqs.Reader
 }
 
 // NewMatcher builds a Matcher.
@@ -48,10 +52,17 @@ func NewMatcher(cfg MatcherConfig) *Matcher {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Limiter == nil {
-		cfg.Limiter = sparql.NewLimiter(sparql.LimiterConfig{Logger: cfg.Logger})
+	if cfg.Readers == nil {
+		cfg.Readers = wdqs.NewReaders(wdqs.ReadersConfig{UserAgent: cfg.UserAgent, Limiter: cfg.Limiter, Logger: cfg.Logger, Reader: ReaderConfig()})
 	}
-	return &Matcher{cfg: cfg, clients: map[string]*sparql.Client{}, searchers: map[string]Searcher{}, readers: map[[3]string]*wdqs.Reader{}}
+	return &Matcher{cfg: cfg, searchers: map[string]Searcher{}}
+}
+
+// ReaderConfig is how the engine's item readers chunk and pace their
+// queries; a process's shared wdqs.Readers are built with it, so that the
+// workers read as the engine was measured.
+func ReaderConfig() wdqs.Config {
+	return wdqs.Config{ItemsPerQuery: factChunk, QueriesAtOnce: queriesAtOnce}
 }
 
 // MatchRows matches one batch of a job's rows with the job's template and
@@ -105,14 +116,10 @@ func (m *Matcher) Engine(t *Template, logger *slog.Logger) (*Engine, error) {
 	if logger == nil {
 		logger = m.cfg.Logger
 	}
-	key := [3]string{t.Wikibase.SPARQLEndpoint, t.Wikibase.EntityPrefix, t.Wikibase.PropertyPrefix}
-	m.mu.Lock()
-	r, ok := m.readers[key]
-	if !ok {
-		r = newItemReader(client, t)
-		m.readers[key] = r
+	r, err := m.cfg.Readers.Reader(t.Wikibase.SPARQLEndpoint, t.Wikibase.EntityPrefix, t.Wikibase.PropertyPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("set up the query service client: %w", err)
 	}
-	m.mu.Unlock()
 	return newEngine(client, searcher, t, logger, r), nil
 }
 
@@ -123,14 +130,9 @@ func (m *Matcher) endpoint(t *Template) (*sparql.Client, Searcher, error) {
 	if len(m.cfg.AllowedEndpoints) > 0 && !slices.Contains(m.cfg.AllowedEndpoints, url) {
 		return nil, nil, jobs.Errorf(jobs.EFORBIDDEN, "the SPARQL endpoint %s is not one this Partnerhub may query", url)
 	}
-	c, ok := m.clients[url]
-	if !ok {
-		var err error
-		c, err = sparql.NewClient(sparql.Config{Endpoint: url, UserAgent: m.cfg.UserAgent, Limiter: m.cfg.Limiter, Logger: m.cfg.Logger})
-		if err != nil {
-			return nil, nil, fmt.Errorf("set up the query service client: %w", err)
-		}
-		m.clients[url] = c
+	c, err := m.cfg.Readers.Client(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("set up the query service client: %w", err)
 	}
 	if m.cfg.Searcher == nil {
 		return c, nil, nil

@@ -11,6 +11,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/sparql"
 	"partnerhub/sparql/sparqltest"
+	"partnerhub/wikidata/wdqs"
 )
 
 func TestMatcherMatchRows(t *testing.T) {
@@ -40,12 +41,21 @@ func TestMatcherMatchRows(t *testing.T) {
 	if _, _, err := m.MatchRows(context.Background(), job, []string{"Id"}, rows); jobs.ErrorCode(err) != jobs.EINVALID {
 		t.Errorf("a template naming missing columns: %v", err)
 	}
-	// One client per endpoint, however many jobs use it.
-	if _, _, err := m.MatchRows(context.Background(), &jobs.Job{ID: 43, Template: job.Template}, cols, rows); err != nil {
+	// A Matcher given the process's Readers reads through them: what
+	// another user of them has read (the type's subclasses, here) costs
+	// its batches nothing.
+	readers := wdqs.NewReaders(wdqs.ReadersConfig{Logger: quiet, Reader: ReaderConfig()})
+	r, err := readers.Reader(srv.Endpoint(), DefaultEntityPrefix, DefaultPropertyPrefix)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.clients) != 1 {
-		t.Errorf("%d clients for one endpoint", len(m.clients))
+	if _, _, err := r.Subclasses(context.Background(), "Q5"); err != nil {
+		t.Fatal(err)
+	}
+	shared := NewMatcher(MatcherConfig{Readers: readers, Logger: quiet})
+	before := srv.Requests()
+	if _, requests, err = shared.MatchRows(context.Background(), job, cols, rows); err != nil || requests != 2 || srv.Requests()-before != 2 {
+		t.Errorf("a Matcher on shared Readers: %d requests (server saw %d, %v), want 2: labels, facts", requests, srv.Requests()-before, err)
 	}
 	limited := NewMatcher(MatcherConfig{AllowedEndpoints: []string{DefaultSPARQLEndpoint}, Logger: quiet})
 	if _, _, err := limited.MatchRows(context.Background(), job, cols, rows); jobs.ErrorCode(err) != jobs.EFORBIDDEN {
