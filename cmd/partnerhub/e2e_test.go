@@ -47,6 +47,31 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// browserContext starts a headless Chromium for a test, with a generous
+// safety deadline for a loaded machine (steps wait for conditions, this
+// only ends a test that hangs).
+func browserContext(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	bctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel := context.WithTimeout(bctx, 15*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// screenshotDir is where browser tests leave their screenshots.
+func screenshotDir(t *testing.T) string {
+	dir := filepath.Join(os.TempDir(), "partnerhub-e2e-screenshots")
+	_ = os.MkdirAll(dir, 0o755)
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
 // TestBrowserJourney drives headless Chromium through the whole journey
 // against the built binary: log in through the fake OAuth provider, create
 // a job, upload a CSV, map the columns, reconcile against a real SPARQL
@@ -57,7 +82,7 @@ func TestBrowserJourney(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	browser := chromium(t)
+	chromium(t) // skip early without a browser
 	oxi := sparqltest.Start(t)
 	oxi.Load(t, e2eGraph)
 	bin := buildBinary(t)
@@ -83,19 +108,8 @@ func TestBrowserJourney(t *testing.T) {
 
 	csvPath := filepath.Join(t.TempDir(), "nationalmuseum.csv")
 	_ = os.WriteFile(csvPath, []byte("name,born,ulan\nHilma af Klint,1862-10-26,500115493\nCarl Larsson,1853-05-28,500011045\n\"Zorn, Anders\",1860-02-18,\nUnknown Person,1900,\n"), 0o600)
-	shots := filepath.Join(os.TempDir(), "partnerhub-e2e-screenshots")
-	_ = os.MkdirAll(shots, 0o755)
-	t.Logf("screenshots in %s", shots)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1400))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 12*time.Minute)
-	defer cancel()
+	shots := screenshotDir(t)
+	ctx := browserContext(t, 1200, 1400)
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {

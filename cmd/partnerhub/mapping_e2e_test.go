@@ -41,7 +41,7 @@ func newMappingSession(t *testing.T, seed func(s *mappingSession, dataDir string
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	browser := chromium(t)
+	chromium(t) // skip early without a browser
 	oxi := sparqltest.Start(t)
 	oxi.Load(t, e2eGraph)
 	oxi.Load(t, suggesttest.FormatConstraintsTurtle())
@@ -73,17 +73,8 @@ func newMappingSession(t *testing.T, seed func(s *mappingSession, dataDir string
 		// The reconciliation service's default wiki is the fake one, so the
 		// mapping page's script may ask its suggest endpoints.
 		"PARTNERHUB_DEFAULT_WIKI_API="+wiki.URL(), "PARTNERHUB_DEFAULT_SPARQL_ENDPOINT="+oxi.Endpoint())
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1200))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	bctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	s.ctx, cancel = context.WithTimeout(bctx, 12*time.Minute)
-	t.Cleanup(cancel)
-	s.shots = filepath.Join(os.TempDir(), "partnerhub-e2e-screenshots")
-	_ = os.MkdirAll(s.shots, 0o755)
+	s.ctx = browserContext(t, 1280, 1200)
+	s.shots = screenshotDir(t)
 	return s
 }
 

@@ -45,7 +45,7 @@ func newReviewSession(t *testing.T) *reviewSession {
 	if testing.Short() {
 		t.Skip("runs a browser")
 	}
-	browser := chromium(t)
+	chromium(t) // skip early without a browser
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
 	ctx := context.Background()
@@ -100,17 +100,7 @@ func newReviewSession(t *testing.T) *reviewSession {
 	addr := freeAddr(t)
 	app := start(t, bin, dataDir, addr, "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=", "PARTNERHUB_OAUTH_CONSUMER_KEY=", "PARTNERHUB_LOCAL_USER=local")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	bctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	bctx, cancel = context.WithTimeout(bctx, 12*time.Minute)
-	t.Cleanup(cancel)
-	shots := filepath.Join(os.TempDir(), "partnerhub-e2e-screenshots")
-	_ = os.MkdirAll(shots, 0o755)
+	bctx, shots := browserContext(t, 1280, 900), screenshotDir(t)
 	return &reviewSession{t: t, app: app, ctx: bctx, jobURL: fmt.Sprintf("%s/jobs/%d", app.base, j.ID), store: st, jobID: j.ID, user: u, shots: shots}
 }
 
