@@ -489,6 +489,40 @@ func has(err error, codes ...string) bool {
 	return errors.As(err, &ae) && ae.Has(codes...)
 }
 
+// StashedFile is what the user's upload stash holds under a file key
+// (prop=stashimageinfo). For a chunk session still receiving chunks, Size
+// is the bytes received so far (the uploadstash row follows the offset)
+// and SHA1 is the first chunk's; for an assembled or stashed file they are
+// the whole file's.
+type StashedFile struct {
+	Size      int64     `json:"size"`
+	SHA1      string    `json:"sha1"`
+	Mime      string    `json:"mime"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// StashInfo reads what the stash holds under a file key; a key the stash
+// no longer knows (expired, committed, never the user's) is an error
+// IsStashLost recognises.
+func (c *Client) StashInfo(ctx context.Context, fileKey string) (*StashedFile, error) {
+	if fileKey == "" {
+		return nil, errors.New("look a stashed file up: no file key")
+	}
+	var r struct {
+		Query struct {
+			StashImageInfo []StashedFile `json:"stashimageinfo"`
+		} `json:"query"`
+	}
+	params := url.Values{"action": {"query"}, "prop": {"stashimageinfo"}, "siifilekey": {fileKey}, "siiprop": {"size|sha1|mime|timestamp"}}
+	if err := c.api.Query(ctx, params, &r); err != nil {
+		return nil, fmt.Errorf("look the stashed file %s up: %w", fileKey, err)
+	}
+	if len(r.Query.StashImageInfo) != 1 {
+		return nil, fmt.Errorf("look the stashed file %s up: %d answers for one key", fileKey, len(r.Query.StashImageInfo))
+	}
+	return &r.Query.StashImageInfo[0], nil
+}
+
 // IsNoChange says the commit was refused because a file of that name
 // holds exactly this content already (fileexists-no-change): it is there.
 func IsNoChange(err error) bool { return has(err, "fileexists-no-change") }
@@ -509,7 +543,8 @@ func IsBadFilename(err error) bool {
 // (expired, already committed, wrong key): start the upload again.
 func IsStashLost(err error) bool {
 	_, resumable := StashOffset(err)
-	return !resumable && has(err, "stashfailed", "stashnosuchfilekey", "stashedfilenotfound", "invalid-file-key", "stasherror", "missingresult")
+	return !resumable && has(err, "stashfailed", "stashnosuchfilekey", "stashedfilenotfound", "stashpathinvalid", "stashwrongowner",
+		"invalid-file-key", "stasherror", "missingresult")
 }
 
 // MediaInfo is a file's structured data: captions (labels) and statements.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -322,5 +323,77 @@ func TestPlannerChecks(t *testing.T) {
 	titles, err := c.FilesWithSHA1(ctx, commonstest.SHA1(body))
 	if err != nil || len(titles) != 1 || titles[0] != "File:Taken.jpg" {
 		t.Fatalf("by sha1 %v %v", titles, err)
+	}
+}
+
+// The stash tells where a chunked upload stands (its size follows the
+// offset), forgets a chunk session's key once the last chunk assembled the
+// file, and forgets everything once it expires: each of those is a stash
+// error IsStashLost recognises, for the chunk, the commit and the lookup.
+func TestStashInfoFollowsChunksAndExpires(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := serve(t, func(o *commonstest.Options) { o.Now = clock; o.StashMaxAge = 2 * time.Minute })
+	c := client(t, s, alice)
+	ctx := context.Background()
+	body := append(append(JPEG(t, 200), JPEG(t, 201)...), JPEG(t, 202)...)
+	size := int64(len(body))
+	first, err := c.UploadChunk(ctx, commons.Chunk{Filename: "Stashed.jpg", FileSize: size, Offset: 0, Body: body[:1024]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.StashInfo(ctx, first.FileKey)
+	if err != nil || info.Size != 1024 || info.SHA1 != commonstest.SHA1(body[:1024]) {
+		t.Fatalf("a chunk session after one chunk: %+v %v", info, err)
+	}
+	if _, err := client(t, s, bob).StashInfo(ctx, first.FileKey); !commons.IsStashLost(err) {
+		t.Fatalf("another user's stash key: %v", err)
+	}
+	if _, err := c.StashInfo(ctx, "../../etc/passwd"); !commons.IsStashLost(err) {
+		t.Fatalf("a key of the wrong shape: %v", err)
+	}
+	last, err := c.UploadChunk(ctx, commons.Chunk{Filename: "Stashed.jpg", FileSize: size, Offset: 1024, FileKey: first.FileKey, Body: body[1024:]})
+	if err != nil || last.Result != "Success" {
+		t.Fatalf("last chunk: %+v %v", last, err)
+	}
+	if _, err := c.StashInfo(ctx, first.FileKey); !commons.IsStashLost(err) {
+		t.Fatalf("the chunk session's key after assembly: %v", err)
+	}
+	info, err = c.StashInfo(ctx, last.FileKey)
+	if err != nil || info.Size != size || info.SHA1 != commonstest.SHA1(body) || info.Mime != "image/jpeg" {
+		t.Fatalf("the assembled file: %+v %v", info, err)
+	}
+
+	// A new session, then the clock passes the stash's age.
+	again, err := c.UploadChunk(ctx, commons.Chunk{Filename: "Stashed again.jpg", FileSize: size, Offset: 0, Body: body[:1024]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (The fake checks OAuth timestamps against the same clock, allowing
+	// five minutes: the stash's age here stays below that.)
+	mu.Lock()
+	now = now.Add(3 * time.Minute)
+	mu.Unlock()
+	for what, err := range map[string]error{
+		"lookup of the file": func() error { _, err := c.StashInfo(ctx, last.FileKey); return err }(),
+		"commit": func() error {
+			_, err := c.Upload(ctx, commons.UploadRequest{Filename: "Stashed.jpg", FileKey: last.FileKey})
+			return err
+		}(),
+		"next chunk": func() error {
+			_, err := c.UploadChunk(ctx, commons.Chunk{Filename: "Stashed again.jpg", FileSize: size, Offset: 1024, FileKey: again.FileKey, Body: body[1024:]})
+			return err
+		}(),
+	} {
+		if !commons.IsStashLost(err) {
+			t.Errorf("%s after the stash expired: %v", what, err)
+		}
+		if _, ok := commons.StashOffset(err); ok {
+			t.Errorf("%s: an expired stash gives no offset to resume from: %v", what, err)
+		}
+	}
+	if len(s.Uploads()) != 0 {
+		t.Fatal("something was published")
 	}
 }

@@ -57,7 +57,12 @@ type Options struct {
 	// ReplicaLag delays how soon an upload shows in list=allimages, which
 	// reads from replicas.
 	ReplicaLag time.Duration
-	Now        func() time.Time
+	// StashMaxAge is how long the upload stash keeps a file or a chunk
+	// session from its first chunk on (default 6 hours, as
+	// $wgUploadStashMaxAge); after that its key is unknown, as after
+	// Commons' stash cleanup.
+	StashMaxAge time.Duration
+	Now         func() time.Time
 }
 
 // RateLimit is a number of actions per period.
@@ -153,6 +158,11 @@ type stashed struct {
 	data     []byte
 	filesize int64
 	chunked  bool // a chunk session still receiving chunks
+	created  time.Time
+	// firstSHA1 is the SHA-1 of what was stashed first: the uploadstash
+	// row of a chunk session keeps the first chunk's, while its size
+	// follows the offset.
+	firstSHA1 string
 }
 
 // Commons is the fake's state and its http.Handler.
@@ -187,6 +197,9 @@ func New(opts Options) *Commons {
 	}
 	if opts.MinChunkSize <= 0 {
 		opts.MinChunkSize = 1 << 10
+	}
+	if opts.StashMaxAge <= 0 {
+		opts.StashMaxAge = 6 * time.Hour
 	}
 	c := &Commons{opts: opts,
 		verifier: &oauthfake.Verifier{ConsumerKey: opts.ConsumerKey, ConsumerSecret: opts.ConsumerSecret, Now: opts.Now},
@@ -268,6 +281,37 @@ func (c *Commons) EditCaptionAs(user string, pageID int64, lang, text string) in
 	p.labelRev[lang] = p.lastRev
 	p.hasMI = true
 	return p.lastRev
+}
+
+// ExpireStash empties the upload stash, as its cleanup does with files
+// older than $wgUploadStashMaxAge: every file key and chunk session given
+// out so far is unknown from now on.
+func (c *Commons) ExpireStash() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.stash)
+}
+
+// StashedBytes says how many bytes the stash holds under a file key (for a
+// chunk session: the bytes received so far).
+func (c *Commons) StashedBytes(key string) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expireStashLocked()
+	s, ok := c.stash[key]
+	if !ok {
+		return 0, false
+	}
+	return int64(len(s.data)), true
+}
+
+func (c *Commons) expireStashLocked() {
+	now := c.opts.Now()
+	for k, s := range c.stash {
+		if now.Sub(s.created) >= c.opts.StashMaxAge {
+			delete(c.stash, k)
+		}
+	}
 }
 
 // RevokeGrant revokes the OAuth grant behind an access token.

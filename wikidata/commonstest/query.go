@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,8 @@ func (c *Commons) query(rw http.ResponseWriter, r *http.Request, user string) {
 		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tags": tags}})
 	case r.FormValue("list") == "allimages":
 		c.allImages(rw, r)
+	case r.FormValue("prop") == "stashimageinfo":
+		c.stashImageInfo(rw, r, user)
 	case r.FormValue("titles") != "":
 		c.pagesInfo(rw, r)
 	default:
@@ -187,4 +190,64 @@ func (c *Commons) pagesInfo(rw http.ResponseWriter, r *http.Request) {
 		q["normalized"] = normalized
 	}
 	writeJSON(rw, map[string]any{"batchcomplete": true, "query": q})
+}
+
+// stashKeyFormat is UploadStash::KEY_FORMAT_REGEX.
+var stashKeyFormat = regexp.MustCompile(`^[\w\-.]+\.\w*$`)
+
+// stashImageInfo answers prop=stashimageinfo: the user's stashed files by
+// key. A chunk session's entry is its uploadstash row: the size is the
+// bytes received so far, the SHA-1 the first chunk's. An unknown or
+// expired key fails the whole request, as UploadStash::getFile throws.
+func (c *Commons) stashImageInfo(rw http.ResponseWriter, r *http.Request, user string) {
+	keys := strings.Split(r.FormValue("siifilekey"), "|")
+	switch {
+	case r.FormValue("siifilekey") == "":
+		apiError(rw, r, "nofilekey", "One of the parameters \"siifilekey\" and \"siisessionkey\" is required.", "stashimageinfo")
+		return
+	case len(keys) > 50:
+		apiError(rw, r, "toomanyvalues", "Too many values supplied for parameter \"siifilekey\". The limit is 50.", "stashimageinfo")
+		return
+	case user == "":
+		apiError(rw, r, "stashnotloggedin", "You must be logged in to save files in the upload stash.", "stashimageinfo")
+		return
+	}
+	c.expireStashLocked()
+	props := propSet(r.FormValue("siiprop"))
+	if r.FormValue("siiprop") == "" {
+		props = map[string]bool{"timestamp": true, "url": true}
+	}
+	var out []any
+	for _, k := range keys {
+		if !stashKeyFormat.MatchString(k) {
+			apiError(rw, r, "stashpathinvalid", fmt.Sprintf("File key of improper format or otherwise invalid: %s.", k), "stashimageinfo")
+			return
+		}
+		s, ok := c.stash[k]
+		if !ok || s.user != user {
+			apiError(rw, r, "stashedfilenotfound", fmt.Sprintf("Could not find the file in the stash: Key \"%s\" not found in stash.", k), "stashimageinfo")
+			return
+		}
+		all := map[string]any{"timestamp": s.created.UTC().Format(time.RFC3339), "url": c.stashURL(k), "descriptionurl": c.stashURL(k),
+			"size": len(s.data), "width": 640, "height": 480, "sha1": s.firstSHA1, "mime": sniff(s.data)}
+		x := map[string]any{}
+		for key, v := range all {
+			prop := key
+			switch key {
+			case "width", "height":
+				prop = "size"
+			case "descriptionurl":
+				prop = "url"
+			}
+			if props[prop] || prop == "size" && props["dimensions"] {
+				x[key] = v
+			}
+		}
+		out = append(out, x)
+	}
+	writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"stashimageinfo": out}})
+}
+
+func (c *Commons) stashURL(key string) string {
+	return "https://commons.wikimedia.org/wiki/Special:UploadStash/file/" + key
 }

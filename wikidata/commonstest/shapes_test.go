@@ -223,10 +223,15 @@ func TestAnswersHaveTheDocumentedShapes(t *testing.T) {
 		t.Fatal("a chunk at the wrong offset was taken")
 	}
 	got["stashfailed_offset"] = rec.take(t)
-	if _, err := c.UploadChunk(ctx, commons.Chunk{Filename: "Big.jpg", FileSize: int64(len(big)), Offset: 1024, FileKey: first.FileKey, Body: big[1024:]}); err != nil {
+	last, err := c.UploadChunk(ctx, commons.Chunk{Filename: "Big.jpg", FileSize: int64(len(big)), Offset: 1024, FileKey: first.FileKey, Body: big[1024:]})
+	if err != nil {
 		t.Fatal(err)
 	}
 	got["chunk_last"] = rec.take(t)
+	if _, err := c.StashInfo(ctx, last.FileKey); err != nil {
+		t.Fatal(err)
+	}
+	got["stashimageinfo"] = rec.take(t)
 	if _, err := c.FindBySHA1(ctx, commonstest.SHA1(jpegOf(t, 2))); err != nil {
 		t.Fatal(err)
 	}

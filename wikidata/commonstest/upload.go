@@ -151,7 +151,7 @@ func (c *Commons) newStashLocked(user, filename string, data []byte, filesize in
 		ext = "bin"
 	}
 	k := randomKey(strings.ToLower(ext))
-	c.stash[k] = &stashed{user: user, filename: filename, data: data, filesize: filesize, chunked: chunked}
+	c.stash[k] = &stashed{user: user, filename: filename, data: data, filesize: filesize, chunked: chunked, created: c.opts.Now(), firstSHA1: SHA1(data)}
 	return k
 }
 
@@ -173,6 +173,7 @@ func (c *Commons) upload(rw http.ResponseWriter, r *http.Request, user string) {
 		return
 	}
 	defer c.mu.Unlock()
+	c.expireStashLocked()
 	a, ok := c.account(user)
 	switch {
 	case !ok:
