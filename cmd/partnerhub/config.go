@@ -49,6 +49,11 @@ type config struct {
 	CommonsTag      string
 	UploadsPerMin   float64
 	UploadTimeout   time.Duration
+
+	// Files larger than ChunkedAbove go to Commons' upload stash in chunks
+	// of ChunkBytes, then are committed.
+	ChunkedAbove, ChunkBytes int64
+
 	SPARQLEndpoints []string
 	WikiAPIs        []string
 	// DefaultSPARQL and DefaultWikiAPI are the Wikibase the /reconcile
@@ -101,6 +106,8 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_COMMONS_TAG", "", "change tag added to every upload and structured-data edit on Commons; must be registered there (Special:Tags)"},
 	{"PARTNERHUB_UPLOADS_PER_MINUTE", "8", "most uploads and structured-data edits a media upload makes per minute"},
 	{"PARTNERHUB_UPLOAD_TIMEOUT", "10m", "longest one upload request (a file, a chunk, the commit) may take; an upload whose answer was lost is looked up after this + late save + replica lag"},
+	{"PARTNERHUB_UPLOAD_CHUNKED_ABOVE_KB", "20480", "files larger than this (KiB) are sent to Commons' upload stash in chunks and then committed; smaller ones in one request"},
+	{"PARTNERHUB_UPLOAD_CHUNK_KB", "5120", "size of each chunk (KiB); Commons refuses non-final chunks below its minimum chunk size ($wgMinUploadChunkSize)"},
 	{"PARTNERHUB_SPARQL_ENDPOINTS", "", "comma-separated SPARQL endpoints job templates may use; empty: any (set it on a public installation, so templates cannot point the workers at internal hosts)"},
 	{"PARTNERHUB_SPARQL_IN_FLIGHT", "3", "queries in flight per SPARQL endpoint in each process (WDQS allows a few per client)"},
 	{"PARTNERHUB_SPARQL_BUDGET", "40s", "endpoint time per minute all processes sharing the database may spend on one SPARQL endpoint (WDQS allows 60 s; past three quarters of this, one query at a time)"},
@@ -195,6 +202,10 @@ func loadConfig() (config, error) {
 		errs = append(errs, fmt.Sprintf("PARTNERHUB_UPLOADS_PER_MINUTE must be a positive number, not %q", getenv("PARTNERHUB_UPLOADS_PER_MINUTE")))
 	} else {
 		c.UploadsPerMin = v
+	}
+	c.ChunkedAbove, c.ChunkBytes = intVar("PARTNERHUB_UPLOAD_CHUNKED_ABOVE_KB")<<10, intVar("PARTNERHUB_UPLOAD_CHUNK_KB")<<10
+	if c.ChunkedAbove <= 0 || c.ChunkBytes <= 0 {
+		errs = append(errs, "PARTNERHUB_UPLOAD_CHUNKED_ABOVE_KB and PARTNERHUB_UPLOAD_CHUNK_KB must be positive")
 	}
 	c.SPARQLEndpoints, c.WikiAPIs = list(getenv("PARTNERHUB_SPARQL_ENDPOINTS")), list(getenv("PARTNERHUB_WIKI_APIS"))
 	c.DefaultSPARQL, c.DefaultWikiAPI = getenv("PARTNERHUB_DEFAULT_SPARQL_ENDPOINT"), getenv("PARTNERHUB_DEFAULT_WIKI_API")

@@ -53,7 +53,7 @@ func TestMediaUploadSurvivesKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, bodies := seedMediaUpload(t, st, key, dataDir, files)
+	p, bodies := seedMediaUpload(t, st, key, dataDir, files, 20)
 
 	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_COMMONS_API=" + fake.URL(),
 		"PARTNERHUB_UPLOADS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
@@ -74,7 +74,106 @@ func TestMediaUploadSurvivesKill(t *testing.T) {
 	}
 
 	second := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline = time.Now().Add(4 * time.Minute)
+	checkUploadedOnce(t, st, fake, p, bodies, second)
+	t.Logf("killed after %d of %d upload requests; %d upload requests in all", killedAt, files, fake.RequestsOf("upload", "file"))
+}
+
+// TestChunkedMediaUploadSurvivesKill kills the process (SIGKILL) while
+// large files go to the stash in chunks: once in the middle of a file's
+// chunks, once after a commit was sent (Commons finishes it after the
+// process died). The next process resumes the killed file's chunks from
+// where the stash stands, never sends a commit twice, and every file is on
+// Commons once with its structured data once.
+func TestChunkedMediaUploadSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		name  string
+		stage string
+		// kill once this many requests of stage have arrived (they are held
+		// and land after the kill), counted from the first chunk of file 2
+		// for chunks
+		at    int
+		delay time.Duration
+	}{
+		{"between chunks", "chunk", 3, 40 * time.Millisecond},
+		{"after the commit was sent", "commit", 2, 400 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const files = 4
+			dataDir := t.TempDir()
+			ctx := context.Background()
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			fake := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 200 * time.Millisecond,
+				Accounts: []commonstest.Account{{Name: "Uploader", Token: "up-token", Secret: "up-secret"}}})
+			fake.Inject(commonstest.Fault{Action: "upload", Stage: tc.stage, Kind: commonstest.LateLanding, Delay: tc.delay, Count: 1000})
+			key, err := loadKey(config{DataDir: dataDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := store.Open(ctx, "", dataDir, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, bodies := seedMediaUpload(t, st, key, dataDir, files, 96)
+			const chunk = 2 << 10
+			need := map[int64]int{}
+			total := 0
+			for no, b := range bodies {
+				need[no] = (len(b) + chunk - 1) / chunk
+				total += need[no]
+				if need[no] < 4 {
+					t.Fatalf("file %d is %d bytes: too small to be killed between its chunks", no, len(b))
+				}
+			}
+			killAt := tc.at
+			if tc.stage == "chunk" {
+				killAt += need[1]
+			}
+			env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_COMMONS_API=" + fake.URL(),
+				"PARTNERHUB_UPLOADS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
+				"PARTNERHUB_UPLOAD_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms",
+				"PARTNERHUB_UPLOAD_CHUNKED_ABOVE_KB=2", "PARTNERHUB_UPLOAD_CHUNK_KB=2"}
+			first := start(t, bin, dataDir, freeAddr(t), env...)
+			deadline := time.Now().Add(3 * time.Minute)
+			for fake.RequestsOf("upload", tc.stage) < killAt {
+				if time.Now().After(deadline) {
+					t.Fatalf("the upload did not get to %d %s requests:\n%s", killAt, tc.stage, first.log.String())
+				}
+				time.Sleep(time.Millisecond)
+			}
+			_ = first.cmd.Process.Signal(syscall.SIGKILL)
+			_ = first.cmd.Wait()
+			chunksBefore, commitsBefore := fake.RequestsOf("upload", "chunk"), fake.RequestsOf("upload", "commit")
+			if commitsBefore >= files {
+				t.Fatalf("every file was committed (%d) before the kill", commitsBefore)
+			}
+
+			second := start(t, bin, dataDir, freeAddr(t), env...)
+			checkUploadedOnce(t, st, fake, p, bodies, second)
+			if c := fake.RequestsOf("upload", "commit"); c != files {
+				t.Fatalf("%d commits for %d files: a commit was sent again", c, files)
+			}
+			// Resumed, not started over: at most the killed chunk is sent
+			// again (when it was a file's first, whose key never came back).
+			chunks := fake.RequestsOf("upload", "chunk")
+			if chunks < total || chunks > total+1 {
+				t.Fatalf("%d chunks for %d needed (%d before the kill):\n%s", chunks, total, chunksBefore, second.log.String())
+			}
+			t.Logf("killed after %d chunks and %d commits; %d chunks for %d needed", chunksBefore, commitsBefore, chunks, total)
+		})
+	}
+}
+
+// checkUploadedOnce waits for the plan to finish in the restarted process,
+// then expects every file on the fake Commons exactly once, with its
+// structured data exactly once, and its page and revision recorded.
+func checkUploadedOnce(t *testing.T, st *store.Store, fake *commonstest.Server, p *jobs.MediaPlan, bodies map[int64][]byte, second *instance) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		cur, err := st.MediaPlan(ctx, p.ID)
 		if err != nil {
@@ -90,7 +189,7 @@ func TestMediaUploadSurvivesKill(t *testing.T) {
 	}
 	for no, body := range bodies {
 		if n := fake.UploadsOf(commonstest.SHA1(body)); n != 1 {
-			t.Fatalf("file %d uploaded %d times (killed after %d upload requests)", no, n, killedAt)
+			t.Fatalf("file %d uploaded %d times", no, n)
 		}
 		f, err := st.MediaFile(ctx, p.ID, no)
 		if err != nil {
@@ -107,21 +206,21 @@ func TestMediaUploadSurvivesKill(t *testing.T) {
 	if d := fake.Duplicates(); len(d) > 0 {
 		t.Fatalf("duplicates: %v", d)
 	}
-	if n := len(fake.MediaEdits()); n != files {
-		t.Fatalf("%d structured-data edits for %d files", n, files)
+	if n := len(fake.MediaEdits()); n != len(bodies) {
+		t.Fatalf("%d structured-data edits for %d files", n, len(bodies))
 	}
 	for _, u := range fake.Uploads() {
 		if !strings.Contains(u.Comment, "editgroups-commons/b/CB/feedc0de") {
 			t.Fatalf("upload comment without the EditGroups link: %q", u.Comment)
 		}
 	}
-	t.Logf("killed after %d of %d upload requests; %d upload requests in all", killedAt, files, fake.RequestsOf("upload", "file"))
 }
 
 // seedMediaUpload leaves what a user leaves behind when they start a media
-// upload from a ZIP: an approved plan of files being uploaded, the archive
-// in the data directory, the uploader's tokens sealed with the tool's key.
-func seedMediaUpload(t *testing.T, st *store.Store, key []byte, dataDir string, n int) (*jobs.MediaPlan, map[int64][]byte) {
+// upload from a ZIP: an approved plan of files (JPEGs of side×side pixels)
+// being uploaded, the archive in the data directory, the uploader's tokens
+// sealed with the tool's key.
+func seedMediaUpload(t *testing.T, st *store.Store, key []byte, dataDir string, n, side int) (*jobs.MediaPlan, map[int64][]byte) {
 	t.Helper()
 	ctx := context.Background()
 	tokens, _ := vault.New(subkey(key, "oauth tokens"))
@@ -143,9 +242,10 @@ func seedMediaUpload(t *testing.T, st *store.Store, key []byte, dataDir string, 
 	bodies := map[int64][]byte{}
 	var mf []jobs.MediaFile
 	for i := 1; i <= n; i++ {
-		img := image.NewRGBA(image.Rect(0, 0, 20, 20))
-		for k := 0; k < 400; k++ {
-			img.Set(k%20, k/20, color.RGBA{uint8(k * i), uint8(i * 7), uint8(k ^ i), 255})
+		img := image.NewRGBA(image.Rect(0, 0, side, side))
+		for k := 0; k < side*side; k++ {
+			v := uint32(k)*2654435761 ^ uint32(i)*40503 // noise: JPEG keeps it large
+			img.Set(k%side, k/side, color.RGBA{uint8(v >> 24), uint8(v >> 16), uint8(k ^ i), 255})
 		}
 		var b bytes.Buffer
 		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {

@@ -154,7 +154,8 @@ func (a *app) mediaUploader() (*mediaupload.Executor, error) {
 	// addresses, size and archive checks.
 	source := &mediaupload.PlanSource{Fetcher: a.mediaFetcher(), DataDir: a.cfg.DataDir, Zip: a.zipLimits()}
 	return mediaupload.New(mediaupload.Config{WritesPerMinute: a.cfg.UploadsPerMin, Tool: a.cfg.EditGroupsTool,
-		RequestTimeout: a.cfg.UploadTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag}, a.store, connect, source, a.logger), nil
+		RequestTimeout: a.cfg.UploadTimeout, LateSave: a.cfg.EditLateSave, ReplicaLag: a.cfg.ReplicaLag,
+		ChunkAbove: a.cfg.ChunkedAbove, ChunkSize: a.cfg.ChunkBytes}, a.store, connect, source, a.logger), nil
 }
 
 // undoService prepares and runs undos of write-backs with the write-back's

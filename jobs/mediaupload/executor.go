@@ -51,6 +51,7 @@ type Commons interface {
 	Pages(ctx context.Context, titles []string) (map[string]*commons.Page, error)
 	Upload(ctx context.Context, req commons.UploadRequest) (*commons.Result, error)
 	UploadChunk(ctx context.Context, ch commons.Chunk) (*commons.Result, error)
+	StashInfo(ctx context.Context, fileKey string) (*commons.StashedFile, error)
 	MediaInfo(ctx context.Context, id string) (*commons.MediaInfo, error)
 	EditMediaInfo(ctx context.Context, ed commons.MediaInfoEdit) (*wikidata.EditResult, error)
 }
@@ -347,11 +348,22 @@ func (r *run) recoverSending(ctx context.Context) (time.Time, error) {
 		}
 		for _, f := range files {
 			after = f.No
-			// A chunked upload records each chunk's progress (updated_at), so
-			// its window runs from the last chunk, not from its intent.
 			due := f.SentAt.Add(r.e.InFlightFor())
-			if f.UpdatedAt.After(f.SentAt) {
-				due = f.UpdatedAt.Add(r.e.InFlightFor())
+			st, err := r.e.store.MediaStash(ctx, r.plan.ID, f.No)
+			if err != nil {
+				return next, err
+			}
+			// A chunked upload of this attempt whose commit was not sent has
+			// published nothing: it is resumed from the stash once its last
+			// chunk request cannot be under way any more (a worker still
+			// sending would have recorded a chunk since). One whose commit
+			// was sent waits until that commit can no longer land.
+			resumable := st != nil && st.Attempt == f.Attempts && st.CommitSentAt.IsZero()
+			switch {
+			case resumable:
+				due = st.UpdatedAt.Add(r.e.cfg.RequestTimeout)
+			case st != nil && st.Attempt == f.Attempts:
+				due = st.CommitSentAt.Add(r.e.InFlightFor())
 			}
 			if r.e.now().Before(due) {
 				if next.IsZero() || due.Before(next) {
@@ -365,6 +377,12 @@ func (r *run) recoverSending(ctx context.Context) (time.Time, error) {
 			}
 			if found != nil {
 				if err := r.settleFound(ctx, f, found, f.Attempts); err != nil {
+					return next, err
+				}
+				continue
+			}
+			if resumable {
+				if err := r.resume(ctx, f); err != nil {
 					return next, err
 				}
 				continue
@@ -453,7 +471,7 @@ func (r *run) settleFound(ctx context.Context, f *jobs.MediaFile, fd *found, att
 		return err
 	}
 	r.log.Info("file found on Commons", "file_no", f.No, "title", o.FileTitle, "ours", fd.ours)
-	return nil
+	return r.e.store.DropMediaStash(ctx, r.plan.ID, f.No)
 }
 
 // uploadFile takes a pending file: looked up first, linked if found, else
@@ -478,15 +496,12 @@ func (r *run) uploadFile(ctx context.Context, f *jobs.MediaFile) (bool, error) {
 		}
 		return true, r.settleFound(ctx, f, fd, f.Attempts+1)
 	}
-	var body bytes.Buffer
-	if err := r.e.source.Content(ctx, r.plan, f, &limitWriter{w: &body, left: r.e.cfg.MaxFileSize, max: r.e.cfg.MaxFileSize}); err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		return true, r.failUnsent(ctx, f, "The file could not be read again: "+jobs.ErrorMessage(err))
+	body, problem, err := r.readBody(ctx, f)
+	if err != nil {
+		return false, err
 	}
-	if got := commonsSHA1(body.Bytes()); f.SHA1 != "" && got != f.SHA1 {
-		return true, r.failUnsent(ctx, f, "The file changed since the plan was made (its SHA-1 differs); plan again.")
+	if problem != "" {
+		return true, r.failUnsent(ctx, f, problem)
 	}
 	if err := r.limiter.Wait(ctx); err != nil {
 		return false, err
@@ -497,12 +512,49 @@ func (r *run) uploadFile(ctx context.Context, f *jobs.MediaFile) (bool, error) {
 		return false, err
 	}
 	attempt := f.Attempts + 1
-	comment := r.e.summary(r.plan, r.jobTitle, "file", f)
-	res, err := r.send(ctx, f, attempt, body.Bytes(), comment)
+	res, err := r.send(ctx, f, attempt, body)
 	if err != nil {
 		return true, r.sendError(ctx, f, attempt, err)
 	}
 	return true, r.settleResult(ctx, f, attempt, res)
+}
+
+// readBody reads a planned file's content again; problem says why it
+// cannot be uploaded (unreadable, changed since the plan).
+func (r *run) readBody(ctx context.Context, f *jobs.MediaFile) (body []byte, problem string, err error) {
+	var b bytes.Buffer
+	if err := r.e.source.Content(ctx, r.plan, f, &limitWriter{w: &b, left: r.e.cfg.MaxFileSize, max: r.e.cfg.MaxFileSize}); err != nil {
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
+		return nil, "The file could not be read again: " + jobs.ErrorMessage(err), nil
+	}
+	if got := commonsSHA1(b.Bytes()); f.SHA1 != "" && got != f.SHA1 {
+		return nil, "The file changed since the plan was made (its SHA-1 differs); plan again.", nil
+	}
+	return b.Bytes(), "", nil
+}
+
+// resume goes on with a chunked upload a stopped worker left, within its
+// attempt: from where the stash stands, or from the first chunk if the
+// stash lost it.
+func (r *run) resume(ctx context.Context, f *jobs.MediaFile) error {
+	body, problem, err := r.readBody(ctx, f)
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		if _, err := r.e.store.SettleMediaFile(ctx, r.plan.ID, f.No, f.Attempts, jobs.MediaOutcome{Status: jobs.MediaFailed, Message: problem}); err != nil {
+			return err
+		}
+		return r.e.store.DropMediaStash(ctx, r.plan.ID, f.No)
+	}
+	r.log.Info("resuming a chunked upload", "file_no", f.No)
+	res, err := r.send(ctx, f, f.Attempts, body)
+	if err != nil {
+		return r.sendError(ctx, f, f.Attempts, err)
+	}
+	return r.settleResult(ctx, f, f.Attempts, res)
 }
 
 func (r *run) failUnsent(ctx context.Context, f *jobs.MediaFile, msg string) error {
@@ -514,56 +566,16 @@ func (r *run) failUnsent(ctx context.Context, f *jobs.MediaFile, msg string) err
 }
 
 // send uploads in one request, or in chunks to the stash then a commit.
-func (r *run) send(ctx context.Context, f *jobs.MediaFile, attempt int, body []byte, comment string) (*commons.Result, error) {
-	req := commons.UploadRequest{Filename: f.Title, Text: f.Wikitext, Comment: comment, Tags: r.e.cfg.Tags}
-	if int64(len(body)) <= r.e.cfg.ChunkAbove {
-		req.Body = body
-		rctx, cancel := context.WithTimeout(ctx, r.e.cfg.RequestTimeout)
-		defer cancel()
-		return r.c.Upload(rctx, req)
+func (r *run) send(ctx context.Context, f *jobs.MediaFile, attempt int, body []byte) (*commons.Result, error) {
+	req := commons.UploadRequest{Filename: f.Title, Text: f.Wikitext, Comment: r.e.summary(r.plan, r.jobTitle, "file", f), Tags: r.e.cfg.Tags}
+	if int64(len(body)) > r.e.cfg.ChunkAbove {
+		return r.sendChunked(ctx, f, attempt, body, req)
 	}
-	size := int64(len(body))
-	var key string
-	for off := int64(0); off < size; {
-		end := min(off+r.e.cfg.ChunkSize, size)
-		rctx, cancel := context.WithTimeout(ctx, r.e.cfg.RequestTimeout)
-		res, err := r.c.UploadChunk(rctx, commons.Chunk{Filename: f.Title, FileSize: size, Offset: off, FileKey: key, Body: body[off:end]})
-		cancel()
-		if want, ok := commons.StashOffset(err); ok && want > off && want <= size && key != "" {
-			// A chunk whose answer was lost had arrived: go on from where
-			// the stash stands.
-			off = want
-			continue
-		}
-		if errors.Is(err, wikidata.ErrOutcomeUnknown) {
-			// A stashed chunk publishes nothing: the upload starts again
-			// from its first chunk on the next attempt.
-			return nil, fmt.Errorf("%w: %w", errStashRestart, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if res.Result == "Warning" {
-			return res, nil
-		}
-		key = res.FileKey
-		if _, err := r.e.store.SetMediaStash(ctx, r.plan.ID, f.No, attempt, key); err != nil {
-			return nil, err
-		}
-		if res.Result == "Success" {
-			break
-		}
-		off = res.Offset
-	}
-	req.FileKey = key
+	req.Body = body
 	rctx, cancel := context.WithTimeout(ctx, r.e.cfg.RequestTimeout)
 	defer cancel()
 	return r.c.Upload(rctx, req)
 }
-
-// errStashRestart marks a chunk whose answer was lost: nothing was
-// published, the upload starts again.
-var errStashRestart = errors.New("a chunk's answer was lost")
 
 // settleResult records an upload's answer.
 func (r *run) settleResult(ctx context.Context, f *jobs.MediaFile, attempt int, res *commons.Result) error {
@@ -578,7 +590,7 @@ func (r *run) settleResult(ctx context.Context, f *jobs.MediaFile, attempt int, 
 		}
 		r.throttle = 0
 		r.log.Info("file uploaded", "file_no", f.No, "title", o.FileTitle)
-		return nil
+		return r.e.store.DropMediaStash(ctx, r.plan.ID, f.No)
 	case "Warning":
 		w, _ := json.Marshal(warningsJSON(res.Warnings))
 		_, err := r.e.store.SettleMediaFile(ctx, r.plan.ID, f.No, attempt, jobs.MediaOutcome{Status: jobs.MediaWarning, Warnings: w,
@@ -603,15 +615,29 @@ func warningsJSON(w commons.Warnings) map[string]any {
 
 // sendError records what a failed upload request means.
 func (r *run) sendError(ctx context.Context, f *jobs.MediaFile, attempt int, err error) error {
+	var se storeError
 	switch {
+	case errors.As(err, &se):
+		// The database failed mid-upload: the file stays "sending", and is
+		// resumed or looked up when the executor runs again.
+		return se.error
 	case ctx.Err() != nil && !errors.Is(err, wikidata.ErrNotSent):
 		// Shutting down with a request out: it stays "sending", looked up later.
 		return ctx.Err()
 	case errors.Is(err, wikidata.ErrOutcomeUnknown) && !errors.Is(err, errStashRestart):
 		r.log.Warn("upload answer lost; it will be looked up before any resend", "file_no", f.No, "err", err)
 		return nil
-	case errors.Is(err, errStashRestart), errors.Is(err, wikidata.ErrNotSent), commons.IsStashLost(err):
+	case errors.Is(err, errStashRestart):
 		return r.e.store.ReleaseMediaFile(ctx, r.plan.ID, f.No, "Not uploaded yet: "+err.Error())
+	case errors.Is(err, wikidata.ErrNotSent), commons.IsStashLost(err):
+		// Nothing was applied: the attempt does not count.
+		if perr := r.e.store.PostponeMediaFile(ctx, r.plan.ID, f.No, attempt, "Not uploaded yet: "+err.Error()); perr != nil {
+			return perr
+		}
+		if errors.Is(err, wikidata.ErrNotSent) {
+			return sleep(ctx, r.backoff(err))
+		}
+		return nil
 	case commons.IsNoChange(err):
 		// This very name holds this very content: it is there.
 		fd, lerr := r.lookup(ctx, f)
@@ -622,12 +648,13 @@ func (r *run) sendError(ctx context.Context, f *jobs.MediaFile, attempt int, err
 			return r.settleFound(ctx, f, fd, attempt)
 		}
 	case wikidata.IsMaxlag(err), wikidata.IsRateLimited(err), wikidata.IsReadOnly(err):
-		if rerr := r.e.store.ReleaseMediaFile(ctx, r.plan.ID, f.No, "Waiting for Commons: "+err.Error()); rerr != nil {
+		// Not applied: waiting it out does not use up the file's attempts.
+		if rerr := r.e.store.PostponeMediaFile(ctx, r.plan.ID, f.No, attempt, "Waiting for Commons: "+err.Error()); rerr != nil {
 			return rerr
 		}
 		return sleep(ctx, r.backoff(err))
 	case wikidata.IsFatalForUser(err), wikidata.IsBadTags(err):
-		if rerr := r.e.store.ReleaseMediaFile(ctx, r.plan.ID, f.No, ""); rerr != nil {
+		if rerr := r.e.store.PostponeMediaFile(ctx, r.plan.ID, f.No, attempt, ""); rerr != nil {
 			return rerr
 		}
 		msg := "Commons refuses this account's uploads: " + err.Error()
@@ -641,8 +668,10 @@ func (r *run) sendError(ctx context.Context, f *jobs.MediaFile, attempt int, err
 	}
 	var ae *wikidata.APIError
 	if errors.As(err, &ae) {
-		_, serr := r.e.store.SettleMediaFile(ctx, r.plan.ID, f.No, attempt, jobs.MediaOutcome{Status: jobs.MediaFailed, Message: "Commons refused the file: " + err.Error()})
-		return serr
+		if _, serr := r.e.store.SettleMediaFile(ctx, r.plan.ID, f.No, attempt, jobs.MediaOutcome{Status: jobs.MediaFailed, Message: "Commons refused the file: " + err.Error()}); serr != nil {
+			return serr
+		}
+		return r.e.store.DropMediaStash(ctx, r.plan.ID, f.No)
 	}
 	// Neither sent nor refused for sure (e.g. the database failed): leave
 	// it sending, to be looked up.

@@ -97,6 +97,9 @@ type Fault struct {
 	Count      int
 	RetryAfter int
 	Delay      time.Duration
+	// After lets this many matching requests through first (e.g. a fault
+	// on the third chunk).
+	After int
 }
 
 // FileVersion is a published file.
@@ -127,6 +130,9 @@ type Request struct {
 	Comment   string
 	UserAgent string
 	Ignore    bool // ignorewarnings was set
+	Tags      string
+	Offset    string // for chunks
+	At        time.Time
 }
 
 // MediaEdit is an applied wbeditentity.
@@ -314,6 +320,27 @@ func (c *Commons) expireStashLocked() {
 	}
 }
 
+// AddStatementAs adds a statement to a file's structured data as another
+// user would (a new revision).
+func (c *Commons) AddStatementAs(user string, pageID int64, st wikidata.Statement) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.byID[pageID]
+	if p == nil {
+		panic("commonstest: AddStatementAs on an unknown page")
+	}
+	c.nextRev++
+	p.lastRev = c.nextRev
+	p.revUser[p.lastRev] = user
+	st.ID, st.Type, st.MainSnak.DataType = newGUID("M"+strconv.FormatInt(p.id, 10)), "statement", ""
+	if st.Rank == "" {
+		st.Rank = wikidata.RankNormal
+	}
+	p.stmts[st.MainSnak.Property] = append(p.stmts[st.MainSnak.Property], st)
+	p.hasMI = true
+	return p.lastRev
+}
+
 // RevokeGrant revokes the OAuth grant behind an access token.
 func (c *Commons) RevokeGrant(token string) {
 	c.mu.Lock()
@@ -455,6 +482,10 @@ func (c *Commons) takeFault(action, stage string) *Fault {
 	for i := range c.faults {
 		f := &c.faults[i]
 		if (f.Action == "" || f.Action == action) && (f.Stage == "" || f.Stage == stage) {
+			if f.After > 0 {
+				f.After--
+				return nil
+			}
 			out := *f
 			if f.Count--; f.Count == 0 {
 				c.faults = append(c.faults[:i], c.faults[i+1:]...)
@@ -526,7 +557,7 @@ func (c *Commons) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		_, ignore := r.Form["ignorewarnings"]
 		c.requests = append(c.requests, Request{Action: action, Stage: stage, User: user, Filename: r.FormValue("filename"),
 			ID: r.FormValue("id"), BaseRevID: r.FormValue("baserevid"), Data: r.FormValue("data"), Summary: r.FormValue("summary"),
-			Comment: r.FormValue("comment"), UserAgent: r.UserAgent(), Ignore: ignore})
+			Comment: r.FormValue("comment"), UserAgent: r.UserAgent(), Ignore: ignore, Tags: r.FormValue("tags"), Offset: r.FormValue("offset"), At: time.Now()})
 		c.mu.Unlock()
 	}
 	if f := c.takeFault(action, stage); f != nil && c.misbehave(rw, r, f, user) {
