@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/media"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/vault"
 	"partnerhub/wikidata"
@@ -198,9 +199,9 @@ func checkUploadedOnce(t *testing.T, st *store.Store, fake *commonstest.Server, 
 		if f.Status != jobs.MediaDone || f.PageID == 0 || f.SDCRevID == 0 {
 			t.Fatalf("file %d: %s page %d rev %d (%s)", no, f.Status, f.PageID, f.SDCRevID, f.Error)
 		}
-		_, stmts := fake.MediaInfo(f.PageID)
-		if len(stmts["P180"]) != 1 {
-			t.Fatalf("file %d has %d depicts statements", no, len(stmts["P180"]))
+		labels, stmts := fake.MediaInfo(f.PageID)
+		if len(stmts["P180"]) != 1 || len(stmts["P275"]) != 1 || labels["en"].Value != fmt.Sprint("Object ", no) {
+			t.Fatalf("file %d has %d depicts and %d licence statements, caption %q", no, len(stmts["P180"]), len(stmts["P275"]), labels["en"].Value)
 		}
 	}
 	if d := fake.Duplicates(); len(d) > 0 {
@@ -255,8 +256,8 @@ func seedMediaUpload(t *testing.T, st *store.Store, key []byte, dataDir string, 
 		w, _ := zw.Create(name)
 		_, _ = w.Write(b.Bytes())
 		bodies[int64(i)] = b.Bytes()
-		data, _ := json.Marshal(map[string]any{"labels": map[string]any{"en": map[string]string{"language": "en", "value": fmt.Sprint("Object ", i)}},
-			"claims": []wikidata.Statement{wikidata.NewItemStatement("P180", fmt.Sprint("Q", i)), wikidata.NewItemStatement("P275", "Q18199165")}})
+		data, _ := json.Marshal(media.Structured{Captions: map[string]string{"en": fmt.Sprint("Object ", i)},
+			Statements: []wikidata.Statement{wikidata.NewItemStatement("P180", fmt.Sprint("Q", i)), wikidata.NewItemStatement("P275", "Q18199165")}})
 		mf = append(mf, jobs.MediaFile{No: int64(i), Row: int64(i), QID: fmt.Sprint("Q", i), Source: name, Title: fmt.Sprintf("Crash test object %d.jpg", i),
 			Wikitext: "{{Information|description=Object}}", Statements: data, SHA1: commonstest.SHA1(b.Bytes()), Size: int64(b.Len()), ContentType: "image/jpeg"})
 	}

@@ -36,6 +36,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/media"
 	"partnerhub/jobs/store"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/commons"
@@ -793,24 +794,17 @@ func (r *run) structuredData(ctx context.Context, f *jobs.MediaFile) (bool, erro
 	return true, serr
 }
 
-// plannedSDC reads a file's planned wbeditentity data: captions (labels)
-// and statements (claims).
+// plannedSDC reads a file's planned structured data as the planner wrote
+// it (media.Structured): its captions and statements.
 func plannedSDC(raw json.RawMessage) (map[string]string, []wikidata.Statement, error) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil, nil, nil
 	}
-	var d struct {
-		Labels map[string]wikidata.Term `json:"labels"`
-		Claims []wikidata.Statement     `json:"claims"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
+	sd, err := media.DecodeStructured(raw)
+	if err != nil {
 		return nil, nil, err
 	}
-	captions := map[string]string{}
-	for lang, t := range d.Labels {
-		captions[lang] = t.Value
-	}
-	return captions, slices.Clip(d.Claims), nil
+	return sd.Captions, slices.Clip(sd.Statements), nil
 }
 
 func commonsSHA1(b []byte) string {

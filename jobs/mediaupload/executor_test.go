@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"partnerhub/jobs"
+	"partnerhub/jobs/media"
 	"partnerhub/jobs/mediaupload"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
@@ -73,11 +74,7 @@ type planned struct {
 }
 
 func sdcData(t testing.TB, p planned) json.RawMessage {
-	labels := map[string]any{}
-	for l, v := range p.captions {
-		labels[l] = map[string]string{"language": l, "value": v}
-	}
-	b, err := json.Marshal(map[string]any{"labels": labels, "claims": []wikidata.Statement{
+	b, err := json.Marshal(media.Structured{Captions: p.captions, Statements: []wikidata.Statement{
 		wikidata.NewItemStatement("P180", p.qid), wikidata.NewItemStatement("P6216", "Q50423863"), wikidata.NewItemStatement("P275", "Q18199165")}})
 	if err != nil {
 		t.Fatal(err)
