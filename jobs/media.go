@@ -106,6 +106,7 @@ const (
 	ProblemDuplicateTitle = "duplicate_title" // another file of the plan has the same title
 	ProblemTitleTaken     = "title_taken"     // a file with that title is on Commons
 	ProblemOnCommons      = "on_commons"      // the same file (SHA-1) is on Commons: it will be linked
+	ProblemWasDeleted     = "was_deleted"     // a file of that title was deleted from Commons: the upload will warn
 	ProblemNoLicense      = "no_license"      // the settings give no licence
 	ProblemValue          = "value"           // a pattern names a column the row leaves empty
 )

@@ -12,14 +12,17 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
+	"partnerhub/wikidata/commons"
 )
 
 // Commons is what planning asks Commons (the read-only half of the Commons
 // client; nil skips the checks, and the plan page says they were not made).
 type Commons interface {
-	// ExistingFiles returns which of the file names (without "File:") are
-	// taken on Commons (a page exists, or the title cannot be created).
-	ExistingFiles(ctx context.Context, names []string) (map[string]bool, error)
+	// TitleStates says, for file names (without "File:"), whether a page
+	// of that name exists and whether the title is valid at all.
+	TitleStates(ctx context.Context, names []string) (map[string]commons.TitleState, error)
+	// WasDeleted says whether a file page of this title was deleted.
+	WasDeleted(ctx context.Context, title string) (bool, error)
 	// FilesWithSHA1 lists the titles of files on Commons with this content.
 	FilesWithSHA1(ctx context.Context, sha1 string) ([]string, error)
 }
@@ -173,7 +176,9 @@ func (b *Builder) Build(ctx context.Context, p *jobs.MediaPlan) error {
 }
 
 // checkTitles adds the plan-wide problems: duplicate titles, titles other
-// plans hold, titles taken on Commons, and files already on Commons.
+// plans hold, titles taken on Commons or that Commons would refuse, files
+// already on Commons (linked, not uploaded), and names under which a file
+// was deleted before (the upload would stop at the was-deleted warning).
 func (b *Builder) checkTitles(ctx context.Context, p *jobs.MediaPlan, files []jobs.MediaFile) error {
 	var titles []string
 	for _, f := range files {
@@ -189,39 +194,57 @@ func (b *Builder) checkTitles(ctx context.Context, p *jobs.MediaPlan, files []jo
 	for t := range held {
 		taken[t] = fmt.Sprintf("Another media plan on Partnerhub uses the title %q already.", t)
 	}
-	if b.Commons != nil {
-		exist, err := b.Commons.ExistingFiles(ctx, titles)
-		if err != nil {
-			return err
-		}
-		for t, ok := range exist {
-			if ok {
-				taken[t] = fmt.Sprintf("Commons has a page File:%s already: change the title pattern, or leave this file out.", t)
-			}
+	if b.Commons == nil {
+		CheckPlan(files, taken)
+		return nil
+	}
+	states, err := b.Commons.TitleStates(ctx, titles)
+	if err != nil {
+		return err
+	}
+	for t, st := range states {
+		switch {
+		case st.Invalid != "":
+			taken[t] = fmt.Sprintf("Commons would refuse the title File:%s: %s", t, st.Invalid)
+		case st.HasFile:
+			taken[t] = fmt.Sprintf("Commons has a file File:%s already: change the title pattern, or leave this file out.", t)
+		case st.Exists:
+			taken[t] = fmt.Sprintf("Commons has a page File:%s (without a file) already: change the title pattern, or leave this file out.", t)
 		}
 	}
-	// A file already on Commons (same content) is linked, not uploaded:
-	// that is not a conflict of titles.
-	if b.Commons != nil {
-		seen := map[string][]string{}
-		for i := range files {
-			f := &files[i]
-			if f.SHA1 == "" || f.Blocked() {
-				continue
-			}
+	seen := map[string][]string{}
+	for i := range files {
+		f := &files[i]
+		if f.Blocked() {
+			continue
+		}
+		if f.SHA1 != "" {
 			dups, ok := seen[f.SHA1]
 			if !ok {
-				dups, err = b.Commons.FilesWithSHA1(ctx, f.SHA1)
-				if err != nil {
+				if dups, err = b.Commons.FilesWithSHA1(ctx, f.SHA1); err != nil {
 					return err
 				}
 				seen[f.SHA1] = dups
 			}
 			if len(dups) > 0 {
+				// The same file is linked, not uploaded: its title does not
+				// matter.
 				f.Problems = append(f.Problems, jobs.MediaProblem{Code: jobs.ProblemOnCommons,
 					Message: fmt.Sprintf("Commons has this file already as %s: it will be linked to the row, not uploaded again.", dups[0])})
 				delete(taken, f.Title)
+				continue
 			}
+		}
+		if _, ok := taken[f.Title]; ok || f.Title == "" {
+			continue
+		}
+		deleted, err := b.Commons.WasDeleted(ctx, commons.FileTitle(f.Title))
+		if err != nil {
+			return err
+		}
+		if deleted {
+			f.Problems = append(f.Problems, jobs.MediaProblem{Code: jobs.ProblemWasDeleted,
+				Message: fmt.Sprintf("A file named File:%s was deleted from Commons before (see its deletion log): the upload will stop at Commons' was-deleted warning for a person to decide.", f.Title)})
 		}
 	}
 	CheckPlan(files, taken)

@@ -3,21 +3,25 @@ package media_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/media"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
+	"partnerhub/wikidata"
+	"partnerhub/wikidata/commons"
+	"partnerhub/wikidata/commonstest"
 )
 
 func pic(t testing.TB, w, h int) []byte {
@@ -28,26 +32,16 @@ func pic(t testing.TB, w, h int) []byte {
 	return b.Bytes()
 }
 
-// fakeCommons answers the planner's two questions from fixed data.
-type fakeCommons struct {
-	titles map[string]bool
-	sha1s  map[string][]string
-	asked  int
-}
-
-func (f *fakeCommons) ExistingFiles(_ context.Context, names []string) (map[string]bool, error) {
-	f.asked++
-	out := map[string]bool{}
-	for _, n := range names {
-		if f.titles[n] {
-			out[n] = true
-		}
+// anonymousCommons is the planner's Commons client: anonymous reads of a
+// fake Commons through the real client.
+func anonymousCommons(t *testing.T, fake *commonstest.Server) *commons.Client {
+	t.Helper()
+	api, err := wikidata.NewClient(wikidata.Config{APIURL: fake.URL(), UserAgent: "Partnerhub-test/1.0 (test@example.org)", MaxWait: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out, nil
-}
-
-func (f *fakeCommons) FilesWithSHA1(_ context.Context, sha1 string) ([]string, error) {
-	return f.sha1s[sha1], nil
+	return commons.New(api)
 }
 
 type seedRow struct {
@@ -102,13 +96,15 @@ const paintingTemplate = `{"columns":{"Title":{"role":"label"}},"media":{
 }}`
 
 func TestBuildMediaPlan(t *testing.T) {
-	png1, png2, onCommons := pic(t, 40, 30), pic(t, 41, 30), pic(t, 42, 30)
+	png1, png2, png3, onCommons := pic(t, 40, 30), pic(t, 41, 30), pic(t, 43, 30), pic(t, 42, 30)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/1.png":
 			w.Write(png1)
 		case "/2.png":
 			w.Write(png2)
+		case "/3.png":
+			w.Write(png3)
 		case "/old.png":
 			w.Write(onCommons)
 		case "/page":
@@ -120,8 +116,15 @@ func TestBuildMediaPlan(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	sum := sha1.Sum(onCommons)
-	commons := &fakeCommons{titles: map[string]bool{"Taken (NM 9).png": true}, sha1s: map[string][]string{hex.EncodeToString(sum[:]): {"File:Old scan.png"}}}
+	// Commons (fake, answering in the real shapes) has a file under the
+	// title row 7 would get, row 8's file under another name, and had a
+	// file under row 11's title that was deleted.
+	fake := commonstest.Serve(t, commonstest.Options{})
+	fake.AddFile("Taken_(NM_9).png", "Carol", pic(t, 44, 30))
+	fake.AddFile("Old_scan.png", "Carol", onCommons)
+	fake.AddFile("Gone_(NM_12).png", "Carol", pic(t, 45, 30))
+	fake.DeleteFile("Gone_(NM_12).png")
+	commons := anonymousCommons(t, fake)
 
 	storetest.Engines(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -136,6 +139,7 @@ func TestBuildMediaPlan(t *testing.T) {
 			{"Old", "NM 8", srv.URL + "/old.png", "Bo", jobs.MatchMatched},                           // 8: on Commons already
 			{"Bad host", "NM 10", "ftp://example.org/x.png", "Bo", jobs.MatchMatched},                // 9: not http
 			{"Slash/colon: ok", "NM 11", srv.URL + "/gone.png", "Bo", jobs.MatchMatched},             // 10: 404
+			{"Gone", "NM 12", srv.URL + "/3.png", "Bo", jobs.MatchMatched},                           // 11: a file of this title was deleted
 		})
 		job, _ := st.Job(ctx, j.ID)
 		p, err := st.CreateMediaPlan(ctx, &jobs.MediaPlan{JobID: j.ID, SourceKind: jobs.MediaFromURL, SourceColumn: "Image",
@@ -148,12 +152,12 @@ func TestBuildMediaPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ = st.MediaPlan(ctx, p.ID)
-		if p.Status != jobs.MediaPlanReady || p.RowsDone != 10 {
+		if p.Status != jobs.MediaPlanReady || p.RowsDone != 11 {
 			t.Fatalf("plan %s (%s), rows %d", p.Status, p.Error, p.RowsDone)
 		}
 		files, _ := st.MediaFiles(ctx, p.ID, "", 0, 100)
-		if len(files) != 9 {
-			t.Fatalf("%d files, want 9 (the row without an image is left out)", len(files))
+		if len(files) != 10 {
+			t.Fatalf("%d files, want 10 (the row without an image is left out)", len(files))
 		}
 		byRow := map[int64]*jobs.MediaFile{}
 		for _, f := range files {
@@ -212,11 +216,23 @@ func TestBuildMediaPlan(t *testing.T) {
 		if f := byRow[8]; f.Status != jobs.MediaPending || len(f.Problems) != 1 || f.Problems[0].Code != jobs.ProblemOnCommons || !strings.Contains(f.Problems[0].Message, "File:Old scan.png") {
 			t.Errorf("row 8 (on Commons): %s %+v", f.Status, f.Problems)
 		}
+		if f := byRow[11]; f.Status != jobs.MediaPending || len(f.Problems) != 1 || f.Problems[0].Code != jobs.ProblemWasDeleted || f.Problems[0].Blocking ||
+			!strings.Contains(f.Problems[0].Message, "File:Gone (NM 12).png was deleted") {
+			t.Errorf("row 11 (deleted before): %s %+v", f.Status, f.Problems)
+		}
+		if f := byRow[7]; !strings.Contains(f.Problems[0].Message, "Commons has a file File:Taken (NM 9).png already") {
+			t.Errorf("row 7 message: %+v", f.Problems)
+		}
+		for _, q := range fake.Queries() {
+			if q.Get("list") == "logevents" && (q.Get("letitle") == "File:Taken (NM 9).png" || q.Get("letitle") == "File:Old (NM 8).png") {
+				t.Errorf("the deletion log was read for a title that is taken or a file that is linked: %v", q)
+			}
+		}
 		if f := byRow[5]; !strings.Contains(f.Problems[0].Message, "512.0 KiB") {
 			t.Errorf("row 5 message: %+v", f.Problems)
 		}
 		c, _ := st.MediaCounts(ctx, p.ID)
-		if c.Files != 9 || c.Pending != 2 || c.Blocked != 7 {
+		if c.Files != 10 || c.Pending != 3 || c.Blocked != 7 {
 			t.Errorf("counts %+v", c)
 		}
 

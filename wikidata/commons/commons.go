@@ -121,8 +121,10 @@ type Page struct {
 	File          *File // the current version; nil if no file
 }
 
-// Pages reads file pages by title (with or without "File:"), at most 50
-// per request; the map is keyed by the title as asked.
+// Pages reads file pages by title (with or without "File:"), 50 titles a
+// request, following continuation (an answer too large for the API's
+// result limit gives the rest of the imageinfo in the next); the map is
+// keyed by the title as asked.
 func (c *Client) Pages(ctx context.Context, titles []string) (map[string]*Page, error) {
 	out := map[string]*Page{}
 	for len(titles) > 0 {
@@ -133,8 +135,38 @@ func (c *Client) Pages(ctx context.Context, titles []string) (map[string]*Page, 
 		for i, t := range batch {
 			asked[i] = FileTitle(t)
 		}
+		byTitle, norm, err := c.pagesBatch(ctx, asked)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range asked {
+			key := t
+			if to, ok := norm[t]; ok {
+				key = to
+			}
+			if pg, ok := byTitle[key]; ok {
+				out[batch[i]] = pg
+			}
+		}
+	}
+	return out, nil
+}
+
+// maxContinuations bounds one batch's continued answers (a wiki answering
+// "continue" for ever would otherwise keep the planner asking).
+const maxContinuations = 100
+
+// pagesBatch asks prop=info|imageinfo for at most 50 titles, merging the
+// continued answers; it returns the pages by normalised title and the
+// normalisations.
+func (c *Client) pagesBatch(ctx context.Context, asked []string) (map[string]*Page, map[string]string, error) {
+	params := url.Values{"action": {"query"}, "prop": {"info|imageinfo"}, "iiprop": {fileProps}, "titles": {strings.Join(asked, "|")}}
+	byTitle := map[string]*Page{}
+	norm := map[string]string{}
+	for round := 0; ; round++ {
 		var r struct {
-			Query struct {
+			Continue map[string]string `json:"continue"`
+			Query    struct {
 				Normalized []struct {
 					From string `json:"from"`
 					To   string `json:"to"`
@@ -150,53 +182,91 @@ func (c *Client) Pages(ctx context.Context, titles []string) (map[string]*Page, 
 				} `json:"pages"`
 			} `json:"query"`
 		}
-		params := url.Values{"action": {"query"}, "prop": {"info|imageinfo"}, "iiprop": {fileProps}, "titles": {strings.Join(asked, "|")}}
 		if err := c.api.Query(ctx, params, &r); err != nil {
-			return nil, fmt.Errorf("read file pages %s…: %w", asked[0], err)
+			return nil, nil, fmt.Errorf("read file pages %s…: %w", asked[0], err)
 		}
-		norm := map[string]string{}
 		for _, x := range r.Query.Normalized {
 			norm[x.From] = x.To
 		}
-		byTitle := map[string]*Page{}
 		for _, p := range r.Query.Pages {
-			pg := &Page{Title: p.Title, PageID: p.PageID, LastRevID: p.LastRevID, Missing: p.Missing, Invalid: p.Invalid, InvalidReason: p.InvalidReason}
-			if len(p.ImageInfo) > 0 {
+			pg := byTitle[p.Title]
+			if pg == nil {
+				pg = &Page{Title: p.Title, PageID: p.PageID, Missing: p.Missing, Invalid: p.Invalid, InvalidReason: p.InvalidReason}
+				byTitle[p.Title] = pg
+			}
+			if p.LastRevID != 0 {
+				pg.LastRevID = p.LastRevID
+			}
+			if len(p.ImageInfo) > 0 && pg.File == nil {
 				f := p.ImageInfo[0]
 				f.Title, f.PageID = p.Title, p.PageID
 				f.Name = strings.TrimPrefix(p.Title, "File:")
 				pg.File = &f
 			}
-			byTitle[p.Title] = pg
 		}
-		for i, t := range asked {
-			key := t
-			if to, ok := norm[t]; ok {
-				key = to
-			}
-			if pg, ok := byTitle[key]; ok {
-				out[batch[i]] = pg
-			}
+		if len(r.Continue) == 0 {
+			return byTitle, norm, nil
+		}
+		if round == maxContinuations {
+			return nil, nil, fmt.Errorf("read file pages %s…: still continuing after %d answers", asked[0], round+1)
+		}
+		for k, v := range r.Continue {
+			params.Set(k, v)
 		}
 	}
-	return out, nil
 }
 
-// ExistingFiles says which of the file names (without "File:") are taken
-// on Commons: a page exists, or the title cannot be created (what the
-// media planner checks titles with).
-func (c *Client) ExistingFiles(ctx context.Context, names []string) (map[string]bool, error) {
+// TitleState is what Commons says of a file name before anything is
+// uploaded under it.
+type TitleState struct {
+	Exists  bool   // a page of this name exists (with a file, or without)
+	HasFile bool   // and holds a file
+	Invalid string // the title cannot exist: the wiki's reason
+}
+
+// TitleStates checks file names (without "File:"), 50 titles a request
+// (Pages): taken, or not a valid title. The deletion log is WasDeleted's,
+// one title a request, for the names a caller still cares about.
+func (c *Client) TitleStates(ctx context.Context, names []string) (map[string]TitleState, error) {
 	pages, err := c.Pages(ctx, names)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]bool{}
+	out := map[string]TitleState{}
 	for _, n := range names {
-		if p := pages[n]; p != nil && (!p.Missing || p.Invalid) {
-			out[n] = true
+		p := pages[n]
+		var st TitleState
+		switch {
+		case p == nil:
+		case p.Invalid:
+			st.Invalid = p.InvalidReason
+			if st.Invalid == "" {
+				st.Invalid = "the title is not valid"
+			}
+		case !p.Missing:
+			st.Exists, st.HasFile = true, p.File != nil
 		}
+		out[n] = st
 	}
 	return out, nil
+}
+
+// WasDeleted says whether the deletion log has a deletion of this title
+// (list=logevents&leaction=delete/delete&letitle=): an upload under it gets
+// the was-deleted warning.
+func (c *Client) WasDeleted(ctx context.Context, title string) (bool, error) {
+	var r struct {
+		Query struct {
+			LogEvents []struct {
+				Title string `json:"title"`
+			} `json:"logevents"`
+		} `json:"query"`
+	}
+	params := url.Values{"action": {"query"}, "list": {"logevents"}, "leaction": {"delete/delete"}, "letitle": {title}, "leprop": {"title|timestamp"}, "lelimit": {"1"}}
+	if err := c.api.Query(ctx, params, &r); err != nil {
+		return false, fmt.Errorf("read the deletion log of %s: %w", title, err)
+	}
+	return len(r.Query.LogEvents) > 0, nil
 }
 
 // FilesWithSHA1 lists the titles of the files on Commons with this content.

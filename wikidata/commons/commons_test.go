@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -310,18 +311,69 @@ func TestMediaInfoPayloadUsesClaimsWithoutDatatype(t *testing.T) {
 	}
 }
 
+// The planner's checks: titles 50 a request, with the imageinfo that did
+// not fit in an answer fetched through continuation; the deletion log one
+// title a request; files by SHA-1.
 func TestPlannerChecks(t *testing.T) {
-	s := serve(t, nil)
+	s := serve(t, func(o *commonstest.Options) { o.ImageInfoPerAnswer = 7 })
 	c := client(t, s, alice)
 	ctx := context.Background()
 	body := JPEG(t, 40)
-	s.AddFile("Taken.jpg", "Carol", body)
-	taken, err := c.ExistingFiles(ctx, []string{"Taken.jpg", "Free.jpg", "Bad[name].jpg"})
-	if err != nil || !taken["Taken.jpg"] || taken["Free.jpg"] || !taken["Bad[name].jpg"] {
-		t.Fatalf("taken %v %v", taken, err)
+	var names []string
+	for i := range 60 {
+		name := fmt.Sprintf("Taken %d.jpg", i)
+		s.AddFile(strings.ReplaceAll(name, " ", "_"), "Carol", JPEG(t, 41+i))
+		names = append(names, name, fmt.Sprintf("Free %d.jpg", i))
+	}
+	s.AddFile("Old_scan.jpg", "Carol", body)
+	s.AddFile("Gone.jpg", "Carol", JPEG(t, 39))
+	s.DeleteFile("Gone.jpg")
+	names = append(names, "Bad[name].jpg", "old scan.jpg", "Gone.jpg")
+	states, err := c.TitleStates(ctx, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		st := states[n]
+		switch {
+		case strings.HasPrefix(n, "Taken"), n == "old scan.jpg":
+			if !st.Exists || !st.HasFile || st.Invalid != "" {
+				t.Errorf("%s: %+v, want taken with a file", n, st)
+			}
+		case n == "Bad[name].jpg":
+			if st.Invalid == "" || st.Exists {
+				t.Errorf("%s: %+v, want invalid", n, st)
+			}
+		default:
+			if st.Exists || st.Invalid != "" {
+				t.Errorf("%s: %+v, want free", n, st)
+			}
+		}
+	}
+	batches, continued := 0, 0
+	for _, q := range s.Queries() {
+		if q.Get("prop") != "info|imageinfo" {
+			continue
+		}
+		if n := len(strings.Split(q.Get("titles"), "|")); n > 50 {
+			t.Fatalf("%d titles in one request", n)
+		}
+		if q.Get("iicontinue") == "" {
+			batches++
+		} else {
+			continued++
+		}
+	}
+	if batches != 3 || continued == 0 {
+		t.Fatalf("%d batches and %d continued requests for %d titles (7 imageinfo an answer)", batches, continued, len(names))
+	}
+	for title, want := range map[string]bool{"File:Gone.jpg": true, "File:Free 1.jpg": false, "File:Taken 1.jpg": false} {
+		if got, err := c.WasDeleted(ctx, title); err != nil || got != want {
+			t.Errorf("WasDeleted(%s) = %v %v", title, got, err)
+		}
 	}
 	titles, err := c.FilesWithSHA1(ctx, commonstest.SHA1(body))
-	if err != nil || len(titles) != 1 || titles[0] != "File:Taken.jpg" {
+	if err != nil || len(titles) != 1 || titles[0] != "File:Old scan.jpg" {
 		t.Fatalf("by sha1 %v %v", titles, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,10 @@ type Options struct {
 	// ReplicaLag delays how soon an upload shows in list=allimages, which
 	// reads from replicas.
 	ReplicaLag time.Duration
+	// ImageInfoPerAnswer, if set, is how many pages' imageinfo fit in one
+	// answer (the API's result size limit): the rest follow through
+	// continuation (iicontinue), as clients must be ready for.
+	ImageInfoPerAnswer int
 	// StashMaxAge is how long the upload stash keeps a file or a chunk
 	// session from its first chunk on (default 6 hours, as
 	// $wgUploadStashMaxAge); after that its key is unknown, as after
@@ -182,6 +187,8 @@ type Commons struct {
 	pages    map[string]*page   // by file name
 	byID     map[int64]*page
 	deleted  map[string]string // deleted file name -> its SHA-1
+	delLog   []logEvent        // the deletion log, oldest first
+	queries  []url.Values
 	stash    map[string]*stashed
 	nextPage int64
 	nextRev  int64
@@ -268,6 +275,7 @@ func (c *Commons) DeleteFile(name string) {
 	if p.file != nil {
 		c.deleted[name] = p.file.SHA1
 	}
+	c.delLog = append(c.delLog, logEvent{title: titleOf(name), at: c.opts.Now().UTC(), id: int64(len(c.delLog) + 7000)})
 	delete(c.pages, name)
 	delete(c.byID, p.id)
 }
@@ -374,6 +382,13 @@ func (c *Commons) UploadsOf(sha string) int {
 		}
 	}
 	return n
+}
+
+// Queries lists the parameters of the action=query requests received.
+func (c *Commons) Queries() []url.Values {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.queries)
 }
 
 // Requests lists the upload and wbeditentity requests received.
@@ -552,6 +567,11 @@ func (c *Commons) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if action == "upload" {
 		stage = uploadStage(r)
 	}
+	if action == "query" {
+		c.mu.Lock()
+		c.queries = append(c.queries, cloneForm(r.Form))
+		c.mu.Unlock()
+	}
 	if action == "upload" || action == "wbeditentity" {
 		c.mu.Lock()
 		_, ignore := r.Form["ignorewarnings"]
@@ -653,6 +673,14 @@ func (c *Commons) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, u
 		return false
 	}
 	return true
+}
+
+func cloneForm(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
 }
 
 // discard is a ResponseWriter that drops the answer.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ func (c *Commons) query(rw http.ResponseWriter, r *http.Request, user string) {
 		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tags": tags}})
 	case r.FormValue("list") == "allimages":
 		c.allImages(rw, r)
+	case r.FormValue("list") == "logevents":
+		c.logEvents(rw, r)
 	case r.FormValue("prop") == "stashimageinfo":
 		c.stashImageInfo(rw, r, user)
 	case r.FormValue("titles") != "":
@@ -153,6 +156,36 @@ func (c *Commons) pagesInfo(rw http.ResponseWriter, r *http.Request) {
 	if r.FormValue("iiprop") == "" {
 		iiprops = map[string]bool{"timestamp": true, "user": true}
 	}
+	// Continuation: imageinfo goes on from iicontinue ("<name>|<timestamp>",
+	// in name order); modules listed as finished in "continue" are not run
+	// again.
+	from := ""
+	if ic := r.FormValue("iicontinue"); ic != "" {
+		name, ts, ok := strings.Cut(ic, "|")
+		if !ok || len(ts) != 14 || strings.Trim(ts, "0123456789") != "" || name == "" {
+			apiError(rw, r, "badcontinue", "Invalid continue param. You should pass the original value returned by the previous query.", "imageinfo")
+			return
+		}
+		from = name
+	}
+	for _, done := range strings.Split(r.FormValue("continue"), "|") {
+		if done != "" && done != "-" {
+			delete(props, done)
+		}
+	}
+	withFile := []string{}
+	for _, t := range titles {
+		key := dbKey(strings.TrimPrefix(strings.ReplaceAll(t, "_", " "), "File:"))
+		if p, ok := c.pages[key]; ok && p.file != nil && key >= from && !slices.Contains(withFile, key) {
+			withFile = append(withFile, key)
+		}
+	}
+	sort.Strings(withFile)
+	var next string
+	if n := c.opts.ImageInfoPerAnswer; n > 0 && len(withFile) > n {
+		next = withFile[n] + "|" + c.pages[withFile[n]].file.Timestamp.UTC().Format("20060102150405")
+		withFile = withFile[:n]
+	}
 	var normalized, pages []any
 	for _, t := range titles {
 		name, isFile := strings.CutPrefix(strings.ReplaceAll(t, "_", " "), "File:")
@@ -179,7 +212,7 @@ func (c *Commons) pagesInfo(rw http.ResponseWriter, r *http.Request) {
 			x["contentmodel"], x["pagelanguage"], x["touched"] = "wikitext", "en", p.modified.UTC().Format(time.RFC3339)
 			x["lastrevid"] = p.lastRev
 		}
-		if props["imageinfo"] && p.file != nil {
+		if props["imageinfo"] && p.file != nil && slices.Contains(withFile, key) {
 			x["imagerepository"] = "local"
 			x["imageinfo"] = []any{imageInfo(*p.file, iiprops)}
 		}
@@ -189,7 +222,94 @@ func (c *Commons) pagesInfo(rw http.ResponseWriter, r *http.Request) {
 	if normalized != nil {
 		q["normalized"] = normalized
 	}
-	writeJSON(rw, map[string]any{"batchcomplete": true, "query": q})
+	answer := map[string]any{"batchcomplete": true, "query": q}
+	if next != "" {
+		delete(answer, "batchcomplete")
+		answer["continue"] = map[string]any{"iicontinue": next, "continue": "||info"}
+	}
+	writeJSON(rw, answer)
+}
+
+type logEvent struct {
+	id    int64
+	title string
+	at    time.Time
+}
+
+// logEvents answers list=logevents for the deletion log (the only log
+// the fake keeps): by title (letitle, one title), newest first.
+func (c *Commons) logEvents(rw http.ResponseWriter, r *http.Request) {
+	typ, action := r.FormValue("letype"), r.FormValue("leaction")
+	if action != "" {
+		// leaction overrides letype.
+		t, _, ok := strings.Cut(action, "/")
+		if !ok || !slices.Contains([]string{"delete/delete", "delete/restore", "delete/revision", "delete/event"}, action) {
+			apiError(rw, r, "badvalue", fmt.Sprintf("Unrecognized value for parameter \"leaction\": %s.", action), "logevents")
+			return
+		}
+		typ = t
+	}
+	if typ != "" && typ != "delete" {
+		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"logevents": []any{}}})
+		return
+	}
+	title := r.FormValue("letitle")
+	if strings.Contains(title, "|") || strings.ContainsAny(title, "#<>[]{}") {
+		apiError(rw, r, "invalidtitle", fmt.Sprintf("Bad title \"%s\".", title), "logevents")
+		return
+	}
+	if title != "" {
+		name, isFile := strings.CutPrefix(strings.ReplaceAll(title, "_", " "), "File:")
+		if !isFile {
+			apiError(rw, r, "badvalue", "The fake Commons only logs File: pages.", "logevents")
+			return
+		}
+		title = titleOf(dbKey(name))
+	}
+	limit := 10
+	if l := r.FormValue("lelimit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			apiError(rw, r, "badinteger", "Invalid value \""+l+"\" for integer parameter \"lelimit\".", "logevents")
+			return
+		}
+		limit = min(n, 500)
+	}
+	props := propSet(r.FormValue("leprop"))
+	if r.FormValue("leprop") == "" {
+		props = map[string]bool{"ids": true, "title": true, "type": true, "user": true, "timestamp": true, "comment": true, "details": true}
+	}
+	out := []any{}
+	for i := len(c.delLog) - 1; i >= 0 && len(out) < limit; i-- {
+		e := c.delLog[i]
+		if title != "" && e.title != title {
+			continue
+		}
+		x := map[string]any{}
+		if props["ids"] {
+			x["logid"], x["pageid"], x["logpage"] = e.id, 0, 0
+		}
+		if props["title"] {
+			x["ns"], x["title"] = 6, e.title
+		}
+		if props["type"] {
+			x["type"], x["action"] = "delete", "delete"
+		}
+		if props["user"] {
+			x["user"] = "Admin"
+		}
+		if props["timestamp"] {
+			x["timestamp"] = e.at.Format(time.RFC3339)
+		}
+		if props["comment"] {
+			x["comment"] = "[[Commons:Deletion requests/" + e.title + "]]"
+		}
+		if props["details"] {
+			x["params"] = map[string]any{}
+		}
+		out = append(out, x)
+	}
+	writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"logevents": out}})
 }
 
 // stashKeyFormat is UploadStash::KEY_FORMAT_REGEX.

@@ -236,6 +236,12 @@ func TestAnswersHaveTheDocumentedShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	got["allimages"] = rec.take(t)
+	s.DeleteFile("File_1.jpg")
+	if deleted, err := c.WasDeleted(ctx, "File:File 1.jpg"); err != nil || !deleted {
+		t.Fatalf("deletion log: %v %v", deleted, err)
+	}
+	got["logevents_delete"] = rec.take(t)
+	s.AddFile("File_1.jpg", "Alice", jpegOf(t, 2))
 	f, _ := s.File("File_1.jpg")
 	mid := commons.MediaInfoID(f.PageID)
 	if _, err := c.EditMediaInfo(ctx, commons.MediaInfoEdit{ID: mid, Captions: map[string]string{"en": "x"}}); err != nil {
