@@ -82,7 +82,7 @@ type FaultKind int
 // Faults a test can inject.
 const (
 	Maxlag        FaultKind = iota + 1 // maxlag with Retry-After
-	RateLimited                        // ratelimited
+	RateLimited                        // ratelimited (for wbeditentity: Wikibase's failed-save shape)
 	BadToken                           // badtoken
 	HTTP500                            // HTTP 500, nothing done
 	ApplyThenFail                      // do the request, then answer HTTP 503
@@ -646,6 +646,19 @@ func (c *Commons) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, u
 		writeErrors(rw, r, max(f.RetryAfter, 1), errEntry{Code: "maxlag", Text: "Waiting for 10.64.48.35: 6.2 seconds lagged.", Module: "main",
 			Data: map[string]any{"host": "10.64.48.35", "lag": 6.2, "type": "db"}})
 	case RateLimited:
+		if r.FormValue("action") == "wbeditentity" {
+			// Wikibase (MediaInfo too) answers a throttled save as 1.39
+			// does: failed-save, ratelimited, failed-save with the
+			// actionthrottledtext message; HTTP 200.
+			const failed = "The save has failed."
+			writeErrors(rw, r, f.RetryAfter,
+				errEntry{Code: "failed-save", Text: failed, Module: "wbeditentity"},
+				errEntry{Code: "ratelimited", Text: textThrottled, Module: "wbeditentity"},
+				errEntry{Code: "failed-save", Text: failed, Module: "wbeditentity", Data: map[string]any{"messages": []any{
+					map[string]any{"name": "wikibase-api-failed-save", "parameters": []any{}, "html": failed},
+					map[string]any{"name": "actionthrottledtext", "parameters": []any{}, "html": textThrottled}}}})
+			return true
+		}
 		writeErrors(rw, r, f.RetryAfter, errEntry{Code: "ratelimited", Text: textThrottled, Module: r.FormValue("action")})
 	case BadToken:
 		apiError(rw, r, "badtoken", "Invalid CSRF token.", "main")
