@@ -572,6 +572,11 @@ func (r *run) send(ctx context.Context, f *jobs.MediaFile, attempt int, body []b
 	if int64(len(body)) > r.e.cfg.ChunkAbove {
 		return r.sendChunked(ctx, f, attempt, body, req)
 	}
+	// A chunked upload recorded under other settings must not make this
+	// one look resumable after a crash: it goes in one request.
+	if err := r.e.store.DropMediaStash(ctx, r.plan.ID, f.No); err != nil {
+		return nil, storeError{err}
+	}
 	req.Body = body
 	rctx, cancel := context.WithTimeout(ctx, r.e.cfg.RequestTimeout)
 	defer cancel()
