@@ -1,8 +1,10 @@
 // Package commonstest is an in-memory Wikimedia Commons Action API
 // (api.php) for tests: the upload module (a file in one request, chunks to
 // the upload stash with their file keys and offsets, the commit of a
-// stashed file), its warnings and errors in the real shapes, list=allimages
-// (by SHA-1, by user), prop=info|imageinfo, and the files' MediaInfo
+// stashed file), its warnings and errors in the real shapes, the stash's
+// prop=stashimageinfo and its expiry, list=allimages (by SHA-1, by user),
+// prop=info|imageinfo (50 titles, continuation when an answer is full),
+// the deletion log (list=logevents), and the files' MediaInfo
 // entities (wbgetentities, wbeditentity on M<pageid> with baserevid as
 // Wikibase handles it). It checks OAuth 1.0a signatures, CSRF tokens,
 // rights, change tags and content against the extension, records every
