@@ -27,8 +27,9 @@ type storeError struct{ error }
 
 func (e storeError) Unwrap() error { return e.error }
 
-// maxUnknownChunks is how many chunks in a row may lose their answer
-// before the attempt gives up (the stash is asked after each).
+// maxUnknownChunks is how many chunks in a row may lose their answer, or
+// be refused for their offset, before the attempt gives up (the stash is
+// asked, or says, where it stands after each).
 const maxUnknownChunks = 3
 
 // sendChunked sends body to the stash in chunks, resuming a recorded
@@ -62,6 +63,9 @@ func (r *run) sendChunked(ctx context.Context, f *jobs.MediaFile, attempt int, b
 			if want, ok := commons.StashOffset(err); ok && key != "" && want > 0 && want < size && want != off {
 				// The stash holds another amount than we knew (a chunk whose
 				// answer was lost had arrived): go on from where it stands.
+				if unknown++; unknown > maxUnknownChunks {
+					return nil, fmt.Errorf("%w: the stash keeps expecting another offset: %w", errStashRestart, err)
+				}
 				off = want
 				if err := r.recordChunk(ctx, f, attempt, key, off, false); err != nil {
 					return nil, err
