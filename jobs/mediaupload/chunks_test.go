@@ -14,13 +14,23 @@ import (
 	"partnerhub/wikidata/commonstest"
 )
 
+// requestsOf lists the requests of an action and stage ("" any) Commons
+// received, in order.
+func requestsOf(e *env, action, stage string) []commonstest.Request {
+	var out []commonstest.Request
+	for _, r := range e.commons.Requests() {
+		if r.Action == action && (stage == "" || r.Stage == stage) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // chunkOffsets lists the offsets of the chunks Commons received, in order.
 func chunkOffsets(e *env) []string {
 	var out []string
-	for _, r := range e.commons.Requests() {
-		if r.Action == "upload" && r.Stage == "chunk" {
-			out = append(out, r.Offset)
-		}
+	for _, r := range requestsOf(e, "upload", "chunk") {
+		out = append(out, r.Offset)
 	}
 	return out
 }
@@ -126,17 +136,12 @@ func TestAssembledFileIsCommittedWithoutSendingChunksAgain(t *testing.T) {
 	if got := len(chunkOffsets(e)); got != n {
 		t.Fatalf("%d chunks sent for %d: the stashed file was not reused", got, n)
 	}
-	var commits []time.Time
-	for _, r := range e.commons.Requests() {
-		if r.Stage == "commit" {
-			commits = append(commits, r.At)
-		}
-	}
+	commits := requestsOf(e, "upload", "commit")
 	if len(commits) != 4 {
 		t.Fatalf("%d commits, want 3 refused for maxlag and 1 taken", len(commits))
 	}
 	for i := 1; i < len(commits); i++ {
-		if gap := commits[i].Sub(commits[i-1]); gap < time.Second {
+		if gap := commits[i].At.Sub(commits[i-1].At); gap < time.Second {
 			t.Fatalf("commit %d came %v after a maxlag with Retry-After: 1", i+1, gap)
 		}
 	}
@@ -158,16 +163,11 @@ func TestLostCommitThatNeverLandedIsCommittedFromTheStash(t *testing.T) {
 	if got := len(chunkOffsets(e)); got != n {
 		t.Fatalf("%d chunks for %d", got, n)
 	}
-	if c := e.commons.RequestsOf("upload", "commit"); c != 2 {
-		t.Fatalf("%d commits, want the lost one and one more", c)
+	commits := requestsOf(e, "upload", "commit")
+	if len(commits) != 2 {
+		t.Fatalf("%d commits, want the lost one and one more", len(commits))
 	}
-	var commits []time.Time
-	for _, r := range e.commons.Requests() {
-		if r.Stage == "commit" {
-			commits = append(commits, r.At)
-		}
-	}
-	if gap := commits[1].Sub(commits[0]); gap < e.cfg.RequestTimeout+e.cfg.LateSave {
+	if gap := commits[1].At.Sub(commits[0].At); gap < e.cfg.RequestTimeout+e.cfg.LateSave {
 		t.Fatalf("the commit was sent again %v after the lost one, before it could no longer land", gap)
 	}
 }
@@ -201,12 +201,7 @@ func TestMaxlagAndThrottlesOnStructuredDataAreWaitedOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.checkDone(t, 1, f)
-	var edits []commonstest.Request
-	for _, r := range e.commons.Requests() {
-		if r.Action == "wbeditentity" {
-			edits = append(edits, r)
-		}
-	}
+	edits := requestsOf(e, "wbeditentity", "")
 	if len(edits) != 3 || len(e.commons.MediaEdits()) != 1 {
 		t.Fatalf("%d wbeditentity requests, %d applied: want maxlag, throttle, then one applied", len(edits), len(e.commons.MediaEdits()))
 	}
