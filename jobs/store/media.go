@@ -335,24 +335,6 @@ func (s *Store) MarkMediaSending(ctx context.Context, planID, no int64) (bool, e
 	return n == 1, nil
 }
 
-// SetMediaStash records the upload stash's file key of a chunked upload in
-// progress, for attempt (0: whichever). False when the file is no longer
-// being sent by that attempt.
-func (s *Store) SetMediaStash(ctx context.Context, planID, no int64, attempt int, stashKey string) (bool, error) {
-	q := `UPDATE media_files SET stash_key = ?, updated_at = ? WHERE plan_id = ? AND file_no = ? AND status = ?`
-	args := []any{stashKey, s.now(), planID, no, jobs.MediaSending}
-	if attempt > 0 {
-		q += ` AND attempts = ?`
-		args = append(args, attempt)
-	}
-	res, err := s.db.ExecContext(ctx, q, args...)
-	if err != nil {
-		return false, fmt.Errorf("record stash key: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
 // SettleMediaFile records how a file being sent (or uploaded, waiting for
 // its structured data) ended, for attempt (0: whichever). A zero PageID,
 // empty FileTitle, URL or nil Warnings keep what was recorded (the

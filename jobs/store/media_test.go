@@ -75,12 +75,6 @@ func TestMediaPlanLifecycleAndExactlyOnceMarks(t *testing.T) {
 		if ok, _ := st.MarkMediaSending(ctx, p.ID, 1); ok {
 			t.Fatal("the same file was claimed twice")
 		}
-		if ok, _ := st.SetMediaStash(ctx, p.ID, 1, 2, "stale.key"); ok {
-			t.Fatal("a stash key was recorded for an attempt that is not in flight")
-		}
-		if ok, _ := st.SetMediaStash(ctx, p.ID, 1, 1, "abc.123.jpg"); !ok {
-			t.Fatal("stash key not recorded")
-		}
 		if ok, _ := st.SettleMediaFile(ctx, p.ID, 1, 1, jobs.MediaOutcome{Status: jobs.MediaUploaded, PageID: 77, FileTitle: "File:A (1).jpg",
 			URL: "https://commons.wikimedia.org/wiki/File:A_(1).jpg"}); !ok {
 			t.Fatal("upload not settled")
@@ -93,7 +87,7 @@ func TestMediaPlanLifecycleAndExactlyOnceMarks(t *testing.T) {
 			t.Fatal("a late outcome changed a settled file")
 		}
 		f, _ := st.MediaFile(ctx, p.ID, 1)
-		if f.Status != jobs.MediaDone || f.PageID != 77 || f.SDCRevID != 900 || f.FileTitle != "File:A (1).jpg" || f.StashKey != "abc.123.jpg" || f.Attempts != 1 {
+		if f.Status != jobs.MediaDone || f.PageID != 77 || f.SDCRevID != 900 || f.FileTitle != "File:A (1).jpg" || f.Attempts != 1 {
 			t.Fatalf("settled file: %+v", f)
 		}
 		_, _ = st.MarkMediaSending(ctx, p.ID, 3)
