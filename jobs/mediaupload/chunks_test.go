@@ -243,3 +243,27 @@ func TestStatementAlreadyOnTheFileIsNotAddedAgain(t *testing.T) {
 		t.Fatalf("the retry sent %s", last.Data)
 	}
 }
+
+// TestResumeLooksTheFileUpFirst: while the worker is down between chunks,
+// the same file reaches Commons under another name; the next worker finds
+// it by SHA-1 before resuming, links it, and sends no chunk and no commit.
+func TestResumeLooksTheFileUpFirst(t *testing.T) {
+	f := bigFile(t, 38)
+	e := setup(t, storetest.SQLite(t), []planned{f}, nil)
+	e.commons.Inject(commonstest.Fault{Action: "upload", Stage: "chunk", Kind: commonstest.LateLanding, Delay: 100 * time.Millisecond, After: 2})
+	killWhile(t, e, func() bool { return e.commons.RequestsOf("upload", "chunk") == 3 })
+	e.commons.AddFile("Someone_else's_scan.jpg", "Carol", f.body)
+	if err := e.executor(t).Upload(context.Background(), e.plan); err != nil {
+		t.Fatal(err)
+	}
+	file := e.file(t, 1)
+	if file.Status != jobs.MediaLinked || file.FileTitle != "File:Someone else's scan.jpg" {
+		t.Fatalf("file %s %q (%s)", file.Status, file.FileTitle, file.Error)
+	}
+	if got := len(chunkOffsets(e)); got != 3 || e.commons.RequestsOf("upload", "commit") != 0 {
+		t.Fatalf("%d chunks and %d commits after the file was found on Commons", got, e.commons.RequestsOf("upload", "commit"))
+	}
+	if rec, _ := e.st.MediaStash(context.Background(), e.plan.ID, 1); rec != nil {
+		t.Fatalf("the stash progress of a linked file was kept: %+v", rec)
+	}
+}
