@@ -3,9 +3,10 @@
 // client that behaves as WDQS asks (User-Agent, bounded concurrency, backoff
 // honouring Retry-After) and result decoding. It knows SPARQL, not jobs.
 //
-// Results are parsed with github.com/knakk/sparql; the HTTP is done here,
-// because that library's client mutates Go's default client for timeouts,
-// sends no User-Agent and drops the status and Retry-After.
+// SELECT asks for TSV results (ParseTSV), which engines write for less than
+// JSON; JSON answers are parsed with github.com/knakk/sparql. The HTTP is
+// done here, because that library's client mutates Go's default client for
+// timeouts, sends no User-Agent and drops the status and Retry-After.
 package sparql
 
 import (
@@ -68,7 +69,7 @@ type Results struct {
 }
 
 // ErrMalformedResponse means the endpoint answered with something that is not
-// SPARQL JSON results.
+// SPARQL results (TSV or JSON).
 var ErrMalformedResponse = errors.New("malformed SPARQL response")
 
 // HTTPError is an answer with a status other than 200.
@@ -135,18 +136,37 @@ func (c *Client) EndpointTime() time.Duration { return time.Duration(c.spent.Loa
 // Limiter is the limiter pacing this client.
 func (c *Client) Limiter() *Limiter { return c.limiter }
 
+// selectAccept asks for TSV results first: engines spend about half as
+// long writing them as JSON (Oxigraph measurably: 3.6 against 8.3 ms for
+// the same 1,200 rows of item facts) and send a third of the bytes. An
+// endpoint that only speaks JSON answers in JSON, which is read as before.
+const selectAccept = TSVType + ", application/sparql-results+json;q=0.9"
+
 // Select runs a SELECT query.
 func (c *Client) Select(ctx context.Context, query string) (*Results, error) {
-	body, err := c.do(ctx, query)
+	body, typ, err := c.do(ctx, query, selectAccept)
 	if err != nil {
 		return nil, err
+	}
+	if mediaType(typ) == TSVType {
+		res, err := ParseTSV(body)
+		if err != nil {
+			return nil, c.malformed("not SPARQL TSV results (%v): %q", err, snippet(body))
+		}
+		return res, nil
 	}
 	return c.parse(body)
 }
 
+// mediaType is a Content-Type without its parameters, lower case.
+func mediaType(v string) string {
+	t, _, _ := strings.Cut(v, ";")
+	return strings.ToLower(strings.TrimSpace(t))
+}
+
 // Ask runs an ASK query.
 func (c *Client) Ask(ctx context.Context, query string) (bool, error) {
-	body, err := c.do(ctx, query)
+	body, _, err := c.do(ctx, query, "application/sparql-results+json")
 	if err != nil {
 		return false, err
 	}
@@ -190,21 +210,22 @@ func (c *Client) malformed(format string, args ...any) error {
 	return fmt.Errorf("%w from %s (status 200): %s", ErrMalformedResponse, c.cfg.Endpoint, fmt.Sprintf(format, args...))
 }
 
-// do sends the query, retrying what may succeed later.
-func (c *Client) do(ctx context.Context, query string) ([]byte, error) {
+// do sends the query asking for the accept media types, retrying what may
+// succeed later; it returns the answer and its Content-Type.
+func (c *Client) do(ctx context.Context, query, accept string) ([]byte, string, error) {
 	var lastErr error
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
 		// retryAfter is what the endpoint asked for, negative if nothing.
-		body, retryAfter, err := c.once(ctx, query)
+		body, typ, retryAfter, err := c.once(ctx, query, accept)
 		if err == nil {
-			return body, nil
+			return body, typ, nil
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, "", ctx.Err()
 		}
 		var le limitError
 		if errors.As(err, &le) {
-			return nil, le.err // the limiter already waited as long as it could
+			return nil, "", le.err // the limiter already waited as long as it could
 		}
 		lastErr = err
 		if !retryable(err) || attempt == c.cfg.MaxRetries {
@@ -217,7 +238,7 @@ func (c *Client) do(ctx context.Context, query string) ([]byte, error) {
 		wait = min(wait, c.cfg.MaxBackoff)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			// Sleeping until the deadline would only delay the same failure.
-			return nil, fmt.Errorf("%w (retry would wait %s, longer than the time left: %w)", err, wait.Round(time.Millisecond), context.DeadlineExceeded)
+			return nil, "", fmt.Errorf("%w (retry would wait %s, longer than the time left: %w)", err, wait.Round(time.Millisecond), context.DeadlineExceeded)
 		}
 		c.cfg.Logger.Warn("SPARQL query will be retried", "endpoint", c.cfg.Endpoint, "attempt", attempt+1,
 			"wait", wait, "err", err, "query", truncate(query, 500))
@@ -225,11 +246,11 @@ func (c *Client) do(ctx context.Context, query string) ([]byte, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, "", ctx.Err()
 		case <-t.C:
 		}
 	}
-	return nil, lastErr
+	return nil, "", lastErr
 }
 
 // backoff is the jittered exponential wait before retry attempt+1, used
@@ -263,10 +284,10 @@ func retryable(err error) bool {
 
 // once sends one request once the limiter admits it, and charges the
 // limiter its endpoint time.
-func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration, error) {
+func (c *Client) once(ctx context.Context, query, accept string) (_ []byte, contentType string, _ time.Duration, _ error) {
 	ticket, err := c.limiter.Acquire(ctx, c.cfg.Endpoint)
 	if err != nil {
-		return nil, -1, limitError{err}
+		return nil, "", -1, limitError{err}
 	}
 	start := time.Now()
 	defer func() {
@@ -282,10 +303,10 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.cfg.Endpoint, strings.NewReader(url.Values{"query": {query}}.Encode()))
 	if err != nil {
-		return nil, -1, err
+		return nil, "", -1, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/sparql-results+json")
+	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	// A query is a read: marked idempotent (the nil value is not sent), a
 	// POST that met a keep-alive connection the server had just closed is
@@ -296,14 +317,14 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, -1, ctx.Err()
+			return nil, "", -1, ctx.Err()
 		}
-		return nil, -1, fmt.Errorf("query %s: %w", c.cfg.Endpoint, err)
+		return nil, "", -1, fmt.Errorf("query %s: %w", c.cfg.Endpoint, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
 	if err != nil {
-		return nil, -1, fmt.Errorf("read answer of %s: %w", c.cfg.Endpoint, err)
+		return nil, "", -1, fmt.Errorf("read answer of %s: %w", c.cfg.Endpoint, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -319,9 +340,9 @@ func (c *Client) once(ctx context.Context, query string) ([]byte, time.Duration,
 		case resp.StatusCode == http.StatusTooManyRequests:
 			c.limiter.Pause(ctx, c.cfg.Endpoint, backoff(0, c.cfg.MaxBackoff))
 		}
-		return nil, wait, &HTTPError{Endpoint: c.cfg.Endpoint, Status: resp.StatusCode, Body: snippet(body), RetryAfter: ra}
+		return nil, "", wait, &HTTPError{Endpoint: c.cfg.Endpoint, Status: resp.StatusCode, Body: snippet(body), RetryAfter: ra}
 	}
-	return body, 0, nil
+	return body, resp.Header.Get("Content-Type"), 0, nil
 }
 
 // limitError is the limiter's refusal to wait longer: not retried.

@@ -218,7 +218,7 @@ func TestHeadersConcurrencyAndCancellation(t *testing.T) {
 	if peak.Load() > 2 {
 		t.Fatalf("%d queries ran at once, limit 2", peak.Load())
 	}
-	if !agents["Partnerhub-test/1.0 (https://example.org/contact)"] || len(agents) != 1 || !accepts["application/sparql-results+json"] {
+	if !agents["Partnerhub-test/1.0 (https://example.org/contact)"] || len(agents) != 1 || !accepts["text/tab-separated-values, application/sparql-results+json;q=0.9"] {
 		t.Fatalf("headers: %v %v", agents, accepts)
 	}
 

@@ -6,6 +6,8 @@
 //   POST /fail?status=429&retry_after=1&n=2   answer the next n queries with that status
 //   POST /fail?malformed=1&n=1                answer the next n queries with broken JSON
 //   GET /stats             {"requests": <queries received>}
+// Results come in the format the Accept header prefers of SPARQL JSON, TSV,
+// CSV and XML (JSON when it names none of them, 406 when it accepts none).
 // Answers to queries carry "Server-Timing: query;dur=<ms>, cpu;dur=<ms>", the
 // engine's own time for the query and the processor time it took (benchmarks
 // charge that, as a query service's budget does).
@@ -43,6 +45,28 @@ function readBody(req) {
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
+}
+
+const RESULT_FORMATS = ["application/sparql-results+json", "text/tab-separated-values", "text/csv", "application/sparql-results+xml"];
+
+// resultsFormat picks the media type the Accept header prefers (highest q,
+// then the order written), JSON for none or */*; null when it accepts none.
+function resultsFormat(accept) {
+  if (!accept) return RESULT_FORMATS[0];
+  const wanted = accept.split(",").map((part, i) => {
+    const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase());
+    let q = 1;
+    for (const p of params) {
+      if (p.startsWith("q=")) q = parseFloat(p.slice(2));
+    }
+    return { type, q: isNaN(q) ? 0 : q, i };
+  }).filter((w) => w.q > 0).sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const w of wanted) {
+    if (w.type === "*/*" || w.type === "application/*" || w.type === "application/json") return RESULT_FORMATS[0];
+    if (w.type === "text/*") return RESULT_FORMATS[1];
+    if (RESULT_FORMATS.includes(w.type)) return w.type;
+  }
+  return null;
 }
 
 function send(res, status, type, body, headers) {
@@ -95,10 +119,12 @@ async function handle(req, res) {
     const headers = fail.retryAfter ? { "Retry-After": fail.retryAfter } : {};
     return send(res, fail.status, "text/plain", "injected failure", headers);
   }
+  const format = resultsFormat(req.headers["accept"]);
+  if (!format) return send(res, 406, "text/plain", "accepts none of " + RESULT_FORMATS.join(", "));
   try {
     const start = process.hrtime.bigint();
     const cpu0 = process.cpuUsage();
-    const result = store.query(query, { results_format: "application/sparql-results+json" });
+    const result = store.query(query, { results_format: format });
     // The engine's own time (evaluating and serialising), without the time
     // the request waited for the queries before it: node runs one at a time.
     // cpu is the processor time it took, which other processes on a
@@ -106,7 +132,7 @@ async function handle(req, res) {
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const used = process.cpuUsage(cpu0);
     const cpu = (used.user + used.system) / 1e3;
-    return send(res, 200, "application/sparql-results+json", result,
+    return send(res, 200, format, result,
       { "Server-Timing": "query;dur=" + ms.toFixed(3) + ", cpu;dur=" + cpu.toFixed(3) });
   } catch (e) {
     // CONSTRUCT and DESCRIBE answer with a graph, not results.
