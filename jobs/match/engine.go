@@ -204,6 +204,16 @@ type rowCands struct {
 	// more: the finders may have left candidates out (a full search page,
 	// more than maxFoundPerRow), so the row cannot be auto-accepted.
 	more bool
+	// byLabel: candidates with a label (not only an alias) that is one of
+	// the row's spellings; their aliases cannot count (see fetchFacts).
+	byLabel map[string]bool
+}
+
+func (c *rowCands) labelled(qid string) {
+	if c.byLabel == nil {
+		c.byLabel = map[string]bool{}
+	}
+	c.byLabel[qid] = true
 }
 
 func (c *rowCands) add(qid, via string) {
@@ -260,18 +270,11 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 	if err != nil {
 		return nil, err
 	}
-	var all []string
-	seen := map[string]bool{}
-	for _, r := range ranked {
-		for _, q := range r.kept {
-			if !seen[q] {
-				seen[q] = true
-				all = append(all, q)
-			}
-		}
+	kept := make([][]string, len(ranked))
+	for i, r := range ranked {
+		kept[i] = r.kept
 	}
-	sortQIDs(all)
-	facts, err := e.fetchFacts(ctx, all)
+	facts, err := e.fetchFacts(ctx, inputs, kept, cands)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +284,7 @@ func (e *Engine) MatchBatch(ctx context.Context, rows []Row) ([]jobs.RowMatch, e
 		out[i] = e.decide(r.Num, inputs[i], ranked[i], facts, cands[i])
 		counts[out[i].Status]++
 	}
-	e.log.Debug("matched a batch", "rows", len(rows), "candidates", len(all),
+	e.log.Debug("matched a batch", "rows", len(rows), "candidates", len(facts),
 		"matched", counts[jobs.MatchMatched], "review", counts[jobs.MatchReview], "none", counts[jobs.MatchNone],
 		"requests", e.Requests()-before, "elapsed", time.Since(start))
 	return out, nil
@@ -400,14 +403,21 @@ func (e *Engine) findByLabel(ctx context.Context, inputs []rowInput, cands []row
 	if err != nil {
 		return err
 	}
-	items := map[string][]string{} // text → items with that label or alias
+	items := map[string][]string{}           // text → items with that label or alias
+	labelled := map[string]map[string]bool{} // text → items with that label
 	for _, res := range results {
 		for _, row := range res.Rows {
+			text := row["text"].Value
 			qid, ok := e.qid(row["item"])
-			if !ok {
+			if ok {
+				if labelled[text] == nil {
+					labelled[text] = map[string]bool{}
+				}
+				labelled[text][qid] = true
+			} else if qid, ok = e.qid(row["alias"]); !ok {
 				continue
 			}
-			items[row["text"].Value] = append(items[row["text"].Value], qid)
+			items[text] = append(items[text], qid)
 		}
 	}
 	for k, vs := range items {
@@ -419,6 +429,9 @@ func (e *Engine) findByLabel(ctx context.Context, inputs []rowInput, cands []row
 		for _, v := range inputs[i].variants {
 			for _, q := range items[v] {
 				cands[i].add(q, "label")
+				if labelled[v][q] {
+					cands[i].labelled(q)
+				}
 			}
 		}
 		for n := range inputs[i].facts {

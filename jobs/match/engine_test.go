@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"partnerhub/jobs"
@@ -159,5 +160,58 @@ wd:Q8 wdt:P31 wd:Q5 ; wdt:P245 "500888888" .
 		if strings.Contains(ev, "equals name") {
 			t.Errorf("a label outside the languages was scored: %q", ev)
 		}
+	}
+}
+
+// recordingQuerier keeps the queries it passes on.
+type recordingQuerier struct {
+	q       Querier
+	mu      sync.Mutex
+	queries []string
+}
+
+func (r *recordingQuerier) Select(ctx context.Context, q string) (*sparql.Results, error) {
+	r.mu.Lock()
+	r.queries = append(r.queries, q)
+	r.mu.Unlock()
+	return r.q.Select(ctx, q)
+}
+
+// Aliases are read for the candidates found by one (Q6), not for those
+// found by a label that is the row's name (Q3, whose alias "Carl Larsson
+// (footballer)" cannot count), and still decide a match.
+func TestAliasesReadWhereTheyCount(t *testing.T) {
+	srv := sparqltest.Start(t)
+	srv.Load(t, smallGraph+`wd:Q6 rdfs:label "Karin Bergöö"@sv ; skos:altLabel "Karin Larsson"@sv ; wdt:P31 wd:Q5 ;
+  wdt:P569 "1859-10-03T00:00:00Z"^^xsd:dateTime .
+`)
+	rec := &recordingQuerier{q: newTestClient(t, srv.Endpoint())}
+	e := NewEngine(rec, nil, smallTemplate(t), quiet)
+	got, err := e.MatchBatch(context.Background(), []Row{
+		{Num: 1, Values: map[string]string{"name": "Karin Larsson", "born": "1859"}},
+		{Num: 2, Values: map[string]string{"name": "Carl Larsson", "born": "1901"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Status != jobs.MatchMatched || got[0].QID != "Q6" || !strings.Contains(strings.Join(got[0].Candidates[0].Evidence, "; "), `alias "Karin Larsson"@sv equals name`) {
+		t.Fatalf("row 1 (an alias): %+v", got[0])
+	}
+	if got[1].QID != "Q3" {
+		t.Fatalf("row 2: %+v", got[1])
+	}
+	var facts []string
+	for _, q := range rec.queries {
+		if strings.Contains(q, "skos:altLabel ?value") {
+			facts = append(facts, q)
+		}
+	}
+	if len(facts) != 1 {
+		t.Fatalf("%d fact queries with an alias branch: %q", len(facts), rec.queries)
+	}
+	_, branch, _ := strings.Cut(facts[0], "UNION {")
+	branch, _, _ = strings.Cut(branch, "skos:altLabel")
+	if !strings.Contains(branch, "entity/Q6>") || strings.Contains(branch, "entity/Q3>") {
+		t.Fatalf("aliases of Q6 alone, not Q3's: %s", branch)
 	}
 }

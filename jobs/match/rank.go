@@ -59,7 +59,7 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands) 
 		return out, nil
 	}
 	sortQIDs(many)
-	facts, err := e.rankFacts(ctx, many)
+	facts, err := e.rankFacts(ctx, inputs, many)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +98,8 @@ func (e *Engine) rank(ctx context.Context, inputs []rowInput, cands []rowCands) 
 
 // rankFacts fetches the label-free facts of many candidates: type and
 // the mapped properties' values.
-func (e *Engine) rankFacts(ctx context.Context, items []string) (map[string]*itemFacts, error) {
-	w := e.factsWanted()
+func (e *Engine) rankFacts(ctx context.Context, inputs []rowInput, items []string) (map[string]*itemFacts, error) {
+	w := e.factsWanted(inputs)
 	return e.readFacts(ctx, "rank candidates", items, wdqs.Want{Properties: w.Properties, Classes: w.Classes})
 }
 

@@ -295,11 +295,11 @@ func TestCeilingBoundsScore(t *testing.T) {
 		if len(cands[i].qids) <= maxLookupsPerRow {
 			t.Fatalf("row %d: only %d candidates", i+1, len(cands[i].qids))
 		}
-		pre, err := e.rankFacts(ctx, cands[i].qids)
+		pre, err := e.rankFacts(ctx, inputs[i:i+1], cands[i].qids)
 		if err != nil {
 			t.Fatal(err)
 		}
-		full, err := e.fetchFacts(ctx, cands[i].qids)
+		full, err := e.fetchFacts(ctx, inputs[i:i+1], [][]string{cands[i].qids}, cands[i:i+1])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -167,11 +167,15 @@ func (it *Item) Label(langs ...string) string {
 type Want struct {
 	Languages             []string // of labels, aliases, descriptions and value labels
 	Aliases, Descriptions bool
-	Properties            []string // direct claims to read (P31 is always read)
-	ValueLabels           []string // of those, the ones whose item values' labels are wanted
-	Classes               []string // classes whose (subclass-closed) membership to report
-	OtherLabels           bool     // labels in any language of items without one in Languages
-	Scoped                []Scope  // statements read with a qualifier
+	// AliasesOf, without Aliases, are the items whose aliases to read (of
+	// the items asked for); the others' Aliases are left empty. Answers
+	// with aliases serve a later call that does not want them.
+	AliasesOf   []string
+	Properties  []string // direct claims to read (P31 is always read)
+	ValueLabels []string // of those, the ones whose item values' labels are wanted
+	Classes     []string // classes whose (subclass-closed) membership to report
+	OtherLabels bool     // labels in any language of items without one in Languages
+	Scoped      []Scope  // statements read with a qualifier
 }
 
 // key identifies what a Want reads, for the cache.
@@ -224,16 +228,33 @@ func (r *Reader) ItemsCounted(ctx context.Context, ids []string, w Want) (map[st
 			askClasses = append(askClasses, c)
 		}
 	}
-	key := w.key() + "|" + strings.Join(askClasses, ",") + "|"
+	// Items read with their aliases are cached apart from those without;
+	// the first serve both.
+	keyFor := func(aliases bool) string {
+		k := w
+		k.Aliases, k.AliasesOf = aliases, nil
+		return k.key() + "|" + strings.Join(askClasses, ",") + "|"
+	}
+	withKey, withoutKey := keyFor(true), keyFor(false)
+	aliasesOf := map[string]bool{}
+	for _, id := range w.AliasesOf {
+		aliasesOf[id] = true
+	}
 	out := make(map[string]*Item, len(ids))
 	var missing []string
 	for _, id := range ids {
 		if _, dup := out[id]; dup {
 			continue
 		}
-		if it, ok := r.items.Get(key + id); ok {
+		if it, ok := r.items.Get(withKey + id); ok {
 			out[id] = it
 			continue
+		}
+		if !w.Aliases && !aliasesOf[id] {
+			if it, ok := r.items.Get(withoutKey + id); ok {
+				out[id] = it
+				continue
+			}
 		}
 		out[id] = nil
 		missing = append(missing, id)
@@ -251,7 +272,7 @@ func (r *Reader) ItemsCounted(ctx context.Context, ids []string, w Want) (map[st
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var more bool
-			results[i], more, errs[i] = r.fetch(ctx, chunk, w, askClasses)
+			results[i], more, errs[i] = r.fetch(ctx, chunk, w, aliasesOf, askClasses)
 			if more {
 				extra.Add(1)
 			}
@@ -265,8 +286,20 @@ func (r *Reader) ItemsCounted(ctx context.Context, ids []string, w Want) (map[st
 	}
 	for _, res := range results {
 		for id, it := range res {
+			key := withoutKey
+			if w.Aliases || aliasesOf[id] {
+				key = withKey
+			}
 			r.items.Add(key+id, it)
 			out[id] = it
+		}
+	}
+	// Aliases read for another call are not what this one asked for.
+	for id, it := range out {
+		if !w.Aliases && !aliasesOf[id] && len(it.Aliases) > 0 {
+			cp := *it
+			cp.Aliases = nil
+			out[id] = &cp
 		}
 	}
 	// Answers are shared with the cache: membership goes on a copy.
@@ -288,7 +321,16 @@ func (r *Reader) ItemsCounted(ctx context.Context, ids []string, w Want) (map[st
 }
 
 // fetch runs one query for ids, and says whether it needed a second.
-func (r *Reader) fetch(ctx context.Context, ids []string, w Want, askClasses []string) (_ map[string]*Item, more bool, _ error) {
+func (r *Reader) fetch(ctx context.Context, ids []string, w Want, aliasesOf map[string]bool, askClasses []string) (_ map[string]*Item, more bool, _ error) {
+	if !w.Aliases {
+		w.AliasesOf = nil
+		for _, id := range ids {
+			if aliasesOf[id] {
+				w.AliasesOf = append(w.AliasesOf, id)
+			}
+		}
+		w.Aliases = len(w.AliasesOf) == len(ids)
+	}
 	q, err := r.itemsQuery(ids, w, askClasses)
 	if err != nil {
 		return nil, more, err
@@ -474,8 +516,20 @@ func (r *Reader) itemsQuery(ids []string, w Want, askClasses []string) (string, 
 	if len(langLits) > 0 {
 		inLangs := "lang(?value) IN (" + langIn + ")"
 		part("?item rdfs:label ?value .", "label", inLangs)
-		if w.Aliases {
+		switch {
+		case w.Aliases:
 			part("?item skos:altLabel ?value .", "alias", inLangs)
+		case len(w.AliasesOf) > 0:
+			// Some items' aliases: the branch binds them itself.
+			terms := make([][]string, 0, len(w.AliasesOf))
+			for _, id := range w.AliasesOf {
+				iri, err := sparql.PrefixedEntity(r.cfg.EntityPrefix, id)
+				if err != nil {
+					return "", err
+				}
+				terms = append(terms, []string{iri})
+			}
+			part(sparql.ValuesBlock([]string{"item"}, terms)+"\n    ?item skos:altLabel ?value .", "alias", inLangs)
 		}
 		if w.Descriptions {
 			part("?item schema:description ?value .", "description", inLangs)

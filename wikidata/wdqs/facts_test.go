@@ -139,3 +139,44 @@ func TestExists(t *testing.T) {
 		t.Fatalf("Q999: %v %v", ok, err)
 	}
 }
+
+// AliasesOf reads the aliases of some items only, in the one query; the
+// cache serves items read with aliases to a call that wants none (without
+// them), never the other way round.
+func TestAliasesOfSomeItems(t *testing.T) {
+	r, srv := reader(t, wdqs.Config{})
+	ctx := context.Background()
+	w := wdqs.Want{Languages: []string{"en", "sv"}, AliasesOf: []string{"Q34"}}
+	before := srv.Requests()
+	got, err := r.Items(ctx, []string{"Q231092", "Q34"}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Requests() != before+1 {
+		t.Fatalf("%d queries, want 1", srv.Requests()-before)
+	}
+	if a := got["Q34"].Aliases; len(a) != 1 || a[0] != (wdqs.Text{Value: "Konungariket Sverige", Lang: "sv"}) {
+		t.Fatalf("Q34 aliases: %+v", a)
+	}
+	if h := got["Q231092"]; len(h.Aliases) != 0 || len(h.Labels) != 2 {
+		t.Fatalf("Q231092 (labels, no aliases): %+v", h)
+	}
+	// Both again, now with Q231092's aliases: only it is read again.
+	before = srv.Requests()
+	got, err = r.Items(ctx, []string{"Q231092", "Q34"}, wdqs.Want{Languages: []string{"en", "sv"}, AliasesOf: []string{"Q231092", "Q34"}})
+	if err != nil || srv.Requests() != before+1 {
+		t.Fatalf("%v, %d queries, want 1", err, srv.Requests()-before)
+	}
+	if len(got["Q231092"].Aliases) != 1 || len(got["Q34"].Aliases) != 1 {
+		t.Fatalf("aliases: %+v %+v", got["Q231092"].Aliases, got["Q34"].Aliases)
+	}
+	// Without aliases: from the cache, and without them.
+	before = srv.Requests()
+	got, err = r.Items(ctx, []string{"Q231092", "Q34"}, wdqs.Want{Languages: []string{"en", "sv"}})
+	if err != nil || srv.Requests() != before {
+		t.Fatalf("%v, %d queries, want none", err, srv.Requests()-before)
+	}
+	if len(got["Q231092"].Aliases) != 0 || len(got["Q34"].Aliases) != 0 || len(got["Q34"].Labels) != 2 {
+		t.Fatalf("no aliases asked for: %+v %+v", got["Q231092"], got["Q34"])
+	}
+}
