@@ -62,6 +62,9 @@ func TestEscaping(t *testing.T) {
 	if !strings.Contains(v, `("a" "1")`) || !strings.Contains(v, `("b" UNDEF)`) {
 		t.Errorf("ValuesBlock: %s", v)
 	}
+	if v := sparql.ValuesBlock([]string{"id"}, [][]string{{sparql.Literal("a")}, {""}}); v != "VALUES ?id {\n  \"a\"\n  UNDEF\n}" {
+		t.Errorf("ValuesBlock of one variable: %q", v)
+	}
 	if p := sparql.Prefixes(map[string]string{"wd": "http://www.wikidata.org/entity/", "": "http://example.org/", "a.b": "urn:x:"}); p != "PREFIX : <http://example.org/>\nPREFIX a.b: <urn:x:>\nPREFIX wd: <http://www.wikidata.org/entity/>\n" {
 		t.Errorf("Prefixes: %q", p)
 	}
