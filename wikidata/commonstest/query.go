@@ -78,7 +78,7 @@ func (c *Commons) allImages(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sha := strings.ToLower(r.FormValue("aisha1"))
-	if sha != "" && len(sha) != 40 {
+	if sha != "" && (len(sha) != 40 || strings.Trim(sha, "0123456789abcdef") != "") {
 		apiError(rw, r, "invalidsha1hash", "The SHA1 hash provided is not valid.", "allimages")
 		return
 	}
