@@ -68,7 +68,8 @@ func mediaE2ETemplate(wikiAPI string) string {
 // row without an accepted item blocked), approves it, and follows the
 // worker's upload to each file's Commons link. The files are on the fake
 // Commons once each with their structured data; the one already there (same
-// content) is linked, not uploaded. Then the edit plan proposes P18 only
+// content) is linked, not uploaded; the one whose title someone took after
+// the preview is left at Commons' warning for a person, nothing published. Then the edit plan proposes P18 only
 // for the item without an image, the write-back adds it exactly once with
 // its reference, the statistics count the files and the items now
 // illustrated, and the partner's export carries commons_file and
@@ -85,7 +86,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 
 	// The partner's image server (a loopback address: allowed here only).
 	images := map[string][]byte{}
-	for i := 1; i <= 4; i++ {
+	for i := 1; i <= 5; i++ {
 		images[fmt.Sprintf("/img/%d.jpg", i)] = testJPEG(t, i)
 	}
 	imgServer := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -102,10 +103,12 @@ func TestBrowserMediaUpload(t *testing.T) {
 	const user = "Hilma Reviewer"
 	commons := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 50 * time.Millisecond,
 		Accounts: []commonstest.Account{{Name: user, Token: "tok-4242", Secret: "sec-4242"}}})
+	// The fake Commons names files by their database keys (underscores).
+	dbKey := func(name string) string { return strings.ReplaceAll(name, " ", "_") }
 	// Row 3's scan was uploaded by hand long ago, under the title the plan
 	// would give it, and Q103 shows it already.
-	oldScanID := commons.AddFile("Old scan (NM 3).jpg", "Archivist", images["/img/3.jpg"])
-	commons.AddFile("Some other painting.jpg", "Archivist", testJPEG(t, 99))
+	oldScanID := commons.AddFile(dbKey("Old scan (NM 3).jpg"), "Archivist", images["/img/3.jpg"])
+	commons.AddFile(dbKey("Some other painting.jpg"), "Archivist", testJPEG(t, 99))
 	label := func(v string) map[string]wikidata.Term {
 		return map[string]wikidata.Term{"en": {Language: "en", Value: v}}
 	}
@@ -115,11 +118,12 @@ func TestBrowserMediaUpload(t *testing.T) {
 	// The wiki takes an image only if the file is on Commons, as Wikibase checks.
 	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
 		Accounts:    []wikibasetest.Account{{Name: user, Token: "tok-4242", Secret: "sec-4242"}},
-		CommonsFile: func(name string) bool { _, ok := commons.File(strings.ReplaceAll(name, " ", "_")); return ok },
+		CommonsFile: func(name string) bool { _, ok := commons.File(dbKey(name)); return ok },
 		Entities: []*wikidata.Entity{
 			{ID: "Q101", Type: "item", Labels: label("Midsummer Dance")},
 			{ID: "Q102", Type: "item", Labels: label("Portrait of a Lady"), Claims: image18("Some other painting.jpg")},
 			{ID: "Q103", Type: "item", Labels: label("Old Scan"), Claims: image18("Old scan (NM 3).jpg")},
+			{ID: "Q105", Type: "item", Labels: label("Still Life")},
 		}})
 
 	// The job as reconciliation leaves it: rows 1-3 matched, row 4 waiting
@@ -144,11 +148,13 @@ func TestBrowserMediaUpload(t *testing.T) {
 			{"Portrait", "NM 2", imgServer.URL + "/img/2.jpg"},
 			{"Old scan", "NM 3", imgServer.URL + "/img/3.jpg"},
 			{"Unknown work", "NM 4", imgServer.URL + "/img/4.jpg"},
+			{"Still life", "NM 5", imgServer.URL + "/img/5.jpg"},
 		})
-	_ = st.StartReconciliation(ctx, j.ID, 4, 4)
+	_ = st.StartReconciliation(ctx, j.ID, 5, 5)
 	results := []jobs.RowMatch{
 		{Row: 1, Status: jobs.MatchMatched, QID: "Q101", Score: 1}, {Row: 2, Status: jobs.MatchMatched, QID: "Q102", Score: 1},
 		{Row: 3, Status: jobs.MatchMatched, QID: "Q103", Score: 1}, {Row: 4, Status: jobs.MatchNone},
+		{Row: 5, Status: jobs.MatchMatched, QID: "Q105", Score: 1},
 	}
 	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
 		t.Fatal(err)
@@ -222,7 +228,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 		"+ P6216 (copyright status): Q19652", "24×16", "P18 proposed on the items",
 		"blocked: Row 4 has no accepted item",
 		"Commons has this file already as File:Old scan (NM 3).jpg: it will be linked",
-		"Approve and upload the 3 files",
+		"Approve and upload the 4 files",
 	} {
 		if !strings.Contains(preview, want) {
 			s.fail("preview", fmt.Errorf("the preview lacks %q:\n%s", want, preview))
@@ -244,6 +250,10 @@ func TestBrowserMediaUpload(t *testing.T) {
 		s.fail("preview", fmt.Errorf("%d uploads on Commons before approval", n-2))
 	}
 
+	// Someone else uploads another file under row 5's title after the
+	// preview: Commons warns (exists), and the warning waits for a person.
+	commons.AddFile(dbKey("Still life (NM 5).jpg"), "Someone else", testJPEG(t, 55))
+
 	// Approve: the worker uploads in the user's name.
 	s.press("approve", `form[action$="/media/approve"]:not(#select-form) button`)
 	flashOK("approve")
@@ -254,7 +264,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 		status, link string
 	}{
 		{1, "done", "File:Midsommardans (NM 1).jpg"}, {2, "done", "File:Portrait (NM 2).jpg"},
-		{3, "linked", "File:Old scan (NM 3).jpg"}, {4, "blocked", ""},
+		{3, "linked", "File:Old scan (NM 3).jpg"}, {4, "blocked", ""}, {5, "warning", ""},
 	} {
 		sel := fmt.Sprintf(`#file-%d`, c.no)
 		if got := s.text("results", sel+` header .status`); got != c.status {
@@ -265,6 +275,12 @@ func TestBrowserMediaUpload(t *testing.T) {
 			s.fail("results", fmt.Errorf("file %d links %q, want %q (%v)", c.no, href, c.link, err))
 		}
 	}
+	if msg := s.text("results", `#file-5`); !strings.Contains(msg, "Commons warned, nothing was uploaded") || !strings.Contains(msg, "exists") {
+		s.fail("results", fmt.Errorf("file 5's warning is not shown: %q", msg))
+	}
+	if n := commons.UploadsOf(commonstest.SHA1(images["/img/5.jpg"])); n != 0 {
+		t.Fatalf("the file Commons warned about was published %d times", n)
+	}
 	// On Commons: each new file once, in the user's name, with its whole
 	// structured data in one edit; the old scan untouched (not ours).
 	for i, want := range map[int]struct {
@@ -274,7 +290,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 		if n := commons.UploadsOf(commonstest.SHA1(body)); n != 1 {
 			t.Fatalf("file %d uploaded %d times", i, n)
 		}
-		fv, ok := commons.File(strings.ReplaceAll(want.title, " ", "_"))
+		fv, ok := commons.File(dbKey(want.title))
 		if !ok || fv.User != user || !strings.Contains(fv.Text, "{{Artwork") || !strings.Contains(fv.Comment, "editgroups-commons/b/") {
 			t.Fatalf("File:%s on Commons: %+v (found %v)", want.title, fv, ok)
 		}
@@ -317,7 +333,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 			s.fail("edit plan", fmt.Errorf("the edit plan lacks %q:\n%s", want, planPage))
 		}
 	}
-	if strings.Contains(planPage, "+ P18: Portrait") || strings.Contains(planPage, "+ P18: Old scan") || strings.Contains(planPage, "+ reference on P18") {
+	if strings.Contains(planPage, "+ P18: Portrait") || strings.Contains(planPage, "+ P18: Old scan") || strings.Contains(planPage, "+ P18: Still life") || strings.Contains(planPage, "+ reference on P18") {
 		s.fail("edit plan", fmt.Errorf("P18 proposed on an item that has an image:\n%s", planPage))
 	}
 	s.press("approve plan", `form[action$="/plan/approve"]:not(#select-form) button`)
@@ -345,7 +361,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 	if got := images18("Q103"); len(got) != 1 || got[0] != "Old scan (NM 3).jpg" {
 		t.Fatalf("Q103 images %q", got)
 	}
-	if per := wiki.EditsPer(); per["Q101"] != 1 || per["Q102"] != 0 || per["Q103"] != 0 {
+	if per := wiki.EditsPer(); per["Q101"] != 1 || per["Q102"] != 0 || per["Q103"] != 0 || per["Q105"] != 0 {
 		t.Fatalf("edits per item %v, want one on Q101 only", per)
 	}
 	// Planning again proposes nothing more: the image is there now.
@@ -384,7 +400,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 	}
 	recs, err := csv.NewReader(resp.Body).ReadAll()
 	resp.Body.Close()
-	if err != nil || len(recs) != 5 {
+	if err != nil || len(recs) != 6 {
 		t.Fatalf("export: %d records, %v", len(recs), err)
 	}
 	col := map[string]int{}
@@ -395,7 +411,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 	if fileCol == 0 || urlCol == 0 {
 		t.Fatalf("export header %q lacks commons_file / commons_url", recs[0])
 	}
-	for row, want := range map[int]string{1: "File:Midsommardans (NM 1).jpg", 2: "File:Portrait (NM 2).jpg", 3: "File:Old scan (NM 3).jpg", 4: ""} {
+	for row, want := range map[int]string{1: "File:Midsommardans (NM 1).jpg", 2: "File:Portrait (NM 2).jpg", 3: "File:Old scan (NM 3).jpg", 4: "", 5: ""} {
 		r := recs[row]
 		if r[fileCol] != want || (want != "" && !strings.HasPrefix(r[urlCol], "https://commons.wikimedia.org/wiki/File:")) || (want == "" && r[urlCol] != "") {
 			t.Errorf("export row %d: commons_file %q commons_url %q, want %q", row, r[fileCol], r[urlCol], want)
