@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -8,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	pngenc "image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -60,6 +62,126 @@ func mediaE2ETemplate(wikiAPI string) string {
   "relation":"depicts"}}`
 }
 
+// mediaUser is the account the fake OAuth provider, the fake Commons and
+// the fake Wikibase know (the same tokens on each).
+const mediaUser = "Hilma Reviewer"
+
+// commonsKey is a file name as the fake Commons keys its pages (underscores).
+func commonsKey(name string) string { return strings.ReplaceAll(name, " ", "_") }
+
+// mediaSession is the binary with OAuth against the fake Commons and the
+// fake Wikibase, a job as reconciliation leaves it, and a headless
+// Chromium logged in as mediaUser.
+type mediaSession struct {
+	*mappingSession
+	commons *commonstest.Server
+	job     *jobs.Job
+	jobURL  string
+}
+
+// newMediaSession seeds the job (its template, the dataset's columns and
+// rows, each row's match), starts the fakes and the binary, and logs in
+// through the wiki's consent page. The wiki takes an image (commonsMedia)
+// only if the file is on the fake Commons, as Wikibase checks.
+func newMediaSession(t *testing.T, template string, cols []string, rows [][]string, matches []jobs.RowMatch, entities []*wikidata.Entity) *mediaSession {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a browser")
+	}
+	chromium(t) // skip early without a browser
+	bin := buildBinary(t)
+	dataDir := t.TempDir()
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	commons := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 50 * time.Millisecond,
+		Accounts: []commonstest.Account{{Name: mediaUser, Token: "tok-4242", Secret: "sec-4242"}}})
+	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
+		Accounts:    []wikibasetest.Account{{Name: mediaUser, Token: "tok-4242", Secret: "sec-4242"}},
+		CommonsFile: func(name string) bool { _, ok := commons.File(commonsKey(name)); return ok },
+		Entities:    entities})
+	st, err := store.Open(ctx, "", dataDir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.UpsertUser(ctx, &jobs.User{WikiUserID: "4242", Username: mediaUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &mediaSession{mappingSession: &mappingSession{t: t, store: st, user: u, wiki: wiki}, commons: commons}
+	s.job = s.importedJob("Nationalmuseum paintings", strings.ReplaceAll(template, "{wiki}", wiki.URL()), cols, rows)
+	_ = st.StartReconciliation(ctx, s.job.ID, int64(len(rows)), len(rows))
+	if _, err := st.SaveBatchResult(ctx, s.job.ID, 1, matches, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = st.FinishReconciliationIfDone(ctx, s.job.ID)
+
+	addr := freeAddr(t)
+	meta := httptest.NewServer(oauthfake.New(oauthfake.Options{ConsumerKey: "ck", ConsumerSecret: "cs", CallbackURL: "http://" + addr + "/oauth/callback",
+		Users:       []oauthfake.User{{ID: 4242, Name: mediaUser, Groups: []string{"user", "autoconfirmed"}, EditCount: 1200}},
+		AccessToken: func(oauthfake.User) (string, string) { return "tok-4242", "sec-4242" }}))
+	t.Cleanup(meta.Close)
+	s.app = start(t, bin, dataDir, addr, "PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs",
+		"PARTNERHUB_OAUTH_WIKI="+meta.URL, "PARTNERHUB_OAUTH_ISSUER="+meta.URL, "PARTNERHUB_COMMONS_API="+commons.URL(),
+		"PARTNERHUB_MEDIA_ALLOW_PRIVATE=true", "PARTNERHUB_UPLOADS_PER_MINUTE=6000", "PARTNERHUB_EDITS_PER_MINUTE=6000",
+		"PARTNERHUB_USER_AGENT=Partnerhub-e2e/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=")
+	s.ctx = browserContext(t, 1280, 1400)
+	s.shots = screenshotDir(t)
+	s.jobURL = s.mappingSession.jobURL(s.job.ID)
+
+	s.do("log in", chromedp.Navigate(s.app.base+"/login"))
+	s.press("log in", `form[action="/login"] button`)
+	s.press("consent", `#allow`)
+	s.do("logged in", chromedp.WaitVisible(chromedp.CSS(`.who a[href="/me"]`)))
+	return s
+}
+
+// shot saves a screenshot of the page.
+func (s *mediaSession) shot(name string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Void{}, os.WriteFile(filepath.Join(s.shots, "media-"+name+".png"), buf, 0o644)
+	}
+}
+
+// flashOK: the page the last form led to confirms it worked.
+func (s *mediaSession) flashOK(step string) {
+	s.t.Helper()
+	if kind, text := s.flash(step); kind != "ok" {
+		s.fail(step, fmt.Errorf("the page says: %s", text))
+	}
+}
+
+// imageServer serves the partner's images at /img/<name> (a loopback
+// address: allowed here only), with a Content-Type that is never believed.
+func imageServer(t *testing.T, images map[string][]byte) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, ok := images[strings.TrimPrefix(r.URL.Path, "/img/")]
+		if !ok {
+			http.NotFound(rw, r)
+			return
+		}
+		rw.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = rw.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func label(v string) map[string]wikidata.Term {
+	return map[string]wikidata.Term{"en": {Language: "en", Value: v}}
+}
+
+func image18(file string) map[string][]wikidata.Statement {
+	return map[string][]wikidata.Statement{"P18": {wikidata.NewStatement("P18", "commonsMedia", wikidata.StringValue(file))}}
+}
+
 // TestBrowserMediaUpload drives the media upload in headless Chromium
 // against the built binary, the fake Commons and the fake Wikibase: the
 // user logs in, adds media settings to the job's template in the mapping
@@ -75,126 +197,36 @@ func mediaE2ETemplate(wikiAPI string) string {
 // illustrated, and the partner's export carries commons_file and
 // commons_url.
 func TestBrowserMediaUpload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a browser")
-	}
-	chromium(t) // skip early without a browser
-	bin := buildBinary(t)
-	dataDir := t.TempDir()
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	// The partner's image server (a loopback address: allowed here only).
 	images := map[string][]byte{}
 	for i := 1; i <= 5; i++ {
-		images[fmt.Sprintf("/img/%d.jpg", i)] = testJPEG(t, i)
+		images[fmt.Sprintf("%d.jpg", i)] = testJPEG(t, i)
 	}
-	imgServer := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		b, ok := images[r.URL.Path]
-		if !ok {
-			http.NotFound(rw, r)
-			return
-		}
-		rw.Header().Set("Content-Type", "application/octet-stream") // sniffed, never believed
-		_, _ = rw.Write(b)
-	}))
-	defer imgServer.Close()
-
-	const user = "Hilma Reviewer"
-	commons := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 50 * time.Millisecond,
-		Accounts: []commonstest.Account{{Name: user, Token: "tok-4242", Secret: "sec-4242"}}})
-	// The fake Commons names files by their database keys (underscores).
-	dbKey := func(name string) string { return strings.ReplaceAll(name, " ", "_") }
-	// Row 3's scan was uploaded by hand long ago, under the title the plan
-	// would give it, and Q103 shows it already.
-	oldScanID := commons.AddFile(dbKey("Old scan (NM 3).jpg"), "Archivist", images["/img/3.jpg"])
-	commons.AddFile(dbKey("Some other painting.jpg"), "Archivist", testJPEG(t, 99))
-	label := func(v string) map[string]wikidata.Term {
-		return map[string]wikidata.Term{"en": {Language: "en", Value: v}}
-	}
-	image18 := func(file string) map[string][]wikidata.Statement {
-		return map[string][]wikidata.Statement{"P18": {wikidata.NewStatement("P18", "commonsMedia", wikidata.StringValue(file))}}
-	}
-	// The wiki takes an image only if the file is on Commons, as Wikibase checks.
-	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
-		Accounts:    []wikibasetest.Account{{Name: user, Token: "tok-4242", Secret: "sec-4242"}},
-		CommonsFile: func(name string) bool { _, ok := commons.File(dbKey(name)); return ok },
-		Entities: []*wikidata.Entity{
+	img := imageServer(t, images).URL + "/img/"
+	// Rows 1-3 and 5 matched, row 4 waiting for review (no accepted item);
+	// Q102 has another image, Q103 this very one (row 3's, on Commons).
+	s := newMediaSession(t, `{"version":1,"languages":["en"],"wikibase":{"api_url":"{wiki}"},"columns":{"Title":{"role":"label"}},"write":{"stated_in":"Q1000"}}`,
+		[]string{"Title", "Inventory", "Image"}, [][]string{
+			{"Midsommardans", "NM 1", img + "1.jpg"},
+			{"Portrait", "NM 2", img + "2.jpg"},
+			{"Old scan", "NM 3", img + "3.jpg"},
+			{"Unknown work", "NM 4", img + "4.jpg"},
+			{"Still life", "NM 5", img + "5.jpg"},
+		}, []jobs.RowMatch{
+			{Row: 1, Status: jobs.MatchMatched, QID: "Q101", Score: 1}, {Row: 2, Status: jobs.MatchMatched, QID: "Q102", Score: 1},
+			{Row: 3, Status: jobs.MatchMatched, QID: "Q103", Score: 1}, {Row: 4, Status: jobs.MatchNone},
+			{Row: 5, Status: jobs.MatchMatched, QID: "Q105", Score: 1},
+		}, []*wikidata.Entity{
 			{ID: "Q101", Type: "item", Labels: label("Midsummer Dance")},
 			{ID: "Q102", Type: "item", Labels: label("Portrait of a Lady"), Claims: image18("Some other painting.jpg")},
 			{ID: "Q103", Type: "item", Labels: label("Old Scan"), Claims: image18("Old scan (NM 3).jpg")},
 			{ID: "Q105", Type: "item", Labels: label("Still Life")},
-		}})
-
-	// The job as reconciliation leaves it: rows 1-3 matched, row 4 waiting
-	// for review (no accepted item). The user is the one the fake OAuth
-	// provider logs in.
-	st, err := store.Open(ctx, "", dataDir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, err := st.UpsertUser(ctx, &jobs.User{WikiUserID: "4242", Username: user})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &mappingSession{t: t, store: st, user: u, wiki: wiki}
-	j := s.importedJob("Nationalmuseum paintings", `{"version":1,"languages":["en"],"wikibase":{"api_url":"`+wiki.URL()+`"},"columns":{"Title":{"role":"label"}},"write":{"stated_in":"Q1000"}}`,
-		[]string{"Title", "Inventory", "Image"}, [][]string{
-			{"Midsommardans", "NM 1", imgServer.URL + "/img/1.jpg"},
-			{"Portrait", "NM 2", imgServer.URL + "/img/2.jpg"},
-			{"Old scan", "NM 3", imgServer.URL + "/img/3.jpg"},
-			{"Unknown work", "NM 4", imgServer.URL + "/img/4.jpg"},
-			{"Still life", "NM 5", imgServer.URL + "/img/5.jpg"},
 		})
-	_ = st.StartReconciliation(ctx, j.ID, 5, 5)
-	results := []jobs.RowMatch{
-		{Row: 1, Status: jobs.MatchMatched, QID: "Q101", Score: 1}, {Row: 2, Status: jobs.MatchMatched, QID: "Q102", Score: 1},
-		{Row: 3, Status: jobs.MatchMatched, QID: "Q103", Score: 1}, {Row: 4, Status: jobs.MatchNone},
-		{Row: 5, Status: jobs.MatchMatched, QID: "Q105", Score: 1},
-	}
-	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
-
-	addr := freeAddr(t)
-	fake := oauthfake.New(oauthfake.Options{ConsumerKey: "ck", ConsumerSecret: "cs", CallbackURL: "http://" + addr + "/oauth/callback",
-		Users:       []oauthfake.User{{ID: 4242, Name: user, Groups: []string{"user", "autoconfirmed"}, EditCount: 1200}},
-		AccessToken: func(u oauthfake.User) (string, string) { return "tok-4242", "sec-4242" }})
-	meta := httptest.NewServer(fake)
-	defer meta.Close()
-	s.app = start(t, bin, dataDir, addr, "PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs",
-		"PARTNERHUB_OAUTH_WIKI="+meta.URL, "PARTNERHUB_OAUTH_ISSUER="+meta.URL, "PARTNERHUB_COMMONS_API="+commons.URL(),
-		"PARTNERHUB_MEDIA_ALLOW_PRIVATE=true", "PARTNERHUB_UPLOADS_PER_MINUTE=6000", "PARTNERHUB_EDITS_PER_MINUTE=6000",
-		"PARTNERHUB_USER_AGENT=Partnerhub-e2e/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=")
-	s.ctx = browserContext(t, 1280, 1400)
-	s.shots = screenshotDir(t)
-	jobURL := s.jobURL(j.ID)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(s.shots, "media-"+name+".png"), buf, 0o644)
-		}
-	}
-	flashOK := func(step string) {
-		t.Helper()
-		if kind, text := s.flash(step); kind != "ok" {
-			s.fail(step, fmt.Errorf("the page says: %s", text))
-		}
-	}
-
-	// Log in through the wiki's consent page.
-	s.do("log in", chromedp.Navigate(s.app.base+"/login"))
-	s.press("log in", `form[action="/login"] button`)
-	s.press("consent", `#allow`)
-	s.do("logged in", chromedp.WaitVisible(chromedp.CSS(`.who a[href="/me"]`)))
+	commons, wiki, jobURL, shot, flashOK := s.commons, s.wiki, s.jobURL, s.shot, s.flashOK
+	// Row 3's scan was uploaded by hand long ago, under the title the plan
+	// would give it.
+	oldScanID := commons.AddFile(commonsKey("Old scan (NM 3).jpg"), "Archivist", images["3.jpg"])
+	commons.AddFile(commonsKey("Some other painting.jpg"), "Archivist", testJPEG(t, 99))
+	const user = mediaUser
 
 	// Before any settings, the media page says what is missing.
 	s.do("media page", chromedp.Navigate(jobURL+"/media"), chromedp.WaitVisible(chromedp.CSS(`h1`)))
@@ -252,7 +284,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 
 	// Someone else uploads another file under row 5's title after the
 	// preview: Commons warns (exists), and the warning waits for a person.
-	commons.AddFile(dbKey("Still life (NM 5).jpg"), "Someone else", testJPEG(t, 55))
+	commons.AddFile(commonsKey("Still life (NM 5).jpg"), "Someone else", testJPEG(t, 55))
 
 	// Approve: the worker uploads in the user's name.
 	s.press("approve", `form[action$="/media/approve"]:not(#select-form) button`)
@@ -278,7 +310,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 	if msg := s.text("results", `#file-5`); !strings.Contains(msg, "Commons warned, nothing was uploaded") || !strings.Contains(msg, "exists") {
 		s.fail("results", fmt.Errorf("file 5's warning is not shown: %q", msg))
 	}
-	if n := commons.UploadsOf(commonstest.SHA1(images["/img/5.jpg"])); n != 0 {
+	if n := commons.UploadsOf(commonstest.SHA1(images["5.jpg"])); n != 0 {
 		t.Fatalf("the file Commons warned about was published %d times", n)
 	}
 	// On Commons: each new file once, in the user's name, with its whole
@@ -286,11 +318,11 @@ func TestBrowserMediaUpload(t *testing.T) {
 	for i, want := range map[int]struct {
 		title, qid string
 	}{1: {"Midsommardans (NM 1).jpg", "Q101"}, 2: {"Portrait (NM 2).jpg", "Q102"}} {
-		body := images[fmt.Sprintf("/img/%d.jpg", i)]
+		body := images[fmt.Sprintf("%d.jpg", i)]
 		if n := commons.UploadsOf(commonstest.SHA1(body)); n != 1 {
 			t.Fatalf("file %d uploaded %d times", i, n)
 		}
-		fv, ok := commons.File(dbKey(want.title))
+		fv, ok := commons.File(commonsKey(want.title))
 		if !ok || fv.User != user || !strings.Contains(fv.Text, "{{Artwork") || !strings.Contains(fv.Comment, "editgroups-commons/b/") {
 			t.Fatalf("File:%s on Commons: %+v (found %v)", want.title, fv, ok)
 		}
@@ -308,7 +340,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 			}
 		}
 	}
-	if n := commons.UploadsOf(commonstest.SHA1(images["/img/4.jpg"])); n != 0 {
+	if n := commons.UploadsOf(commonstest.SHA1(images["4.jpg"])); n != 0 {
 		t.Fatalf("the blocked file was uploaded %d times", n)
 	}
 	if n := len(commons.MediaEdits()); n != 2 {
@@ -416,5 +448,101 @@ func TestBrowserMediaUpload(t *testing.T) {
 		if r[fileCol] != want || (want != "" && !strings.HasPrefix(r[urlCol], "https://commons.wikimedia.org/wiki/File:")) || (want == "" && r[urlCol] != "") {
 			t.Errorf("export row %d: commons_file %q commons_url %q, want %q", row, r[fileCol], r[urlCol], want)
 		}
+	}
+}
+
+// TestBrowserMediaUploadFromZip plans a media upload from a ZIP archive
+// chosen in the browser's file field (a multipart form, its CSRF token in
+// the query): entries are found by path or, in another folder and letter
+// case, by file name; a row naming a file the archive lacks is blocked;
+// the files go to Commons with their structured data; and without the P18
+// box ticked the edit plan proposes no image.
+func TestBrowserMediaUploadFromZip(t *testing.T) {
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 30, 20))
+	for k := 0; k < 600; k++ {
+		img.Set(k%30, k/30, color.RGBA{uint8(k), 200, uint8(k / 3), 255})
+	}
+	if err := pngenc.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string][]byte{"scans/nm10.png": png.Bytes(), "photos/nm11.jpg": testJPEG(t, 11)}
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for name, b := range entries {
+		w, _ := zw.Create(name)
+		_, _ = w.Write(b)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zipPath := filepath.Join(t.TempDir(), "photos.zip")
+	if err := os.WriteFile(zipPath, zb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newMediaSession(t, `{"version":1,"languages":["en"],"wikibase":{"api_url":"{wiki}"},"columns":{"Title":{"role":"label"}},"write":{"stated_in":"Q1000"},
+		"media":{"source":{"kind":"zip","column":"File"},"title":"{Title} ({Inventory}).{ext}","license":{"template":"{{cc-by-4.0}}","qid":"Q20007257"},
+		"captions":{"en":"{Title}"},"relation":"digital_representation"}}`,
+		[]string{"Title", "Inventory", "File"}, [][]string{
+			{"Vase", "NM 10", "scans/nm10.png"},
+			{"Bowl", "NM 11", "NM11.JPG"},
+			{"Cup", "NM 12", "missing.jpg"},
+		}, []jobs.RowMatch{
+			{Row: 1, Status: jobs.MatchMatched, QID: "Q201", Score: 1}, {Row: 2, Status: jobs.MatchMatched, QID: "Q202", Score: 1},
+			{Row: 3, Status: jobs.MatchMatched, QID: "Q203", Score: 1},
+		}, []*wikidata.Entity{
+			{ID: "Q201", Type: "item", Labels: label("Vase")}, {ID: "Q202", Type: "item", Labels: label("Bowl")}, {ID: "Q203", Type: "item", Labels: label("Cup")},
+		})
+
+	s.do("media page", chromedp.Navigate(s.jobURL+"/media"), chromedp.WaitVisible(chromedp.ID("archive")),
+		chromedp.SetUploadFiles(chromedp.ID("archive"), []string{zipPath}))
+	s.labelled("media page")
+	s.press("plan", `form[enctype="multipart/form-data"] button`)
+	s.flashOK("plan")
+	s.waitText("plan ready", s.jobURL+"/media", `.meta .status`, "ready")
+	s.do("preview", s.shot("zip-01-preview"))
+	preview := s.text("preview", `main`)
+	for _, want := range []string{"files from the archive photos.zip", "File:Vase (NM 10).png", "Source: scans/nm10.png", "30×20",
+		"File:Bowl (NM 11).jpg", "Source: photos/nm11.jpg", "+ P6243 (digital representation of): Q201",
+		`blocked: The archive holds no file named "missing.jpg"`, "Approve and upload the 2 files"} {
+		if !strings.Contains(preview, want) {
+			s.fail("preview", fmt.Errorf("the preview lacks %q:\n%s", want, preview))
+		}
+	}
+	if strings.Contains(preview, "P18 proposed") {
+		s.fail("preview", fmt.Errorf("P18 proposed without the box ticked:\n%s", preview))
+	}
+	s.press("approve", `form[action$="/media/approve"]:not(#select-form) button`)
+	s.flashOK("approve")
+	s.waitText("uploaded", s.jobURL+"/media", `.meta .status`, "done")
+	s.do("uploaded", s.shot("zip-02-uploaded"))
+	for name, q := range map[string]string{"Vase (NM 10).png": "Q201", "Bowl (NM 11).jpg": "Q202"} {
+		fv, ok := s.commons.File(commonsKey(name))
+		if !ok || fv.User != mediaUser {
+			t.Fatalf("File:%s on Commons: %+v (found %v)", name, fv, ok)
+		}
+		if got := s.text("results", `main`); !strings.Contains(got, "File:"+name) {
+			t.Fatalf("the page does not link File:%s", name)
+		}
+		labels, stmts := s.commons.MediaInfo(fv.PageID)
+		if len(stmts["P6243"]) != 1 || len(stmts["P275"]) != 1 || labels["en"].Value != strings.SplitN(name, " ", 2)[0] {
+			t.Fatalf("M%d: captions %v statements %v", fv.PageID, labels, stmts)
+		}
+		if id, _ := stmts["P6243"][0].MainSnak.DataValue.AsEntityID(); id.ID != q {
+			t.Fatalf("M%d represents %s, want %s", fv.PageID, id.ID, q)
+		}
+	}
+	for name, b := range entries {
+		if n := s.commons.UploadsOf(commonstest.SHA1(b)); n != 1 {
+			t.Fatalf("%s uploaded %d times", name, n)
+		}
+	}
+	// P18 was not opted in: the edit plan proposes no image.
+	s.do("edit plan", chromedp.Navigate(s.jobURL+"/plan"))
+	s.press("build plan", `form[action$="/plan"] button`)
+	s.flashOK("build plan")
+	s.waitText("plan ready", s.jobURL+"/plan", `.meta .status`, "ready")
+	if planPage := s.text("edit plan", `main`); strings.Contains(planPage, "P18") {
+		s.fail("edit plan", fmt.Errorf("an image was proposed without opting in:\n%s", planPage))
 	}
 }
