@@ -2,6 +2,7 @@ package match
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,5 +96,26 @@ wd:Q3 rdfs:label "August Strindberg"@en ; wdt:P31 wd:Q5 ; wdt:P569 "1849-01-22T0
 		if m.Status != tc.status || (tc.qid != "" && m.QID != tc.qid) || !strings.Contains(ev, tc.ev) {
 			t.Errorf("%v: %s %s %.3f [%s]; want %s %s with %q", tc.row, m.Status, m.QID, m.Score, ev, tc.status, tc.qid, tc.ev)
 		}
+	}
+}
+
+// The label column's life-date properties are read only for a batch with
+// a row that writes dates with its name; mapped properties always are.
+func TestLifeDatePropertiesOnlyWhenARowHasDates(t *testing.T) {
+	e := NewEngine(nil, nil, smallTemplate(t), quiet)
+	wants := func(rows ...Row) []string {
+		inputs := make([]rowInput, len(rows))
+		for i, r := range rows {
+			inputs[i] = e.readRow(r)
+		}
+		return e.factsWanted(inputs).Properties
+	}
+	plain := Row{Num: 1, Values: map[string]string{"name": "Karl Nilsson", "born": "1840"}}
+	dated := Row{Num: 2, Values: map[string]string{"name": "Nilsson, Karl (1840-1900)"}}
+	if got := wants(plain); !slices.Contains(got, "P569") || slices.Contains(got, "P570") {
+		t.Fatalf("no dated name: %v", got)
+	}
+	if got := wants(plain, dated); !slices.Contains(got, "P569") || !slices.Contains(got, "P570") {
+		t.Fatalf("a dated name: %v", got)
 	}
 }
