@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
@@ -34,16 +31,14 @@ type Wiki interface {
 	FindEdit(ctx context.Context, qid string, baseRevID int64, marker string) (revID int64, found bool, err error)
 }
 
-// Engine runs confirmed undos: the same state machine as the write-back
-// (intent before each call, revision after it, a lost answer looked up once
-// the edit can no longer land), on undo items.
+// Engine runs confirmed undos: the write-back's state machine
+// (writeback.Drive: intent before each call, revision after it, a lost
+// answer looked up once the edit can no longer land), on undo items.
 type Engine struct {
-	cfg      writeback.Config
 	store    *store.Store
 	classify writeback.Classifier
 	logger   *slog.Logger
-	now      func() time.Time
-	links    *writeback.Engine // for the EditGroups link and the in-flight window
+	links    *writeback.Engine // the state machine's pace and windows, and the EditGroups link
 }
 
 // NewEngine builds an engine with the write-back's configuration (pace,
@@ -52,20 +47,7 @@ func NewEngine(cfg writeback.Config, st *store.Store, classify writeback.Classif
 	if logger == nil {
 		logger = slog.Default()
 	}
-	wb := writeback.New(cfg, st, classify, logger)
-	if cfg.EditsPerMinute <= 0 {
-		cfg.EditsPerMinute = 90
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 90 * time.Second
-	}
-	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = 5 * time.Minute
-	}
-	if cfg.FirstBackoff <= 0 {
-		cfg.FirstBackoff = 30 * time.Second
-	}
-	return &Engine{cfg: cfg, store: st, classify: classify, logger: logger, now: time.Now, links: wb}
+	return &Engine{store: st, classify: classify, logger: logger, links: writeback.New(cfg, st, classify, logger)}
 }
 
 // Marker identifies one undo item's edit in its summary.
@@ -99,46 +81,7 @@ func (e *Engine) Run(ctx context.Context, undoID int64, jobTitle string, wiki Wi
 		return nil
 	}
 	log := e.logger.With("undo_id", u.ID, "plan_id", u.PlanID, "job_id", u.JobID)
-	if err := wiki.CheckWriter(ctx); err != nil {
-		if c, _ := e.classify(err); c == writeback.ClassPause || errors.Is(err, writeback.ErrWriterRefused) {
-			return e.pause(ctx, u, err)
-		}
-		return err
-	}
-	r := &run{Engine: e, undo: u, title: jobTitle, wiki: wiki, log: log,
-		limiter: rate.NewLimiter(rate.Limit(e.cfg.EditsPerMinute/60), 1)}
-	for {
-		next, err := r.recoverSending(ctx)
-		if err != nil {
-			return err
-		}
-		stopped, err := r.writePending(ctx)
-		if err != nil || stopped {
-			return err
-		}
-		if next.IsZero() {
-			c, err := e.store.UndoCounts(ctx, u.ID)
-			if err != nil {
-				return err
-			}
-			if c.Sending > 0 || c.Pending > 0 {
-				continue
-			}
-			msg := ""
-			if c.Failed > 0 {
-				msg = fmt.Sprintf("%d item(s) could not be changed; their notes say why.", c.Failed)
-			}
-			if err := e.store.FinishUndo(context.WithoutCancel(ctx), u.ID, u.ConfirmedBy, msg); err != nil && jobs.ErrorCode(err) != jobs.ECONFLICT {
-				return err
-			}
-			log.Info("undo done", "done", c.Done, "nothing", c.Nothing, "failed", c.Failed, "created", c.Created)
-			return nil
-		}
-		log.Info("waiting before looking up undo edits whose answer was lost", "until", next)
-		if err := sleep(ctx, time.Until(next)); err != nil {
-			return err
-		}
-	}
+	return writeback.Drive(ctx, e.links, &run{Engine: e, undo: u, title: jobTitle, wiki: wiki, log: log}, log, "undo ")
 }
 
 func (e *Engine) pause(ctx context.Context, u *jobs.Undo, reason error) error {
@@ -149,17 +92,30 @@ func (e *Engine) pause(ctx context.Context, u *jobs.Undo, reason error) error {
 	return fmt.Errorf("%w: %v", writeback.ErrPaused, reason)
 }
 
+// run is one Run's undo as a writeback.Batch.
 type run struct {
 	*Engine
-	undo     *jobs.Undo
-	title    string
-	wiki     Wiki
-	log      *slog.Logger
-	limiter  *rate.Limiter
-	throttle int
+	undo  *jobs.Undo
+	title string
+	wiki  Wiki
+	log   *slog.Logger
 }
 
-func (r *run) stillRunning(ctx context.Context) (bool, error) {
+func (r *run) Ref(it *jobs.UndoItem) writeback.ItemRef {
+	return writeback.ItemRef{No: it.No, QID: it.QID, Attempts: &it.Attempts, SentAt: it.SentAt}
+}
+
+func (r *run) CheckWriter(ctx context.Context) error { return r.wiki.CheckWriter(ctx) }
+
+func (r *run) Items(ctx context.Context, sending bool, after int64, n int) ([]*jobs.UndoItem, error) {
+	state := jobs.UndoItemPending
+	if sending {
+		state = jobs.UndoItemSending
+	}
+	return r.store.UndoItems(ctx, r.undo.ID, state, after, n)
+}
+
+func (r *run) StillRunning(ctx context.Context) (bool, error) {
 	cur, err := r.store.UndoByID(ctx, r.undo.ID)
 	if err != nil {
 		return false, err
@@ -167,26 +123,38 @@ func (r *run) stillRunning(ctx context.Context) (bool, error) {
 	return cur.Status == jobs.UndoRunning, nil
 }
 
-func (r *run) writePending(ctx context.Context) (stopped bool, err error) {
-	var after int64
-	for {
-		items, err := r.store.UndoItems(ctx, r.undo.ID, jobs.UndoItemPending, after, 50)
-		if err != nil {
-			return false, err
-		}
-		if len(items) == 0 {
-			return false, nil
-		}
-		for _, it := range items {
-			after = it.No
-			if ok, err := r.stillRunning(ctx); err != nil || !ok {
-				return !ok, err
-			}
-			if err := r.writeItem(ctx, it); err != nil {
-				return false, err
-			}
-		}
+// Prefetch does nothing: each undo item is read just before its edit.
+func (r *run) Prefetch(context.Context, []*jobs.UndoItem) {}
+
+func (r *run) Finish(ctx context.Context) (bool, error) {
+	u := r.undo
+	c, err := r.store.UndoCounts(ctx, u.ID)
+	if err != nil {
+		return false, err
 	}
+	if c.Sending > 0 || c.Pending > 0 {
+		return false, nil
+	}
+	msg := ""
+	if c.Failed > 0 {
+		msg = fmt.Sprintf("%d item(s) could not be changed; their notes say why.", c.Failed)
+	}
+	if err := r.store.FinishUndo(context.WithoutCancel(ctx), u.ID, u.ConfirmedBy, msg); err != nil && jobs.ErrorCode(err) != jobs.ECONFLICT {
+		return true, err
+	}
+	r.log.Info("undo done", "done", c.Done, "nothing", c.Nothing, "failed", c.Failed, "created", c.Created)
+	return true, nil
+}
+
+func (r *run) Pause(ctx context.Context, reason error) error { return r.pause(ctx, r.undo, reason) }
+
+// Refresh re-reads a pending item before its edit.
+func (r *run) Refresh(ctx context.Context, it *jobs.UndoItem) (*jobs.UndoItem, bool, error) {
+	fresh, done, err := r.refresh(ctx, it)
+	if err != nil {
+		return nil, false, fmt.Errorf("re-read %s before its undo: %w", it.QID, err)
+	}
+	return fresh, done, nil
 }
 
 // refresh re-reads a pending item and recomputes what is still to remove,
@@ -262,141 +230,63 @@ func missingClaim(err error) bool {
 	return errors.As(err, &ae) && ae.Code == "modification-failed" && strings.Contains(ae.Info, "does not have statement with GUID")
 }
 
-func (r *run) writeItem(ctx context.Context, it *jobs.UndoItem) error {
-	log := r.log.With("item", it.No, "qid", it.QID)
-	retried := false
-	for {
-		fresh, done, err := r.refresh(ctx, it)
-		if err != nil {
-			return fmt.Errorf("re-read %s before its undo: %w", it.QID, err)
-		}
-		if done {
-			return nil
-		}
-		it = fresh
-		if err := r.limiter.Wait(ctx); err != nil {
-			return err
-		}
-		ok, err := r.store.MarkUndoSending(ctx, r.undo.ID, it.No)
-		if err != nil || !ok {
-			return err
-		}
-		attempt := it.Attempts + 1
-		callCtx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
-		rev, err := r.wiki.Edit(callCtx, it.QID, it.Data, it.BaseRevID, r.Summary(r.undo, r.title, it))
-		cut := callCtx.Err() != nil
-		cancel()
-		bg := context.WithoutCancel(ctx)
-		if err == nil {
-			r.throttle = 0
-			log.Info("undo item written", "rev_id", rev)
-			_, err := r.store.SettleUndoSent(bg, r.undo.ID, it.No, attempt, jobs.UndoItemDone, rev, "")
-			return err
-		}
-		class, wait := r.classify(err)
-		if missingClaim(err) {
-			class = writeback.ClassEditConflict
-		}
-		if cut && class == writeback.ClassItemFailed {
-			class = writeback.ClassOutcomeUnknown
-		}
-		switch class {
-		case writeback.ClassWait:
-			if err := r.store.ReleaseUndoItem(bg, r.undo.ID, it.No, "Waiting, nothing was saved: "+err.Error()); err != nil {
-				return err
-			}
-			wait = r.backoff(wait)
-			log.Warn("wiki asks to wait", "wait", wait, "err", err)
-			if err := sleep(ctx, wait); err != nil {
-				return err
-			}
-			it.Attempts = attempt
-		case writeback.ClassEditConflict:
-			it.Attempts = attempt
-			if retried {
-				_, err := r.store.SettleUndoSent(bg, r.undo.ID, it.No, attempt, jobs.UndoItemFailed, 0, "The item kept changing while the undo was sent; nothing was removed from it: "+err.Error())
-				return err
-			}
-			retried = true
-			if err := r.store.ReleaseUndoItem(bg, r.undo.ID, it.No, "The item changed in between: re-read and sent again."); err != nil {
-				return err
-			}
-		case writeback.ClassOutcomeUnknown:
-			due := r.now().Add(r.links.InFlightFor())
-			log.Warn("the answer to an undo edit was lost; it stays unknown until it can be looked up", "err", err, "look_after", due)
-			return r.store.NoteUndoSending(bg, r.undo.ID, it.No, attempt, fmt.Sprintf("The wiki's answer was lost (%v). The edit may still be saved by the wiki, so it is not sent again: it will be looked up after %s.", err, due.UTC().Format("15:04:05 UTC")))
-		case writeback.ClassPause:
-			if err := r.store.ReleaseUndoItem(bg, r.undo.ID, it.No, err.Error()); err != nil {
-				return err
-			}
-			return r.pause(ctx, r.undo, err)
-		default:
-			log.Warn("undo item refused", "err", err)
-			_, err := r.store.SettleUndoSent(bg, r.undo.ID, it.No, attempt, jobs.UndoItemFailed, 0, "Nothing removed: "+err.Error())
-			return err
-		}
-	}
+func (r *run) MarkSending(ctx context.Context, it *jobs.UndoItem) (bool, error) {
+	return r.store.MarkUndoSending(ctx, r.undo.ID, it.No)
 }
 
-func (r *run) backoff(hint time.Duration) time.Duration {
-	if hint > 0 {
-		r.throttle = 0
-		return min(max(hint, time.Second/10), r.cfg.MaxWait)
-	}
-	d := min(r.cfg.FirstBackoff<<min(r.throttle, 16), r.cfg.MaxWait)
-	r.throttle++
-	return d/2 + rand.N(d/2+1)
+func (r *run) Edit(ctx context.Context, it *jobs.UndoItem) (int64, error) {
+	return r.wiki.Edit(ctx, it.QID, it.Data, it.BaseRevID, r.Summary(r.undo, r.title, it))
 }
 
-// recoverSending looks up every item left "sending" whose edit can no
-// longer land, and says when the next one still in flight can be (zero:
-// none).
-func (r *run) recoverSending(ctx context.Context) (time.Time, error) {
-	var after int64
-	var next time.Time
-	for {
-		items, err := r.store.UndoItems(ctx, r.undo.ID, jobs.UndoItemSending, after, 50)
-		if err != nil || len(items) == 0 {
-			return next, err
-		}
-		for _, it := range items {
-			after = it.No
-			due := it.SentAt.Add(r.links.InFlightFor())
-			if r.now().Before(due) {
-				if next.IsZero() || due.Before(next) {
-					next = due
-				}
-				continue
-			}
-			rev, found, err := r.wiki.FindEdit(ctx, it.QID, it.BaseRevID, Marker(r.undo, it))
-			if err != nil {
-				return next, fmt.Errorf("look for the undo edit of %s: %w", it.QID, err)
-			}
-			if found {
-				r.log.Info("found the undo edit of an item whose answer was lost", "item", it.No, "rev_id", rev)
-				if _, err := r.store.SettleUndoSent(ctx, r.undo.ID, it.No, it.Attempts, jobs.UndoItemDone, rev, ""); err != nil {
-					return next, err
-				}
-				continue
-			}
-			// Not applied: back to pending, re-read before it is sent.
-			if err := r.store.ReleaseUndoItem(ctx, r.undo.ID, it.No, "Sent before an interruption and not saved by the wiki (looked up once it could no longer land): will be re-read and sent again."); err != nil {
-				return next, err
-			}
-		}
+// Classify is the write-back's, but a removal refused because a statement is
+// gone meanwhile is an edit conflict: re-read and sent again.
+func (r *run) Classify(err error) (writeback.Class, time.Duration) {
+	class, wait := r.classify(err)
+	if missingClaim(err) {
+		class = writeback.ClassEditConflict
 	}
+	return class, wait
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
+func (r *run) Written(ctx context.Context, it *jobs.UndoItem, attempt int, rev int64) error {
+	r.log.Info("undo item written", "item", it.No, "qid", it.QID, "rev_id", rev)
+	_, err := r.store.SettleUndoSent(ctx, r.undo.ID, it.No, attempt, jobs.UndoItemDone, rev, "")
+	return err
+}
+
+func (r *run) Release(ctx context.Context, it *jobs.UndoItem, note string) error {
+	return r.store.ReleaseUndoItem(ctx, r.undo.ID, it.No, note)
+}
+
+func (r *run) Conflict(ctx context.Context, it *jobs.UndoItem, attempt int, err error, final bool) error {
+	if final {
+		_, err := r.store.SettleUndoSent(ctx, r.undo.ID, it.No, attempt, jobs.UndoItemFailed, 0, "The item kept changing while the undo was sent; nothing was removed from it: "+err.Error())
+		return err
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+	return r.store.ReleaseUndoItem(ctx, r.undo.ID, it.No, "The item changed in between: re-read and sent again.")
+}
+
+func (r *run) Lost(ctx context.Context, it *jobs.UndoItem, attempt int, note string) error {
+	return r.store.NoteUndoSending(ctx, r.undo.ID, it.No, attempt, note)
+}
+
+func (r *run) Refused(ctx context.Context, it *jobs.UndoItem, attempt int, err error) error {
+	_, err = r.store.SettleUndoSent(ctx, r.undo.ID, it.No, attempt, jobs.UndoItemFailed, 0, "Nothing removed: "+err.Error())
+	return err
+}
+
+// Resolve looks up an undo edit whose answer was lost, once it can no longer
+// land: recorded if it is on the wiki, else back to pending, re-read before
+// it is sent.
+func (r *run) Resolve(ctx context.Context, it *jobs.UndoItem) error {
+	rev, found, err := r.wiki.FindEdit(ctx, it.QID, it.BaseRevID, Marker(r.undo, it))
+	if err != nil {
+		return fmt.Errorf("look for the undo edit of %s: %w", it.QID, err)
 	}
+	if found {
+		r.log.Info("found the undo edit of an item whose answer was lost", "item", it.No, "rev_id", rev)
+		_, err := r.store.SettleUndoSent(ctx, r.undo.ID, it.No, it.Attempts, jobs.UndoItemDone, rev, "")
+		return err
+	}
+	return r.store.ReleaseUndoItem(ctx, r.undo.ID, it.No, "Sent before an interruption and not saved by the wiki (looked up once it could no longer land): will be re-read and sent again.")
 }

@@ -19,11 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
@@ -201,55 +198,47 @@ func (e *Engine) Run(ctx context.Context, planID int64, jobTitle string, wiki Wi
 		return nil
 	}
 	log := e.logger.With("plan_id", plan.ID, "job_id", plan.JobID)
-	if err := wiki.CheckWriter(ctx); err != nil {
-		if c, _ := e.classify(err); c == ClassPause || errors.Is(err, ErrWriterRefused) {
-			return e.pause(ctx, plan, err)
-		}
-		return err
-	}
-	r := &run{Engine: e, plan: plan, title: jobTitle, wiki: wiki, log: log,
-		limiter: rate.NewLimiter(rate.Limit(e.cfg.EditsPerMinute/60), 1)}
-	for {
-		// Lost edits whose window has passed are looked up first.
-		next, err := r.recoverSending(ctx)
-		if err != nil {
-			return err
-		}
-		stopped, err := r.writePending(ctx)
-		if err != nil || stopped {
-			return err
-		}
-		if next.IsZero() {
-			// Nothing sending was left waiting; anything sent meanwhile by
-			// this run was settled or is counted below.
-			c, err := e.store.PlanCounts(ctx, plan.ID)
-			if err != nil {
-				return err
-			}
-			if c.Sending > 0 {
-				continue // sent and lost during this pass: wait for its window
-			}
-			if c.Pending > 0 {
-				continue // put back by the look-up: send it
-			}
-			return r.finish(ctx, c)
-		}
-		log.Info("waiting before looking up edits whose answer was lost", "until", next)
-		if err := sleep(ctx, time.Until(next)); err != nil {
-			return err
-		}
-	}
+	return Drive(ctx, e, &run{Engine: e, plan: plan, title: jobTitle, wiki: wiki, log: log}, log, "")
 }
 
+// run is one Run's plan as a Batch for Drive.
 type run struct {
 	*Engine
-	plan     *jobs.EditPlan
-	title    string
-	wiki     Wiki
-	log      *slog.Logger
-	limiter  *rate.Limiter
-	throttle int // throttles in a row, for the backoff
+	plan  *jobs.EditPlan
+	title string
+	wiki  Wiki
+	log   *slog.Logger
 }
+
+func (r *run) Ref(it *jobs.PlanItem) ItemRef {
+	return ItemRef{No: it.No, QID: it.QID, Attempts: &it.Attempts, SentAt: it.SentAt}
+}
+
+func (r *run) CheckWriter(ctx context.Context) error { return r.wiki.CheckWriter(ctx) }
+
+func (r *run) Items(ctx context.Context, sending bool, after int64, n int) ([]*jobs.PlanItem, error) {
+	state := jobs.ItemPending
+	if sending {
+		state = jobs.ItemSending
+	}
+	return r.store.PlanItems(ctx, r.plan.ID, state, after, n)
+}
+
+func (r *run) Finish(ctx context.Context) (bool, error) {
+	c, err := r.store.PlanCounts(ctx, r.plan.ID)
+	if err != nil {
+		return false, err
+	}
+	if c.Sending > 0 {
+		return false, nil // sent and lost during this pass: wait for its window
+	}
+	if c.Pending > 0 {
+		return false, nil // put back by the look-up: send it
+	}
+	return true, r.finish(ctx, c)
+}
+
+func (r *run) Pause(ctx context.Context, reason error) error { return r.pause(ctx, r.plan, reason) }
 
 func (r *run) finish(ctx context.Context, c jobs.PlanCounts) error {
 	msg := ""
@@ -289,8 +278,8 @@ func (r *run) duplicates(ctx context.Context) ([]string, error) {
 	}
 }
 
-// stillWriting says whether a person has paused or cancelled meanwhile.
-func (r *run) stillWriting(ctx context.Context) (bool, error) {
+// StillRunning says whether a person has paused or cancelled meanwhile.
+func (r *run) StillRunning(ctx context.Context) (bool, error) {
 	cur, err := r.store.Plan(ctx, r.plan.ID)
 	if err != nil {
 		return false, err
@@ -302,33 +291,9 @@ func (r *run) stillWriting(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// writePending sends the pending items in order; stopped says the plan is
-// no longer being written.
-func (r *run) writePending(ctx context.Context) (stopped bool, err error) {
-	var after int64
-	for {
-		items, err := r.store.PlanItems(ctx, r.plan.ID, jobs.ItemPending, after, 50)
-		if err != nil {
-			return false, err
-		}
-		if len(items) == 0 {
-			return false, nil
-		}
-		for i, it := range items {
-			after = it.No
-			if ok, err := r.stillWriting(ctx); err != nil || !ok {
-				return !ok, err
-			}
-			if i%r.cfg.Prefetch == 0 {
-				// Re-read the next items in one request, just before their edits.
-				if err := r.wiki.Prefetch(ctx, items[i:min(i+r.cfg.Prefetch, len(items))]); err != nil {
-					r.log.Warn("re-reading the next items failed; each is read on its own", "err", err)
-				}
-			}
-			if err := r.writeItem(ctx, it); err != nil {
-				return false, err
-			}
-		}
+func (r *run) Prefetch(ctx context.Context, items []*jobs.PlanItem) {
+	if err := r.wiki.Prefetch(ctx, items); err != nil {
+		r.log.Warn("re-reading the next items failed; each is read on its own", "err", err)
 	}
 }
 
@@ -355,117 +320,72 @@ func (r *run) refresh(ctx context.Context, it *jobs.PlanItem) (fresh *jobs.PlanI
 	return fresh, false, nil
 }
 
-// writeItem sends one item, handling what the wiki answers. It returns an
-// error only when the run must stop.
-func (r *run) writeItem(ctx context.Context, it *jobs.PlanItem) error {
-	log := r.log.With("item", it.No, "qid", it.QID)
-	conflictRetried := false
-	for {
-		if it.QID == "" && it.Attempts > 0 {
-			// A new item sent before: it must not be created twice. Its
-			// earlier attempt was looked up once its window had passed; look
-			// again now, by its marker, before creating.
-			rev, newQID, found, err := r.wiki.FindEdit(ctx, it, Marker(r.plan, it))
-			if err != nil {
-				return fmt.Errorf("look for item %d's earlier creation: %w", it.No, err)
-			}
-			if found {
-				if ok, _ := r.store.MarkItemSending(ctx, r.plan.ID, it.No); ok {
-					return r.store.SettleItem(ctx, r.plan.ID, it.No, jobs.ItemDone, rev, newQID, "")
-				}
-				return nil
-			}
-		}
-		fresh, done, err := r.refresh(ctx, it)
+// Refresh re-diffs a pending item before its edit. A new item sent before
+// must not be created twice: its earlier attempt was looked up once its
+// window had passed; it is looked for again now, by its marker, before
+// creating.
+func (r *run) Refresh(ctx context.Context, it *jobs.PlanItem) (*jobs.PlanItem, bool, error) {
+	if it.QID == "" && it.Attempts > 0 {
+		rev, newQID, found, err := r.wiki.FindEdit(ctx, it, Marker(r.plan, it))
 		if err != nil {
-			return fmt.Errorf("re-read item %d before its edit: %w", it.No, err)
+			return nil, false, fmt.Errorf("look for item %d's earlier creation: %w", it.No, err)
 		}
-		if done {
-			return nil
-		}
-		it = fresh
-		if err := r.limiter.Wait(ctx); err != nil {
-			return err
-		}
-		ok, err := r.store.MarkItemSending(ctx, r.plan.ID, it.No)
-		if err != nil || !ok {
-			return err // not pending any more: another worker has it
-		}
-		attempt := it.Attempts + 1
-		// The request may not start or run past the window the recovery
-		// counts on.
-		callCtx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
-		saved, err := r.wiki.Edit(callCtx, it, r.Summary(r.plan, r.title, it))
-		cut := callCtx.Err() != nil
-		cancel()
-		bg := context.WithoutCancel(ctx)
-		if err == nil {
-			r.throttle = 0
-			log.Info("item written", "rev_id", saved.RevID, "new_qid", saved.NewQID, "notice", saved.Notice)
-			settled, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemDone, saved.RevID, saved.NewQID, saved.Notice)
-			if err == nil && settled && len(saved.Added) > 0 {
-				if err := r.store.SetPlanItemAdded(bg, r.plan.ID, it.No, saved.Added); err != nil {
-					// An undo derives it from the revisions instead.
-					log.Warn("recording what the edit added failed", "err", err)
-				}
+		if found {
+			if ok, _ := r.store.MarkItemSending(ctx, r.plan.ID, it.No); ok {
+				return nil, true, r.store.SettleItem(ctx, r.plan.ID, it.No, jobs.ItemDone, rev, newQID, "")
 			}
-			return err
-		}
-		class, wait := r.classify(err)
-		if cut && class == ClassItemFailed {
-			class = ClassOutcomeUnknown // cut off mid-call: we cannot know
-		}
-		switch class {
-		case ClassWait:
-			if err := r.store.ReleaseItem(bg, r.plan.ID, it.No, "Waiting, nothing was saved: "+err.Error()); err != nil {
-				return err
-			}
-			wait = r.backoff(wait)
-			log.Warn("wiki asks to wait", "wait", wait, "err", err)
-			if err := sleep(ctx, wait); err != nil {
-				return err
-			}
-			it.Attempts = attempt
-			continue
-		case ClassEditConflict:
-			it.Attempts = attempt
-			if conflictRetried {
-				_, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemConflict, 0, "", "The item kept changing while it was written; look at it and plan again: "+err.Error())
-				return err
-			}
-			conflictRetried = true
-			if err := r.store.ReleaseItem(bg, r.plan.ID, it.No, "Edit conflict: re-read and sent again."); err != nil {
-				return err
-			}
-			continue
-		case ClassOutcomeUnknown:
-			due := r.now().Add(r.InFlightFor())
-			log.Warn("the answer to an edit was lost; it stays unknown until it can be looked up", "err", err, "look_after", due)
-			return r.store.NoteSending(bg, r.plan.ID, it.No, attempt, fmt.Sprintf("The wiki's answer was lost (%v). The edit may still be saved by the wiki, so it is not sent again: it will be looked up after %s.", err, due.UTC().Format("15:04:05 UTC")))
-		case ClassPause:
-			if err := r.store.ReleaseItem(bg, r.plan.ID, it.No, err.Error()); err != nil {
-				return err
-			}
-			return r.pause(ctx, r.plan, err)
-		default:
-			r.logger.Warn("item refused", "plan_id", r.plan.ID, "item", it.No, "err", err)
-			_, err := r.store.SettleSent(bg, r.plan.ID, it.No, attempt, jobs.ItemFailed, 0, "", "Not written: "+err.Error())
-			return err
+			return nil, true, nil
 		}
 	}
+	fresh, done, err := r.refresh(ctx, it)
+	if err != nil {
+		return nil, false, fmt.Errorf("re-read item %d before its edit: %w", it.No, err)
+	}
+	return fresh, done, nil
 }
 
-// backoff is the wait after a refusal: the wiki's hint, or, for throttles
-// (which come without Retry-After), a jittered wait doubling per throttle
-// in a row.
-func (r *run) backoff(hint time.Duration) time.Duration {
-	if hint > 0 {
-		r.throttle = 0
-		return min(max(hint, time.Second/10), r.cfg.MaxWait)
+func (r *run) MarkSending(ctx context.Context, it *jobs.PlanItem) (bool, error) {
+	return r.store.MarkItemSending(ctx, r.plan.ID, it.No)
+}
+
+func (r *run) Edit(ctx context.Context, it *jobs.PlanItem) (Saved, error) {
+	return r.wiki.Edit(ctx, it, r.Summary(r.plan, r.title, it))
+}
+
+func (r *run) Classify(err error) (Class, time.Duration) { return r.classify(err) }
+
+func (r *run) Written(ctx context.Context, it *jobs.PlanItem, attempt int, saved Saved) error {
+	log := r.log.With("item", it.No, "qid", it.QID)
+	log.Info("item written", "rev_id", saved.RevID, "new_qid", saved.NewQID, "notice", saved.Notice)
+	settled, err := r.store.SettleSent(ctx, r.plan.ID, it.No, attempt, jobs.ItemDone, saved.RevID, saved.NewQID, saved.Notice)
+	if err == nil && settled && len(saved.Added) > 0 {
+		if err := r.store.SetPlanItemAdded(ctx, r.plan.ID, it.No, saved.Added); err != nil {
+			// An undo derives it from the revisions instead.
+			log.Warn("recording what the edit added failed", "err", err)
+		}
 	}
-	d := min(r.cfg.FirstBackoff<<min(r.throttle, 16), r.cfg.MaxWait)
-	r.throttle++
-	return d/2 + rand.N(d/2+1)
+	return err
+}
+
+func (r *run) Release(ctx context.Context, it *jobs.PlanItem, note string) error {
+	return r.store.ReleaseItem(ctx, r.plan.ID, it.No, note)
+}
+
+func (r *run) Conflict(ctx context.Context, it *jobs.PlanItem, attempt int, err error, final bool) error {
+	if final {
+		_, err := r.store.SettleSent(ctx, r.plan.ID, it.No, attempt, jobs.ItemConflict, 0, "", "The item kept changing while it was written; look at it and plan again: "+err.Error())
+		return err
+	}
+	return r.store.ReleaseItem(ctx, r.plan.ID, it.No, "Edit conflict: re-read and sent again.")
+}
+
+func (r *run) Lost(ctx context.Context, it *jobs.PlanItem, attempt int, note string) error {
+	return r.store.NoteSending(ctx, r.plan.ID, it.No, attempt, note)
+}
+
+func (r *run) Refused(ctx context.Context, it *jobs.PlanItem, attempt int, err error) error {
+	_, err = r.store.SettleSent(ctx, r.plan.ID, it.No, attempt, jobs.ItemFailed, 0, "", "Not written: "+err.Error())
+	return err
 }
 
 func (e *Engine) pause(ctx context.Context, plan *jobs.EditPlan, reason error) error {
@@ -477,39 +397,11 @@ func (e *Engine) pause(ctx context.Context, plan *jobs.EditPlan, reason error) e
 	return fmt.Errorf("%w: %v", ErrPaused, reason)
 }
 
-// recoverSending looks up every item left "sending" whose edit can no
-// longer land, and returns when the next one still in flight can be looked
-// up (zero when none).
-func (r *run) recoverSending(ctx context.Context) (time.Time, error) {
-	var after int64
-	var next time.Time
-	for {
-		items, err := r.store.PlanItems(ctx, r.plan.ID, jobs.ItemSending, after, 50)
-		if err != nil || len(items) == 0 {
-			return next, err
-		}
-		for _, it := range items {
-			after = it.No
-			due := it.SentAt.Add(r.InFlightFor())
-			if r.now().Before(due) {
-				// It may be in flight still, here or in another worker.
-				if next.IsZero() || due.Before(next) {
-					next = due
-				}
-				continue
-			}
-			if err := r.resolveUnknown(ctx, it); err != nil {
-				return next, err
-			}
-		}
-	}
-}
-
-// resolveUnknown decides what happened to an item sent without a known
+// Resolve decides what happened to an item sent without a known
 // outcome, once that edit can no longer land: if it is on the wiki, record
 // its revision; otherwise it was not applied and the item goes back to
 // pending (re-read before it is sent). It never sends anything itself.
-func (r *run) resolveUnknown(ctx context.Context, it *jobs.PlanItem) error {
+func (r *run) Resolve(ctx context.Context, it *jobs.PlanItem) error {
 	rev, newQID, found, err := r.wiki.FindEdit(ctx, it, Marker(r.plan, it))
 	if err != nil {
 		return fmt.Errorf("look for item %d's edit: %w", it.No, err)
@@ -521,18 +413,4 @@ func (r *run) resolveUnknown(ctx context.Context, it *jobs.PlanItem) error {
 	}
 	_, err = r.store.ReplanSent(ctx, it, it.Attempts, "Sent before (an interruption, a lost answer, or a failure being retried) and not on the wiki when looked up once it could no longer land: will be re-read and sent again.")
 	return err
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
