@@ -123,15 +123,9 @@ func (w *Worker) handleMediaBuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	p, err := w.store.MediaPlan(ctx, id)
-	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
-		return nil
-	}
-	if err != nil {
+	p, ok, err := inState(ctx, id, w.store.MediaPlan, func(p *jobs.MediaPlan) bool { return p.Status == jobs.MediaPlanBuilding })
+	if !ok {
 		return err
-	}
-	if p.Status != jobs.MediaPlanBuilding {
-		return nil
 	}
 	if w.mediaBuilder == nil {
 		return w.store.SetMediaPlanStatus(ctx, id, jobs.MediaPlanFailed, "This installation cannot build media plans.", jobs.MediaPlanBuilding)
@@ -144,15 +138,9 @@ func (w *Worker) handleMediaUpload(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	p, err := w.store.MediaPlan(ctx, id)
-	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
-		return nil
-	}
-	if err != nil {
+	p, ok, err := inState(ctx, id, w.store.MediaPlan, func(p *jobs.MediaPlan) bool { return p.Status == jobs.MediaPlanUploading })
+	if !ok {
 		return err
-	}
-	if p.Status != jobs.MediaPlanUploading {
-		return nil
 	}
 	if w.mediaUploader == nil {
 		return w.store.SetMediaPlanStatus(ctx, id, jobs.MediaPlanPaused, "This installation cannot upload to Commons yet.", jobs.MediaPlanUploading)

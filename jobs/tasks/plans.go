@@ -123,11 +123,17 @@ func (r *Runner) RetryFailedItems(ctx context.Context, planID int64, user *jobs.
 }
 
 func planPayload(t *asynq.Task) (int64, error) {
+	return payloadID(t, "plan", func(p Payload) int64 { return p.PlanID })
+}
+
+// payloadID decodes a task's payload and the record id it is about (what:
+// "plan"); a task without one is never retried.
+func payloadID(t *asynq.Task, what string, id func(Payload) int64) (int64, error) {
 	var p Payload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.PlanID == 0 {
-		return 0, fmt.Errorf("bad plan payload: %w", asynq.SkipRetry)
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || id(p) == 0 {
+		return 0, fmt.Errorf("bad %s payload: %w", what, asynq.SkipRetry)
 	}
-	return p.PlanID, nil
+	return id(p), nil
 }
 
 func (w *Worker) handlePlanBuild(ctx context.Context, t *asynq.Task) error {
@@ -135,15 +141,9 @@ func (w *Worker) handlePlanBuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	p, err := w.store.Plan(ctx, id)
-	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
-		return nil
-	}
-	if err != nil {
+	p, ok, err := inState(ctx, id, w.store.Plan, func(p *jobs.EditPlan) bool { return p.Status == jobs.PlanBuilding })
+	if !ok {
 		return err
-	}
-	if p.Status != jobs.PlanBuilding {
-		return nil
 	}
 	if w.builder == nil {
 		return w.store.SetPlanStatus(ctx, id, jobs.PlanFailed, "This installation cannot build edit plans.", jobs.PlanBuilding)
@@ -156,42 +156,19 @@ func (w *Worker) handleWriteback(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	for {
-		p, err := w.store.Plan(ctx, id)
-		if jobs.ErrorCode(err) == jobs.ENOTFOUND {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if p.Status != jobs.PlanWriting {
-			return nil
-		}
-		if w.writer == nil {
+	loop := untilSettled[*jobs.EditPlan]{
+		load:    w.store.Plan,
+		running: func(p *jobs.EditPlan) bool { return p.Status == jobs.PlanWriting },
+		run:     func(ctx context.Context, p *jobs.EditPlan) error { return w.writer.Write(ctx, p) },
+		more: func(ctx context.Context) (bool, error) {
+			c, err := w.store.PlanCounts(ctx, id)
+			return err == nil && (c.Pending > 0 || c.Sending > 0), err
+		},
+	}
+	if w.writer == nil {
+		loop.unable = func(ctx context.Context) error {
 			return w.store.SetPlanStatus(ctx, id, jobs.PlanPaused, "This installation cannot write to the wiki.", jobs.PlanWriting)
 		}
-		if err := w.writer.Write(ctx, p); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			// A write-back that paused itself recorded why on the plan.
-			if cur, cerr := w.store.Plan(ctx, id); cerr == nil && cur.Status != jobs.PlanWriting {
-				return nil
-			}
-			return err
-		}
-		c, err := w.store.PlanCounts(ctx, id)
-		if err != nil {
-			return err
-		}
-		if c.Pending == 0 && c.Sending == 0 {
-			return nil
-		}
-		// Items were put back (interrupted edits re-checked): go round again.
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
 	}
+	return loop.do(ctx, id)
 }

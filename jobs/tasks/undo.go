@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -85,11 +83,7 @@ func (r *Runner) CancelUndo(ctx context.Context, undoID int64) error {
 }
 
 func undoPayload(t *asynq.Task) (int64, error) {
-	var p Payload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.UndoID == 0 {
-		return 0, fmt.Errorf("bad undo payload: %w", asynq.SkipRetry)
-	}
-	return p.UndoID, nil
+	return payloadID(t, "undo", func(p Payload) int64 { return p.UndoID })
 }
 
 func (w *Worker) handleUndoPrepare(ctx context.Context, t *asynq.Task) error {
@@ -97,11 +91,8 @@ func (w *Worker) handleUndoPrepare(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	u, err := w.store.UndoByID(ctx, id)
-	if jobs.ErrorCode(err) == jobs.ENOTFOUND {
-		return nil
-	}
-	if err != nil || u.Status != jobs.UndoPreparing {
+	_, ok, err := inState(ctx, id, w.store.UndoByID, func(u *jobs.Undo) bool { return u.Status == jobs.UndoPreparing })
+	if !ok {
 		return err
 	}
 	if w.undoer == nil {
@@ -115,38 +106,22 @@ func (w *Worker) handleUndoRun(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	for {
-		u, err := w.store.UndoByID(ctx, id)
-		if jobs.ErrorCode(err) == jobs.ENOTFOUND {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if u.Status != jobs.UndoRunning {
-			return nil
-		}
-		if w.undoer == nil {
+	running := func(u *jobs.Undo) bool { return u.Status == jobs.UndoRunning }
+	loop := untilSettled[*jobs.Undo]{
+		load:    w.store.UndoByID,
+		running: running,
+		run:     func(ctx context.Context, _ *jobs.Undo) error { return w.undoer.Run(ctx, id) },
+		more: func(ctx context.Context) (bool, error) {
+			cur, err := w.store.UndoByID(ctx, id)
+			return err == nil && running(cur), err
+		},
+	}
+	if w.undoer == nil {
+		loop.unable = func(ctx context.Context) error {
 			return w.store.SetUndoStatus(ctx, id, jobs.UndoPaused, "This installation cannot write to the wiki.", jobs.UndoRunning)
 		}
-		if err := w.undoer.Run(ctx, id); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if cur, cerr := w.store.UndoByID(ctx, id); cerr == nil && cur.Status != jobs.UndoRunning {
-				return nil // it paused itself and said why
-			}
-			return err
-		}
-		if cur, err := w.store.UndoByID(ctx, id); err != nil || cur.Status != jobs.UndoRunning {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
 	}
+	return loop.do(ctx, id)
 }
 
 // sweepUndos re-enqueues undos being prepared or run that nothing touched
