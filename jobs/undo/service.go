@@ -3,7 +3,6 @@ package undo
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"partnerhub/jobs/plan"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/wikiplan"
-	"partnerhub/jobs/writeback"
 	"partnerhub/wikidata"
 )
 
@@ -30,9 +28,8 @@ type Reader interface {
 type Editor interface {
 	Reader
 	EditEntity(ctx context.Context, req wikidata.EditRequest) (*wikidata.EditResult, error)
-	UserInfo(ctx context.Context) (*wikidata.UserInfo, error)
-	CheckTag(ctx context.Context) error
-	Revisions(ctx context.Context, title, user string, limit int) ([]wikidata.Revision, error)
+	wikiplan.Account
+	wikiplan.Revisions
 }
 
 // Clients gives a client for a job's wiki: anonymous for userID 0, else with
@@ -430,24 +427,11 @@ type clientWiki struct {
 }
 
 func (w *clientWiki) CheckWriter(ctx context.Context) error {
-	u, err := w.c.UserInfo(ctx)
-	if err != nil {
-		return wikiplan.Explain("", err)
+	user, err := wikiplan.CheckWriter(ctx, w.c, "removed")
+	if user != "" {
+		w.user = user
 	}
-	switch {
-	case u.Anon:
-		return fmt.Errorf("%w: the stored authorization is no longer valid; log in again", writeback.ErrWriterRefused)
-	case u.Blocked:
-		return fmt.Errorf("%w: the account %s is blocked (%s)", writeback.ErrWriterRefused, u.Name, u.BlockReason)
-	}
-	w.user = u.Name
-	if err := w.c.CheckTag(ctx); err != nil {
-		if errors.Is(err, wikidata.ErrTagNotUsable) {
-			return fmt.Errorf("configuration error, nothing was removed: %w; then resume", err)
-		}
-		return err
-	}
-	return nil
+	return err
 }
 
 func (w *clientWiki) Entity(ctx context.Context, qid string) (*wikidata.Entity, error) {
@@ -472,16 +456,7 @@ func (w *clientWiki) FindEdit(ctx context.Context, qid string, base int64, marke
 			return 0, false, err
 		}
 	}
-	revs, err := w.c.Revisions(ctx, qid, w.user, 50)
-	if err != nil {
-		return 0, false, err
-	}
-	for _, r := range revs {
-		if r.RevID > base && strings.Contains(r.Comment, marker) {
-			return r.RevID, true, nil
-		}
-	}
-	return 0, false, nil
+	return wikiplan.FindRevision(ctx, w.c, qid, w.user, base, marker)
 }
 
 // ClientWiki is the Wiki of an undo run on a client with the user's

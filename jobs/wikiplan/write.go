@@ -24,9 +24,8 @@ import (
 type Editor interface {
 	Reader
 	EditEntity(ctx context.Context, req wikidata.EditRequest) (*wikidata.EditResult, error)
-	UserInfo(ctx context.Context) (*wikidata.UserInfo, error)
-	CheckTag(ctx context.Context) error
-	Revisions(ctx context.Context, title, user string, limit int) ([]wikidata.Revision, error)
+	Account
+	Revisions
 	Contributions(ctx context.Context, user string, since time.Time, limit int) ([]wikidata.Revision, error)
 }
 
@@ -53,24 +52,42 @@ type prefetched struct {
 const prefetchFresh = 30 * time.Second
 
 func (w *itemWiki) CheckWriter(ctx context.Context) error {
-	u, err := w.c.UserInfo(ctx)
+	user, err := CheckWriter(ctx, w.c, "written")
+	if user != "" {
+		w.user = user
+	}
+	return err
+}
+
+// Account is what checking an account needs of the wiki.
+type Account interface {
+	UserInfo(ctx context.Context) (*wikidata.UserInfo, error)
+	CheckTag(ctx context.Context) error
+}
+
+// CheckWriter confirms the stored credentials work, the account may edit
+// (an error wrapping writeback.ErrWriterRefused if not) and the edits'
+// change tag is usable. It returns the account's name once the wiki said
+// it, even with an error about the tag. nothing says what a configuration
+// error leaves undone ("written").
+func CheckWriter(ctx context.Context, c Account, nothing string) (user string, err error) {
+	u, err := c.UserInfo(ctx)
 	if err != nil {
-		return explain("", err)
+		return "", explain("", err)
 	}
 	switch {
 	case u.Anon:
-		return fmt.Errorf("%w: the stored authorization is no longer valid; log in again", writeback.ErrWriterRefused)
+		return "", fmt.Errorf("%w: the stored authorization is no longer valid; log in again", writeback.ErrWriterRefused)
 	case u.Blocked:
-		return fmt.Errorf("%w: the account %s is blocked (%s)", writeback.ErrWriterRefused, u.Name, u.BlockReason)
+		return "", fmt.Errorf("%w: the account %s is blocked (%s)", writeback.ErrWriterRefused, u.Name, u.BlockReason)
 	}
-	w.user = u.Name
-	if err := w.c.CheckTag(ctx); err != nil {
+	if err := c.CheckTag(ctx); err != nil {
 		if errors.Is(err, wikidata.ErrTagNotUsable) {
-			return fmt.Errorf("configuration error, nothing was written: %w; then resume", err)
+			return u.Name, fmt.Errorf("configuration error, nothing was %s: %w; then resume", nothing, err)
 		}
-		return err
+		return u.Name, err
 	}
-	return nil
+	return u.Name, nil
 }
 
 func (w *itemWiki) Prefetch(ctx context.Context, items []*jobs.PlanItem) error {
@@ -267,18 +284,8 @@ func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker strin
 		if es, err := w.c.GetEntities(ctx, []string{qid}); err == nil && es[qid] != nil && es[qid].Title != "" {
 			title = es[qid].Title
 		}
-		revs, err := w.c.Revisions(ctx, title, w.user, 50)
-		if err != nil {
-			return 0, "", false, err
-		}
-		for _, r := range revs {
-			// Only revisions after the one the edit was made on count: an
-			// older one cannot be this attempt's.
-			if r.RevID > it.BaseRevID && strings.Contains(r.Comment, marker) {
-				return r.RevID, "", true, nil
-			}
-		}
-		return 0, "", false, nil
+		rev, found, err := FindRevision(ctx, w.c, title, w.user, it.BaseRevID, marker)
+		return rev, "", found, err
 	}
 	since := it.SentAt.Add(-time.Minute)
 	contribs, err := w.c.Contributions(ctx, w.user, since, 500)
@@ -292,6 +299,29 @@ func (w *itemWiki) FindEdit(ctx context.Context, it *jobs.PlanItem, marker strin
 		}
 	}
 	return 0, "", false, nil
+}
+
+// Revisions is what finding an edit among a page's revisions needs of the
+// wiki.
+type Revisions interface {
+	Revisions(ctx context.Context, title, user string, limit int) ([]wikidata.Revision, error)
+}
+
+// FindRevision looks among the user's latest revisions of a page for one
+// newer than base whose summary holds marker: the trace of an edit whose
+// answer was lost. Only revisions after the one the edit was made on count:
+// an older one cannot be this attempt's.
+func FindRevision(ctx context.Context, c Revisions, title, user string, base int64, marker string) (int64, bool, error) {
+	revs, err := c.Revisions(ctx, title, user, 50)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, r := range revs {
+		if r.RevID > base && strings.Contains(r.Comment, marker) {
+			return r.RevID, true, nil
+		}
+	}
+	return 0, false, nil
 }
 
 // editTarget is the item an existing item's edit goes to: the item the
