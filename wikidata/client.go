@@ -276,6 +276,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // the wiki does not know come back with Missing set, not as an error; a
 // redirected id comes back under the id asked for, holding the target.
 func (c *Client) GetEntities(ctx context.Context, ids []string) (map[string]*Entity, error) {
+	return c.getEntities(ctx, ids, "items", true, url.Values{"props": {"info|labels|descriptions|aliases|claims"}})
+}
+
+// getEntities reads entities with wbgetentities and the extra params, in
+// requests of at most 50 ids; what ("items") names them in an error.
+// Missing ones are kept (with Missing set) only if keepMissing.
+func (c *Client) getEntities(ctx context.Context, ids []string, what string, keepMissing bool, extra url.Values) (map[string]*Entity, error) {
 	out := map[string]*Entity{}
 	for len(ids) > 0 {
 		n := min(len(ids), 50)
@@ -284,12 +291,15 @@ func (c *Client) GetEntities(ctx context.Context, ids []string) (map[string]*Ent
 		var r struct {
 			Entities map[string]*Entity `json:"entities"`
 		}
-		err := c.read(ctx, url.Values{"action": {"wbgetentities"}, "ids": {strings.Join(batch, "|")}, "props": {"info|labels|descriptions|aliases|claims"}}, &r)
-		if err != nil {
-			return nil, fmt.Errorf("read items %s…: %w", batch[0], err)
+		params := url.Values{"action": {"wbgetentities"}, "ids": {strings.Join(batch, "|")}}
+		for k, v := range extra {
+			params[k] = v
+		}
+		if err := c.read(ctx, params, &r); err != nil {
+			return nil, fmt.Errorf("read %s %s…: %w", what, batch[0], err)
 		}
 		for id, e := range r.Entities {
-			if e == nil {
+			if e == nil || (e.Missing && !keepMissing) {
 				continue
 			}
 			if e.ID == "" {
@@ -366,33 +376,12 @@ func (c *Client) searchType(ctx context.Context, typ, search, language string, l
 // GetProperties reads the labels, descriptions and datatypes of properties
 // (at most 50 per request), in the given languages.
 func (c *Client) GetProperties(ctx context.Context, ids, languages []string) (map[string]*Entity, error) {
-	out := map[string]*Entity{}
-	for len(ids) > 0 {
-		n := min(len(ids), 50)
-		batch := ids[:n]
-		ids = ids[n:]
-		var r struct {
-			Entities map[string]*Entity `json:"entities"`
-		}
-		params := url.Values{"action": {"wbgetentities"}, "ids": {strings.Join(batch, "|")}, "props": {"labels|descriptions|datatype"}}
-		if len(languages) > 0 {
-			params.Set("languages", strings.Join(languages, "|"))
-			params.Set("languagefallback", "1")
-		}
-		if err := c.read(ctx, params, &r); err != nil {
-			return nil, fmt.Errorf("read properties %s…: %w", batch[0], err)
-		}
-		for id, e := range r.Entities {
-			if e == nil || e.Missing {
-				continue
-			}
-			if e.ID == "" {
-				e.ID = id
-			}
-			out[id] = e
-		}
+	extra := url.Values{"props": {"labels|descriptions|datatype"}}
+	if len(languages) > 0 {
+		extra.Set("languages", strings.Join(languages, "|"))
+		extra.Set("languagefallback", "1")
 	}
-	return out, nil
+	return c.getEntities(ctx, ids, "properties", false, extra)
 }
 
 // UserInfo is who the credentials belong to, and what the wiki lets them do.
