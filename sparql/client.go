@@ -242,12 +242,8 @@ func (c *Client) do(ctx context.Context, query, accept string) ([]byte, string, 
 		}
 		c.cfg.Logger.Warn("SPARQL query will be retried", "endpoint", c.cfg.Endpoint, "attempt", attempt+1,
 			"wait", wait, "err", err, "query", truncate(query, 500))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, "", ctx.Err()
-		case <-t.C:
+		if err := Sleep(ctx, wait); err != nil {
+			return nil, "", err
 		}
 	}
 	return nil, "", lastErr

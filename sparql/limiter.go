@@ -103,12 +103,20 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = Sleep
 	}
 	return &Limiter{cfg: cfg, eps: map[string]*endpointPace{}}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, whichever comes first, and says
+// why it stopped: nil when d passed, ctx's error otherwise. A d of zero or
+// less returns at once (ctx's error if it has ended). It is the one
+// context-aware wait of the tool's clients and workers (SPARQL, the Action
+// API, the write-back, uploads).
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

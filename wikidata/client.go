@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/dghubble/oauth1"
+
+	"partnerhub/sparql"
 )
 
 // Config describes a Wikibase Action API and how to talk to it.
@@ -216,7 +218,7 @@ func (c *Client) read(ctx context.Context, params url.Values, out any) error {
 			break
 		}
 		c.cfg.Logger.Warn("wiki read will be retried", "api", c.cfg.APIURL, "wait", wait, "err", err)
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := sparql.Sleep(ctx, wait); err != nil {
 			// Say what the wiki answered, not only that time ran out.
 			return fmt.Errorf("%w while waiting to retry; the wiki's last answer: %v", err, last)
 		}
@@ -258,17 +260,6 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // GetEntities reads entities (info, labels, descriptions, aliases, claims:

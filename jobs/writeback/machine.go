@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"partnerhub/sparql"
 )
 
 // Batch is one batch of edits that Drive sends exactly once: a plan's items
@@ -105,7 +107,7 @@ func Drive[T, R any](ctx context.Context, e *Engine, b Batch[T, R], log *slog.Lo
 			continue
 		}
 		log.Info("waiting before looking up "+what+"edits whose answer was lost", "until", next)
-		if err := Sleep(ctx, time.Until(next)); err != nil {
+		if err := sparql.Sleep(ctx, time.Until(next)); err != nil {
 			return err
 		}
 	}
@@ -190,7 +192,7 @@ func (m *machine[T, R]) writeItem(ctx context.Context, it T) error {
 			}
 			wait = m.backoff(wait)
 			log.Warn("wiki asks to wait", "wait", wait, "err", err)
-			if err := Sleep(ctx, wait); err != nil {
+			if err := sparql.Sleep(ctx, wait); err != nil {
 				return err
 			}
 			*m.b.Ref(it).Attempts = attempt
@@ -255,22 +257,5 @@ func (m *machine[T, R]) recoverSending(ctx context.Context) (time.Time, error) {
 				return next, err
 			}
 		}
-	}
-}
-
-// Sleep waits for d or until ctx ends, whichever comes first, and says
-// why it stopped: nil when d passed, ctx's error otherwise. A d of zero or
-// less returns at once (ctx's error if it has ended).
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
