@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -69,12 +68,7 @@ func BenchmarkReviewPage(b *testing.B) {
 	_ = st.FinishImport(ctx, ds, nil)
 	b.Logf("seeded %d rows in %s", n, time.Since(start).Round(time.Millisecond))
 
-	s, err := web.New(web.Config{Version: "bench", DataDir: b.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{1}, 32)},
-		web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.LocalAuth{User: u}, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := s.Handler()
+	h := newHandler(b, web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.LocalAuth{User: u}, Logger: quietLogger()}, nil)
 	base := fmt.Sprintf("/jobs/%d/review", j.ID)
 	for _, c := range []struct{ name, query string }{
 		{"first", ""},

@@ -21,7 +21,6 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/match"
 	"partnerhub/jobs/store"
-	"partnerhub/web"
 )
 
 // lockedBuffer collects the server's log lines.
@@ -58,13 +57,10 @@ func newCollabFixture(t *testing.T) *collabFixture {
 		t.Fatal(err)
 	}
 	logs := &lockedBuffer{}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), TemplateCheck: match.CheckTemplate,
-			Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob, "carol": carol}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Logger, deps.TemplateCheck = slog.New(slog.NewTextHandler(logs, nil)), match.CheckTemplate
+	deps.Auth = headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob, "carol": carol}}
+	f.serve(t, deps)
 	return &collabFixture{fixture: f, carol: carol, log: logs}
 }
 

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -9,9 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"partnerhub/jobs"
-	"partnerhub/web"
 )
 
 // retryingRunner also retries failed rows.
@@ -30,9 +26,9 @@ func (r *retryingRunner) RetryFailedRows(_ context.Context, id int64) (int64, er
 func TestFailedRowsShowAsFailedWithReasonsAndCanBeRetried(t *testing.T) {
 	f := newFixture(t, 1<<20, pinger{})
 	runner := &retryingRunner{st: &storeRetrier{}}
-	s, _ := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: runner, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Runner = runner
+	f.serve(t, deps)
 	ctx := context.Background()
 	j := f.importedJobFor(t, f.alice)
 	_ = f.st.SetJobTemplate(ctx, j.ID, []byte(`{"columns":{"name":{"role":"label"}}}`))

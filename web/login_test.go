@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -62,13 +61,9 @@ func TestOAuthLoginFlow(t *testing.T) {
 	login := &fakeLogin{issued: map[string]string{}, account: web.WikiAccount{
 		User:        jobs.User{WikiUserID: "4242", Username: "Hilma", Groups: []string{"user", "autoconfirmed"}, EditCount: 1234},
 		ConsumerKey: "ck", AccessToken: "ACCESS-TOKEN-PLAINTEXT", AccessSecret: "ACCESS-SECRET-PLAINTEXT"}}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{3}, 32)},
-		web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.SessionAuth{Store: st},
-			Login: login, Sealer: xorSealer{}, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
+	h := newHandler(t, web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.SessionAuth{Store: st},
+		Login: login, Sealer: xorSealer{}, Logger: quietLogger()}, nil)
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

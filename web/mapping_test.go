@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"partnerhub/jobs/match"
 	"partnerhub/sparql"
 	"partnerhub/sparql/sparqltest"
-	"partnerhub/web"
 	"partnerhub/web/reconapi"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/suggest"
@@ -47,16 +45,12 @@ func suggestingFixture(t *testing.T) (*fixture, *wikibasetest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}},
-			TemplateCheck: match.CheckTemplate,
-			Suggesters: func(*jobs.Job) (*suggest.Suggester, error) {
-				return &suggest.Suggester{Wiki: api, Formats: formats}, nil
-			}})
-	if err != nil {
-		t.Fatal(err)
+	deps := f.deps()
+	deps.TemplateCheck = match.CheckTemplate
+	deps.Suggesters = func(*jobs.Job) (*suggest.Suggester, error) {
+		return &suggest.Suggester{Wiki: api, Formats: formats}, nil
 	}
-	f.srv.Config.Handler = s.Handler()
+	f.serve(t, deps)
 	return f, wiki
 }
 
@@ -384,13 +378,11 @@ func TestMappingPageOffersTheSuggestService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice}},
-			Suggesters: func(*jobs.Job) (*suggest.Suggester, error) { return &suggest.Suggester{Wiki: api}, nil }, Reconcile: svc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Auth = headerAuth{users: map[string]*jobs.User{"alice": f.alice}}
+	deps.Suggesters = func(*jobs.Job) (*suggest.Suggester, error) { return &suggest.Suggester{Wiki: api}, nil }
+	deps.Reconcile = svc
+	f.serve(t, deps)
 	j := f.artistsJob(t)
 	_, body := f.do(t, "alice", "GET", fmt.Sprintf("/jobs/%d/mapping", j.ID), nil, "")
 	if !strings.Contains(body, `data-suggest="/reconcile/suggest"`) || !strings.Contains(body, "mapping.js") {

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -25,13 +24,9 @@ func TestItemNamesPageAndDecisions(t *testing.T) {
 		}
 		return web.CheckedItem{}, jobs.Errorf(jobs.EINVALID, "%s does not exist on https://www.wikidata.org/wiki/.", qid)
 	}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, ItemCheck: check,
-			Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.ItemCheck = check
+	f.serve(t, deps)
 	j := f.reconciledJobFor(t, f.alice)
 	ctx := context.Background()
 	if err := f.st.SaveValueResolutions(ctx, j.ID, []jobs.ValueResolution{

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -23,17 +22,13 @@ func TestJobPageShowsEndpointTimeAndPace(t *testing.T) {
 	ctx := context.Background()
 	alice, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "1", Username: "Alice"})
 	var asked *jobs.Job
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": alice}},
-			EndpointPace: func(_ context.Context, j *jobs.Job) (jobs.EndpointPace, error) {
-				asked = j
-				return jobs.EndpointPace{Endpoint: "https://query.example/sparql", Spent: 31 * time.Second, Budget: 40 * time.Second, Window: time.Minute,
-					PausedUntil: time.Date(2026, 12, 1, 10, 30, 5, 0, time.UTC)}, nil
-			}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
+	h := newHandler(t, web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": alice}},
+		EndpointPace: func(_ context.Context, j *jobs.Job) (jobs.EndpointPace, error) {
+			asked = j
+			return jobs.EndpointPace{Endpoint: "https://query.example/sparql", Spent: 31 * time.Second, Budget: 40 * time.Second, Window: time.Minute,
+				PausedUntil: time.Date(2026, 12, 1, 10, 30, 5, 0, time.UTC)}, nil
+		}}, nil)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	f := &fixture{st: st, srv: srv, alice: alice, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/plan"
-	"partnerhub/web"
 	"partnerhub/wikidata"
 )
 
@@ -59,9 +57,9 @@ func (r *recordingPlans) RetryFailedItems(_ context.Context, planID int64, _ *jo
 func TestPlanPageShowsDiffsAndApproves(t *testing.T) {
 	f := newFixture(t, 1<<20, pinger{})
 	plans := &recordingPlans{st: f.st}
-	s, _ := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Plans: plans, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Plans = plans
+	f.serve(t, deps)
 	j := f.reconciledJobFor(t, f.alice)
 	ctx := context.Background()
 	p, _ := f.st.CreatePlan(ctx, j.ID, f.alice.ID)

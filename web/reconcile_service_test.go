@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,12 +32,9 @@ func TestReconcileServiceIsOutsideSessionsAndCSRF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice}}, Reconcile: svc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Auth, deps.Reconcile = headerAuth{users: map[string]*jobs.User{"alice": f.alice}}, svc
+	f.serve(t, deps)
 	for _, tt := range []struct {
 		body   string
 		status int
@@ -105,12 +101,9 @@ func TestTemplateReconcileAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob, "carol": carol}}, Reconcile: svc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Auth, deps.Reconcile = headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob, "carol": carol}}, svc
+	f.serve(t, deps)
 	for _, tt := range []struct {
 		user   string
 		id     int64
@@ -166,13 +159,9 @@ func TestTemplateReconcileWithSessionCookie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{5}, 32)},
-		web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.SessionAuth{Store: st},
-			Login: login, Sealer: xorSealer{}, Reconcile: svc, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
+	h := newHandler(t, web.Deps{Store: st, Queue: &recordingQueue{}, Runner: &recordingRunner{}, Redis: pinger{}, Auth: web.SessionAuth{Store: st},
+		Login: login, Sealer: xorSealer{}, Reconcile: svc, Logger: quietLogger()}, nil)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	f := &fixture{st: st, srv: srv, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -49,12 +48,9 @@ func TestTypedRedirectIsFollowed(t *testing.T) {
 		return web.CheckedItem{QID: it.ID, RedirectedFrom: it.RedirectedFrom, Label: it.Label("en")}, nil
 	}
 	f := newFixture(t, 1<<20, pinger{})
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{}, ItemCheck: check, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.ItemCheck, deps.Auth = check, headerAuth{users: map[string]*jobs.User{"alice": f.alice}}
+	f.serve(t, deps)
 	j := f.reconciledJobFor(t, f.alice)
 	reviewPath := fmt.Sprintf("/jobs/%d/review", j.ID)
 	token := f.csrfToken(t, "alice", reviewPath)

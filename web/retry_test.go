@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"partnerhub/jobs"
-	"partnerhub/web"
 )
 
 // retryingPlans queues failed items again in the store, as the runner
@@ -33,9 +31,9 @@ func (r retryingPlans) RetryFailedItems(ctx context.Context, planID int64, u *jo
 func TestRetryFailedItemsAction(t *testing.T) {
 	f := newFixture(t, 1<<20, pinger{})
 	plans := retryingPlans{recordingPlans: &recordingPlans{st: f.st}, retry: f.st.RetryFailedItems}
-	s, _ := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Plans: plans, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Plans = plans
+	f.serve(t, deps)
 	j := f.reconciledJobFor(t, f.alice)
 	ctx := context.Background()
 	p, _ := f.st.CreatePlan(ctx, j.ID, f.alice.ID)

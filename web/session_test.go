@@ -1,10 +1,7 @@
 package web_test
 
 import (
-	"bytes"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -23,14 +20,7 @@ func serve(t *testing.T, st *store.Store, auth web.Authenticator, login web.Wiki
 	if login != nil {
 		deps.Login, deps.Sealer = login, xorSealer{}
 	}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{5}, 32)}, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	srv, client := testServer(t, newHandler(t, deps, nil))
 	return &fixture{st: st, srv: srv, client: client}
 }
 

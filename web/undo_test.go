@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -13,7 +12,6 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
-	"partnerhub/web"
 )
 
 // recordingUndos records what the pages ask of undos, keeping the state in
@@ -52,10 +50,9 @@ func (r *recordingUndos) CancelUndo(_ context.Context, id int64) error {
 func TestUndoFlow(t *testing.T) {
 	f := newFixture(t, 1<<20, pinger{})
 	undos := &recordingUndos{st: f.st}
-	s, _ := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Plans: &recordingPlans{st: f.st}, Undos: undos, Redis: pinger{},
-			Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Plans, deps.Undos = &recordingPlans{st: f.st}, undos
+	f.serve(t, deps)
 	ctx := context.Background()
 	j := f.reconciledJobFor(t, f.alice)
 	p, _ := f.st.CreatePlan(ctx, j.ID, f.alice.ID)

@@ -91,17 +91,54 @@ func newFixture(t *testing.T, maxUpload int64, redis web.Pinger) *fixture {
 	ctx := context.Background()
 	alice, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "1", Username: "Alice"})
 	bob, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "2", Username: "Bob"})
-	q := &recordingQueue{}
-	s, err := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: maxUpload, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: st, Queue: q, Runner: &recordingRunner{}, Redis: redis, Auth: headerAuth{users: map[string]*jobs.User{"alice": alice, "bob": bob}}})
+	f := &fixture{st: st, queue: &recordingQueue{}, alice: alice, bob: bob}
+	deps := f.deps()
+	deps.Redis = redis
+	f.srv, f.client = testServer(t, newHandler(t, deps, func(c *web.Config) { c.MaxUploadBytes = maxUpload }))
+	return f
+}
+
+// testConfig is the configuration of a test's server.
+func testConfig(t testing.TB) web.Config {
+	return web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)}
+}
+
+// newHandler builds a server on deps with testConfig, changed by change
+// (nil: as it is), and returns its handler.
+func newHandler(t testing.TB, deps web.Deps, change func(*web.Config)) http.Handler {
+	t.Helper()
+	cfg := testConfig(t)
+	if change != nil {
+		change(&cfg)
+	}
+	s, err := web.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	return s.Handler()
+}
+
+// testServer serves h for the test, with a client that keeps cookies and
+// does not follow redirects.
+func testServer(t testing.TB, h http.Handler) (*httptest.Server, *http.Client) {
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &fixture{st: st, srv: srv, queue: q, alice: alice, bob: bob, client: client}
+	return srv, &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// deps are the fixture's server's dependencies: its store and queue, a
+// recording runner, a Redis that answers, and Alice and Bob known by the
+// X-Test-User header.
+func (f *fixture) deps() web.Deps {
+	return web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Redis: pinger{},
+		Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}}
+}
+
+// serve replaces the fixture's server by one built on deps.
+func (f *fixture) serve(t testing.TB, deps web.Deps) {
+	t.Helper()
+	f.srv.Config.Handler = newHandler(t, deps, nil)
 }
 
 func (f *fixture) do(t *testing.T, user, method, path string, body io.Reader, contentType string) (*http.Response, string) {
@@ -371,9 +408,9 @@ func TestMappingFormWritesTemplate(t *testing.T) {
 func TestReconcileActionsReachRunnerAndAreOwnerOnly(t *testing.T) {
 	f := newFixture(t, 1<<20, pinger{})
 	runner := &recordingRunner{}
-	s, _ := web.New(web.Config{Version: "test", DataDir: t.TempDir(), MaxUploadBytes: 1 << 20, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: runner, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Runner = runner
+	f.serve(t, deps)
 	j := f.importedJobFor(t, f.alice)
 	for _, action := range []string{"start", "pause", "resume", "cancel"} {
 		path := fmt.Sprintf("/jobs/%d/reconcile/%s", j.ID, action)
