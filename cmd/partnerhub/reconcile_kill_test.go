@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,37 +57,10 @@ func TestReconciliationSurvivesKill(t *testing.T) {
 	}
 
 	first := start(t, bin, dataDir, freeAddr(t))
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		p, _ := st.JobProgress(ctx, j.ID)
-		if p.BatchesDone >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no batch finished:\n%s", first.log.String())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	_ = first.cmd.Process.Signal(syscall.SIGKILL)
-	_ = first.cmd.Wait()
-	mid, _ := st.JobProgress(ctx, j.ID)
-	if mid.BatchesDone == mid.Batches {
-		t.Fatal("reconciliation finished before the kill")
-	}
+	mid := killAfterBatches(t, st, j.ID, first, 2, 4*time.Minute)
 
 	second := start(t, bin, dataDir, freeAddr(t))
-	deadline = time.Now().Add(6 * time.Minute)
-	for {
-		jj, _ := st.Job(ctx, j.ID)
-		if jj.Status == jobs.JobReconciled {
-			break
-		}
-		if time.Now().After(deadline) {
-			p, _ := st.JobProgress(ctx, j.ID)
-			t.Fatalf("not reconciled after restart (%+v):\n%s", p, second.log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitReconciled(t, st, j.ID, second, 6*time.Minute)
 	p, _ := st.JobProgress(ctx, j.ID)
 	ms, _ := st.RowMatches(ctx, j.ID, 0, rows+10)
 	if p.Done != rows || len(ms) != rows || p.Matched != rows {

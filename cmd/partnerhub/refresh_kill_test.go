@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -151,40 +150,13 @@ func refreshKillScenario(t *testing.T, dsn string) {
 
 	dbEnv := []string{"PARTNERHUB_DB_DSN=" + dsn, "PARTNERHUB_REDIS_ADDR="}
 	first := start(t, bin, dataDir, freeAddr(t), dbEnv...)
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		p, _ := st.JobProgress(ctx, j.ID)
-		if p.BatchesDone >= before.BatchesDone+2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no batch finished:\n%s", first.log.String())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	_ = first.cmd.Process.Signal(syscall.SIGKILL)
-	_ = first.cmd.Wait()
-	mid, _ := st.JobProgress(ctx, j.ID)
-	if mid.BatchesDone == mid.Batches {
-		t.Fatal("reconciliation finished before the kill")
-	}
+	mid := killAfterBatches(t, st, j.ID, first, before.BatchesDone+2, 5*time.Minute)
 	if mid.Percent() > 100 || mid.Done > mid.Rows {
 		t.Fatalf("progress after the kill: %+v", mid)
 	}
 
 	second := start(t, bin, dataDir, freeAddr(t), dbEnv...)
-	deadline = time.Now().Add(8 * time.Minute)
-	for {
-		jj, _ := st.Job(ctx, j.ID)
-		if jj.Status == jobs.JobReconciled {
-			break
-		}
-		if time.Now().After(deadline) {
-			p, _ := st.JobProgress(ctx, j.ID)
-			t.Fatalf("not reconciled after restart (%+v):\n%s", p, second.log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitReconciled(t, st, j.ID, second, 8*time.Minute)
 	p, _ := st.JobProgress(ctx, j.ID)
 	rows := int64(len(ids))
 	if p.Done != rows || p.Percent() != 100 || p.Matched != rows {

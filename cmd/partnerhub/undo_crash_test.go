@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
 	"partnerhub/jobs/writeback"
-	"partnerhub/wikidata"
 	"partnerhub/wikidata/wikibasetest"
 )
 
@@ -33,8 +31,7 @@ func TestUndoSurvivesKill(t *testing.T) {
 	dataDir := t.TempDir()
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
-		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "writer-token", Secret: "writer-secret"}}, Entities: seedItems(items)})
+	wiki := writerWiki(t, items, 0)
 	key, err := loadKey(config{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
@@ -77,39 +74,26 @@ func TestUndoSurvivesKill(t *testing.T) {
 	// Each edit takes a while, so the kill lands mid-undo.
 	wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Slow, Delay: 15 * time.Millisecond, Count: 10 * items})
 
-	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_OAUTH_WIKI=" + wiki.URL(),
-		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
-		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
+	env := writeEnv(wiki.URL())
 	first := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline := time.Now().Add(3 * time.Minute)
-	for len(wiki.Edits()) < written+30 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the undo did not start:\n%s", first.log.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	_ = first.cmd.Process.Signal(syscall.SIGKILL)
-	_ = first.cmd.Wait()
+	waitUntil(t, first, "the undo under way", 3*time.Minute, 5*time.Millisecond, func() bool { return len(wiki.Edits()) >= written+30 })
+	first.kill()
 	killedAt := len(wiki.Edits()) - written
 	if killedAt >= items {
 		t.Fatalf("the undo finished (%d edits) before the kill", killedAt)
 	}
 
 	second := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline = time.Now().Add(4 * time.Minute)
-	for {
+	waitUntil(t, second, "the undo after restart", 4*time.Minute, 20*time.Millisecond, func() bool {
 		cur, err := st.UndoByID(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cur.Status == jobs.UndoDone {
-			break
-		}
-		if cur.Status != jobs.UndoRunning || time.Now().After(deadline) {
+		if cur.Status != jobs.UndoDone && cur.Status != jobs.UndoRunning {
 			t.Fatalf("undo %s (%s) after restart:\n%s", cur.Status, cur.Error, second.log.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return cur.Status == jobs.UndoDone
+	})
 	perItem := map[string]int{}
 	for _, e := range wiki.Edits()[written:] {
 		perItem[e.ID]++
@@ -133,14 +117,4 @@ func TestUndoSurvivesKill(t *testing.T) {
 		}
 	}
 	t.Logf("killed after %d of %d undo edits", killedAt, items)
-}
-
-// seedItems are items Q1…Qn with an English label each, as the write-back
-// crash test seeds them.
-func seedItems(n int) []*wikidata.Entity {
-	var seed []*wikidata.Entity
-	for i := 1; i <= n; i++ {
-		seed = append(seed, &wikidata.Entity{ID: fmt.Sprint("Q", i), Type: "item", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: fmt.Sprint("Person ", i)}}})
-	}
-	return seed
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,15 +31,7 @@ func TestWritebackSurvivesKill(t *testing.T) {
 	dataDir := t.TempDir()
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	var seed []*wikidata.Entity
-	for i := 1; i <= items; i++ {
-		seed = append(seed, &wikidata.Entity{ID: fmt.Sprint("Q", i), Type: "item", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: fmt.Sprint("Person ", i)}}})
-	}
-	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
-		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "writer-token", Secret: "writer-secret"}}, Entities: seed})
-	// Each edit takes a while, so the kill lands mid-batch.
-	wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Slow, Delay: 15 * time.Millisecond, Count: 10 * items})
+	wiki := writerWiki(t, items, 15*time.Millisecond)
 
 	key, err := loadKey(config{DataDir: dataDir})
 	if err != nil {
@@ -52,39 +43,17 @@ func TestWritebackSurvivesKill(t *testing.T) {
 	}
 	p := seedWriteback(t, st, key, wiki, items)
 
-	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_OAUTH_WIKI=" + wiki.URL(),
-		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
-		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
+	env := writeEnv(wiki.URL())
 	first := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline := time.Now().Add(3 * time.Minute)
-	for len(wiki.Edits()) < 60 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the write-back did not start:\n%s", first.log.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	_ = first.cmd.Process.Signal(syscall.SIGKILL)
-	_ = first.cmd.Wait()
+	waitUntil(t, first, "the write-back under way", 3*time.Minute, 5*time.Millisecond, func() bool { return len(wiki.Edits()) >= 60 })
+	first.kill()
 	killedAt := len(wiki.Edits())
 	if killedAt >= items {
 		t.Fatalf("the write-back finished (%d edits) before the kill", killedAt)
 	}
 
 	second := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline = time.Now().Add(4 * time.Minute)
-	for {
-		cur, err := st.Plan(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cur.Status == jobs.PlanDone {
-			break
-		}
-		if cur.Status != jobs.PlanWriting || time.Now().After(deadline) {
-			t.Fatalf("plan %s (%s) after restart:\n%s", cur.Status, cur.Error, second.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitPlanDone(t, st, p, second, 4*time.Minute)
 
 	checkWrittenOnce(t, st, wiki, p, items, killedAt)
 	t.Logf("killed after %d of %d edits; %d write requests in all", killedAt, items, len(wiki.WriteRequests()))

@@ -9,17 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"partnerhub/jobs"
 	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
-	"partnerhub/wikidata"
-	"partnerhub/wikidata/wikibasetest"
 )
 
 // testRedisDB is the Redis database the tests use on a shared server; each
@@ -48,15 +44,8 @@ func TestTwoWorkersRedisFlushedOneKilled(t *testing.T) {
 	bin := buildBinary(t)
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-
-	var seed []*wikidata.Entity
-	for i := 1; i <= items; i++ {
-		seed = append(seed, &wikidata.Entity{ID: fmt.Sprint("Q", i), Type: "item", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: fmt.Sprint("Person ", i)}}})
-	}
-	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
-		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "writer-token", Secret: "writer-secret"}}, Entities: seed})
 	// Each edit takes a while, so the flush and the kill land mid-batch.
-	wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Slow, Delay: 20 * time.Millisecond, Count: 10 * items})
+	wiki := writerWiki(t, items, 20*time.Millisecond)
 
 	var kb [32]byte
 	_, _ = rand.Read(kb[:])
@@ -78,19 +67,10 @@ func TestTwoWorkersRedisFlushedOneKilled(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, DB: testRedisDB})
 	t.Cleanup(func() { flushQueue(t, rdb, queue); _ = rdb.Close() })
 
-	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_OAUTH_WIKI=" + wiki.URL(),
-		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)",
-		"PARTNERHUB_DB_DSN=" + dsn, "PARTNERHUB_REDIS_ADDR=" + redisAddr, fmt.Sprintf("PARTNERHUB_REDIS_DB=%d", testRedisDB),
-		"PARTNERHUB_QUEUE=" + queue, "PARTNERHUB_SECRET_KEY=" + secret,
-		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
+	env := writeEnv(wiki.URL(), "PARTNERHUB_DB_DSN="+dsn, "PARTNERHUB_REDIS_ADDR="+redisAddr, fmt.Sprintf("PARTNERHUB_REDIS_DB=%d", testRedisDB),
+		"PARTNERHUB_QUEUE="+queue, "PARTNERHUB_SECRET_KEY="+secret)
 	waitEdits := func(n int, who *instance) {
-		deadline := time.Now().Add(3 * time.Minute)
-		for len(wiki.Edits()) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d edits, waiting for %d:\n%s", len(wiki.Edits()), n, who.log.String())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitUntil(t, who, fmt.Sprintf("%d edits", n), 3*time.Minute, 5*time.Millisecond, func() bool { return len(wiki.Edits()) >= n })
 	}
 	// The first worker runs one task at a time, so the write-back queued
 	// again after the flush goes to the second.
@@ -101,28 +81,12 @@ func TestTwoWorkersRedisFlushedOneKilled(t *testing.T) {
 	// Both write now: the second's sweep found the plan unfinished and
 	// nothing in Redis to say it was queued.
 	waitEdits(len(wiki.Edits())+30, second)
-	_ = first.cmd.Process.Signal(syscall.SIGKILL)
-	_ = first.cmd.Wait()
+	first.kill()
 	killedAt := len(wiki.Edits())
 	if killedAt >= items {
 		t.Fatalf("the write-back finished (%d edits) before the kill", killedAt)
 	}
-
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		cur, err := st.Plan(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cur.Status == jobs.PlanDone {
-			break
-		}
-		if cur.Status != jobs.PlanWriting || time.Now().After(deadline) {
-			c, _ := st.PlanCounts(ctx, p.ID)
-			t.Fatalf("plan %s (%s), counts %+v, after the kill:\n%s", cur.Status, cur.Error, c, second.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitPlanDone(t, st, p, second, 5*time.Minute)
 	checkWrittenOnce(t, st, wiki, p, items, killedAt)
 	raced := len(wiki.WriteRequests()) - items
 	t.Logf("deleted %d Redis keys; first worker killed after %d of %d edits; %d write requests in all", deleted, killedAt, items, len(wiki.WriteRequests()))

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"partnerhub/jobs"
+	"partnerhub/jobs/store"
+	"partnerhub/wikidata"
+	"partnerhub/wikidata/wikibasetest"
+)
+
+// The kill tests start the binary, kill it (SIGKILL: no shutdown code runs)
+// once its work is under way, start it again on the same state and check
+// that the work was finished exactly once. These are their shared steps.
+
+// waitUntil polls cond every poll until it holds, and fails the test with
+// what it waited for and who's log when it has not within that time. cond
+// may fail the test itself, on a state that can never lead to it.
+func waitUntil(t *testing.T, who *instance, what string, within, poll time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s:\n%s", what, within, who.log.String())
+		}
+		time.Sleep(poll)
+	}
+}
+
+// kill ends the process abruptly, as a crash or an OOM kill would.
+func (in *instance) kill() {
+	_ = in.cmd.Process.Signal(syscall.SIGKILL)
+	_ = in.cmd.Wait()
+}
+
+// writeEnv configures a process that writes to the fake wiki at wikiURL
+// (PARTNERHUB_OAUTH_WIKI) with the embedded store and queue and short
+// crash-safety windows; extra settings come last and win.
+func writeEnv(wikiURL string, extra ...string) []string {
+	return append([]string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_OAUTH_WIKI=" + wikiURL,
+		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
+		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}, extra...)
+}
+
+// writerWiki is a fake wiki holding items Q1…Qn with an English label each,
+// where the account Writer may edit, each edit taking delay (so that a
+// kill lands mid-batch).
+func writerWiki(t *testing.T, items int, delay time.Duration) *wikibasetest.Server {
+	var seed []*wikidata.Entity
+	for i := 1; i <= items; i++ {
+		seed = append(seed, &wikidata.Entity{ID: fmt.Sprint("Q", i), Type: "item", Labels: map[string]wikidata.Term{"en": {Language: "en", Value: fmt.Sprint("Person ", i)}}})
+	}
+	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
+		Accounts: []wikibasetest.Account{{Name: "Writer", Token: "writer-token", Secret: "writer-secret"}}, Entities: seed})
+	if delay > 0 {
+		wiki.Inject(wikibasetest.Fault{Action: "wbeditentity", Kind: wikibasetest.Slow, Delay: delay, Count: 10 * items})
+	}
+	return wiki
+}
+
+// waitPlanDone waits until the plan is written, and fails the test when it
+// stops being written otherwise.
+func waitPlanDone(t *testing.T, st *store.Store, p *jobs.EditPlan, who *instance, within time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	waitUntil(t, who, "the write-back", within, 20*time.Millisecond, func() bool {
+		cur, err := st.Plan(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur.Status != jobs.PlanDone && cur.Status != jobs.PlanWriting {
+			c, _ := st.PlanCounts(ctx, p.ID)
+			t.Fatalf("plan %s (%s), counts %+v, after the kill:\n%s", cur.Status, cur.Error, c, who.log.String())
+		}
+		return cur.Status == jobs.PlanDone
+	})
+}
+
+// waitReconciled waits until the job is reconciled.
+func waitReconciled(t *testing.T, st *store.Store, jobID int64, who *instance, within time.Duration) {
+	t.Helper()
+	waitUntil(t, who, "reconciled after restart", within, 50*time.Millisecond, func() bool {
+		j, _ := st.Job(context.Background(), jobID)
+		return j.Status == jobs.JobReconciled
+	})
+}
+
+// killAfterBatches waits until at least n of the job's batches are done,
+// and kills who then, mid-reconciliation; it returns the progress after the
+// kill.
+func killAfterBatches(t *testing.T, st *store.Store, jobID int64, who *instance, n int64, within time.Duration) jobs.Progress {
+	t.Helper()
+	ctx := context.Background()
+	waitUntil(t, who, "batches done", within, 2*time.Millisecond, func() bool {
+		p, _ := st.JobProgress(ctx, jobID)
+		return p.BatchesDone >= n
+	})
+	who.kill()
+	mid, _ := st.JobProgress(ctx, jobID)
+	if mid.BatchesDone == mid.Batches {
+		t.Fatal("reconciliation finished before the kill")
+	}
+	return mid
+}
