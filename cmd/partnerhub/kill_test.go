@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"syscall"
 	"testing"
 	"time"
@@ -105,4 +107,24 @@ func killAfterBatches(t *testing.T, st *store.Store, jobID int64, who *instance,
 		t.Fatal("reconciliation finished before the kill")
 	}
 	return mid
+}
+
+// embeddedKillTest begins a kill test on the embedded store (skipped with
+// -short): the binary, its data folder, and the store and key the process
+// will find there.
+func embeddedKillTest(t *testing.T) (bin, dataDir string, st *store.Store, key []byte) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin, dataDir = buildBinary(t), t.TempDir()
+	key, err := loadKey(config{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err = store.Open(context.Background(), "", dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, dataDir, st, key
 }

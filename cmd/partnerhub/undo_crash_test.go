@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"partnerhub/jobs"
-	"partnerhub/jobs/store"
 	"partnerhub/jobs/undo"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
@@ -23,23 +22,11 @@ import (
 // starts it again, and expects every item's additions removed with exactly
 // one undo edit per item and every undo item's revision recorded.
 func TestUndoSurvivesKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	const items = 120
-	bin := buildBinary(t)
-	dataDir := t.TempDir()
+	bin, dataDir, st, key := embeddedKillTest(t)
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wiki := writerWiki(t, items, 0)
-	key, err := loadKey(config{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, "", dataDir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := seedWriteback(t, st, key, wiki, items)
 	p, _ = st.Plan(ctx, p.ID)
 

@@ -23,24 +23,9 @@ import (
 // expects every planned statement on the fake wiki exactly once, one edit
 // per item, and every item's revision recorded.
 func TestWritebackSurvivesKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	const items = 200
-	bin := buildBinary(t)
-	dataDir := t.TempDir()
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	bin, dataDir, st, key := embeddedKillTest(t)
 	wiki := writerWiki(t, items, 15*time.Millisecond)
-
-	key, err := loadKey(config{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, "", dataDir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := seedWriteback(t, st, key, wiki, items)
 
 	env := writeEnv(wiki.URL())
