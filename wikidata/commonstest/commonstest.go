@@ -17,7 +17,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,7 +33,7 @@ import (
 )
 
 // APIPath is where the fake answers, as on Wikimedia wikis.
-const APIPath = "/w/api.php"
+const APIPath = fakeserve.APIPath
 
 // Account is a user with an OAuth access token. Rights are what the user
 // may do through this grant: without "upload" (the consumer was not granted
@@ -524,10 +523,7 @@ func (c *Commons) account(user string) (Account, bool) {
 
 // ServeHTTP answers api.php.
 func (c *Commons) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	if ua := r.UserAgent(); ua == "" || strings.HasPrefix(ua, "Go-http-client/") {
-		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		rw.WriteHeader(http.StatusForbidden)
-		_, _ = io.WriteString(rw, "Please set a user-agent and respect our robot policy https://w.wiki/4wJS. See also T400119.\n")
+	if fakeserve.RefuseAnonymousAgent(rw, r) {
 		return
 	}
 	// The signature covers the query and a form-encoded body, never a
@@ -677,13 +673,7 @@ func (c *Commons) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, u
 			http.Error(rw, "upstream connect error or disconnect/reset before headers", http.StatusServiceUnavailable)
 			return true
 		}
-		if hj, ok := rw.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
+		fakeserve.DropConnection(rw)
 	default:
 		return false
 	}

@@ -1,8 +1,6 @@
 package commonstest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"partnerhub/wikidata/internal/fakeserve"
 )
 
 func (c *Commons) query(rw http.ResponseWriter, r *http.Request, user string) {
@@ -18,24 +18,11 @@ func (c *Commons) query(rw http.ResponseWriter, r *http.Request, user string) {
 	defer c.mu.Unlock()
 	switch {
 	case r.FormValue("meta") == "tokens":
-		tok := "+\\"
-		if user != "" {
-			var b [16]byte
-			_, _ = rand.Read(b[:])
-			tok = hex.EncodeToString(b[:]) + "+\\"
-			c.tokens[tok] = user
-		}
-		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tokens": map[string]any{"csrftoken": tok}}})
+		writeJSON(rw, fakeserve.TokensAnswer(fakeserve.IssueCSRFToken(c.tokens, user)))
 	case r.FormValue("meta") == "userinfo":
-		info := map[string]any{"id": 0, "name": "127.0.0.1", "anon": true}
-		if a, ok := c.account(user); ok {
-			info = map[string]any{"id": 1 + len(a.Name), "name": a.Name, "groups": []string{"*", "user", "autoconfirmed"}, "rights": a.Rights,
-				"ratelimits": map[string]any{"upload": map[string]any{"user": map[string]any{"hits": 380, "seconds": 4320}}}}
-			if a.Blocked {
-				info["blockid"], info["blockedby"], info["blockreason"], info["blockexpiry"] = 4242, "Admin", "test block", "infinite"
-			}
-		}
-		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"userinfo": info}})
+		a, _ := c.account(user)
+		writeJSON(rw, fakeserve.UserInfoAnswer(fakeserve.UserInfo(a.Name, a.Rights,
+			map[string]any{"upload": map[string]any{"user": map[string]any{"hits": 380, "seconds": 4320}}}, a.Blocked)))
 	case r.FormValue("list") == "tags":
 		tags := []any{}
 		for _, t := range c.opts.AllowedTags {

@@ -3,8 +3,9 @@ package wikibasetest
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
+
+	"partnerhub/wikidata/internal/fakeserve"
 )
 
 // The error answers below are shaped like those captured from a real
@@ -14,10 +15,7 @@ import (
 // reason in data.messages; HTTP 200, no Retry-After except on maxlag.
 
 // errEntry is one entry of an error answer.
-type errEntry struct {
-	Code, Text, Module string
-	Data               map[string]any
-}
+type errEntry = fakeserve.ErrorEntry
 
 // msg is one of data.messages.
 func msg(name, html string, params ...any) map[string]any {
@@ -43,47 +41,29 @@ const (
 	textBlockedShort = "You have been blocked from editing."
 )
 
-// writeErrors answers an error in the shape of the request's errorformat.
+// writeErrors answers an error in the shape of the request's errorformat
+// (nothing to a nil rw: an edit applied without answering).
 func writeErrors(rw http.ResponseWriter, r *http.Request, retryAfter int, entries ...errEntry) {
 	if rw == nil {
 		return
 	}
-	if retryAfter > 0 {
-		rw.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	fakeserve.WriteErrors(rw, r, "wikibasetest", legacyError, retryAfter, entries...)
+}
+
+// legacyError is the error object of the legacy format: it names the first
+// error and lists the messages of the others.
+func legacyError(entries []errEntry) map[string]any {
+	e := map[string]any{"code": entries[0].Code, "info": entries[0].Text}
+	var ms []any
+	for _, x := range entries {
+		if m, ok := x.Data["messages"].([]any); ok {
+			ms = append(ms, m...)
+		}
 	}
-	rw.Header().Set("MediaWiki-API-Error", entries[0].Code)
-	var body map[string]any
-	if r.FormValue("errorformat") == "plaintext" {
-		var errs []any
-		for _, e := range entries {
-			x := map[string]any{"code": e.Code, "text": e.Text}
-			if e.Data != nil {
-				x["data"] = e.Data
-			}
-			if e.Module != "" {
-				x["module"] = e.Module
-			}
-			errs = append(errs, x)
-		}
-		body = map[string]any{"errors": errs}
-	} else {
-		// The legacy format names the first error and lists the messages
-		// of the others.
-		e := map[string]any{"code": entries[0].Code, "info": entries[0].Text}
-		var ms []any
-		for _, x := range entries {
-			if m, ok := x.Data["messages"].([]any); ok {
-				ms = append(ms, m...)
-			}
-		}
-		if len(ms) > 0 {
-			e["messages"] = ms
-		}
-		body = map[string]any{"error": e}
+	if len(ms) > 0 {
+		e["messages"] = ms
 	}
-	body["docref"] = "See " + APIPath + " for API usage. Subscribe to the mediawiki-api-announce mailing list for notice of API deprecations and breaking changes."
-	body["servedby"] = "wikibasetest"
-	writeJSON(rw, body)
+	return e
 }
 
 // apiError answers a one-entry error.

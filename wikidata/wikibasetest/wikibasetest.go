@@ -11,12 +11,9 @@
 package wikibasetest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -38,7 +35,7 @@ import (
 )
 
 // APIPath is where the fake answers, as on Wikimedia wikis.
-const APIPath = "/w/api.php"
+const APIPath = fakeserve.APIPath
 
 // Account is a user of the fake wiki with an OAuth access token.
 type Account struct {
@@ -496,22 +493,14 @@ func flag(r *http.Request) any {
 	return ""
 }
 
-func writeJSON(rw http.ResponseWriter, v any) {
-	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(rw).Encode(v)
-}
+func writeJSON(rw http.ResponseWriter, v any) { fakeserve.WriteJSON(rw, v) }
 
 // ServeHTTP answers api.php.
 func (w *Wiki) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Lock()
 	w.requests++
 	w.mu.Unlock()
-	if ua := r.UserAgent(); ua == "" || strings.HasPrefix(ua, "Go-http-client/") {
-		// Wikimedia's edge refuses requests without a descriptive User-Agent
-		// (T400119), before MediaWiki sees them: plain text, not API JSON.
-		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		rw.WriteHeader(http.StatusForbidden)
-		_, _ = io.WriteString(rw, "Please set a user-agent and respect our robot policy https://w.wiki/4wJS. See also T400119.\n")
+	if fakeserve.RefuseAnonymousAgent(rw, r) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -621,13 +610,7 @@ func (w *Wiki) misbehave(rw http.ResponseWriter, r *http.Request, f *Fault, user
 			http.Error(rw, "upstream connect error or disconnect/reset before headers", http.StatusServiceUnavailable)
 			return true
 		}
-		if hj, ok := rw.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection unanswered
+		fakeserve.DropConnection(rw)
 	default:
 		return false
 	}
@@ -870,24 +853,11 @@ func (w *Wiki) query(rw http.ResponseWriter, r *http.Request, user string) {
 	defer w.mu.Unlock()
 	switch {
 	case r.FormValue("meta") == "tokens":
-		tok := "+\\"
-		if user != "" {
-			var b [16]byte
-			_, _ = rand.Read(b[:])
-			tok = hex.EncodeToString(b[:]) + "+\\"
-			w.tokens[tok] = user
-		}
-		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"tokens": map[string]any{"csrftoken": tok}}})
+		writeJSON(rw, fakeserve.TokensAnswer(fakeserve.IssueCSRFToken(w.tokens, user)))
 	case r.FormValue("meta") == "userinfo":
-		info := map[string]any{"id": 0, "name": "127.0.0.1", "anon": true}
-		if a, ok := w.account(user); ok {
-			info = map[string]any{"id": 1 + len(a.Name), "name": a.Name, "groups": []string{"*", "user", "autoconfirmed"}, "rights": a.Rights,
-				"ratelimits": map[string]any{"edit": map[string]any{"user": map[string]any{"hits": 90, "seconds": 60}}}}
-			if a.Blocked {
-				info["blockid"], info["blockedby"], info["blockreason"], info["blockexpiry"] = 4242, "Admin", "test block", "infinite"
-			}
-		}
-		writeJSON(rw, map[string]any{"batchcomplete": true, "query": map[string]any{"userinfo": info}})
+		a, _ := w.account(user)
+		writeJSON(rw, fakeserve.UserInfoAnswer(fakeserve.UserInfo(a.Name, a.Rights,
+			map[string]any{"edit": map[string]any{"user": map[string]any{"hits": 90, "seconds": 60}}}, a.Blocked)))
 	case r.FormValue("list") == "tags":
 		var tags []any
 		for _, t := range w.opts.AllowedTags {
