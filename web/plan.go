@@ -40,6 +40,30 @@ type planItemView struct {
 
 func (s *Server) jobPlanURL(j *jobs.Job) string { return fmt.Sprintf("/jobs/%d/plan", j.ID) }
 
+// itemPage reads one page of a list in item order: up to size items after
+// the query's "after" (read with list), and data["Next"] links to the next
+// page, in the query's "status", when there are more.
+func itemPage[T any](c *gin.Context, data gin.H, size int, no func(T) int64, list func(after int64, n int) ([]T, error)) ([]T, error) {
+	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
+	items, err := list(after, size+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) > size {
+		items = items[:size]
+		data["Next"] = fmt.Sprintf("?status=%s&after=%d", c.Query("status"), no(items[len(items)-1]))
+	}
+	return items, nil
+}
+
+// revisionDiffURL is the wiki's page of a revision's diff ("" for none).
+func revisionDiffURL(indexURL string, revID int64) string {
+	if revID <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s?diff=%d", indexURL, revID)
+}
+
 func (s *Server) planPage(c *gin.Context) {
 	j := currentJob(c)
 	ctx := c.Request.Context()
@@ -67,16 +91,14 @@ func (s *Server) planPage(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
 		status := jobs.ItemStatus(c.Query("status"))
-		items, err := s.store.PlanItems(ctx, p.ID, status, after, planPageSize+1)
+		items, err := itemPage(c, data, planPageSize, func(it *jobs.PlanItem) int64 { return it.No },
+			func(after int64, n int) ([]*jobs.PlanItem, error) {
+				return s.store.PlanItems(ctx, p.ID, status, after, n)
+			})
 		if err != nil {
 			s.fail(c, err)
 			return
-		}
-		if len(items) > planPageSize {
-			items = items[:planPageSize]
-			data["Next"] = fmt.Sprintf("?status=%s&after=%d", status, items[len(items)-1].No)
 		}
 		view := parseTemplateView(j.Template, nil)
 		indexURL := indexURLFor(j.Template)
@@ -87,11 +109,7 @@ func (s *Server) planPage(c *gin.Context) {
 				s.fail(c, err)
 				return
 			}
-			v := planItemView{PlanItem: it, Change: ch}
-			if it.RevID > 0 {
-				v.DiffURL = fmt.Sprintf("%s?diff=%d", indexURL, it.RevID)
-			}
-			list = append(list, v)
+			list = append(list, planItemView{PlanItem: it, Change: ch, DiffURL: revisionDiffURL(indexURL, it.RevID)})
 		}
 		data["Items"], data["Counts"], data["SiteURL"], data["Status"] = list, counts, view.SiteURL, string(status)
 		if p.EditGroupID != "" {

@@ -239,26 +239,20 @@ func (s *Server) undoPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
 	status := jobs.UndoItemStatus(c.Query("status"))
-	items, err := s.store.UndoItems(ctx, u.ID, status, after, undoPageSize+1)
+	data := gin.H{"Job": j, "Plan": p, "Undo": u, "Counts": counts, "Mode": "undo", "Status": string(status)}
+	items, err := itemPage(c, data, undoPageSize, func(it *jobs.UndoItem) int64 { return it.No },
+		func(after int64, n int) ([]*jobs.UndoItem, error) {
+			return s.store.UndoItems(ctx, u.ID, status, after, n)
+		})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	data := gin.H{"Job": j, "Plan": p, "Undo": u, "Counts": counts, "Mode": "undo", "Status": string(status)}
-	if len(items) > undoPageSize {
-		items = items[:undoPageSize]
-		data["Next"] = fmt.Sprintf("?status=%s&after=%d", status, items[len(items)-1].No)
-	}
 	indexURL := indexURLFor(j.Template)
 	var list []undoItemView
 	for _, it := range items {
-		v := undoItemView{UndoItem: it}
-		if it.RevID > 0 {
-			v.DiffURL = fmt.Sprintf("%s?diff=%d", indexURL, it.RevID)
-		}
-		list = append(list, v)
+		list = append(list, undoItemView{UndoItem: it, DiffURL: revisionDiffURL(indexURL, it.RevID)})
 	}
 	data["Items"] = list
 	data["SiteURL"] = parseTemplateView(j.Template, nil).SiteURL
