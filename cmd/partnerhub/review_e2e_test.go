@@ -17,6 +17,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
 )
 
 // reviewSession is a running binary in local mode with a seeded,
@@ -62,11 +63,6 @@ func newReviewSession(t *testing.T) *reviewSession {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, _ := st.CreateJob(ctx, u.ID, "Museum painters", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"version":1,"languages":["en"],"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "painters.csv", "/none", 1)
-	ds.Columns = []string{"name", "born", "ulan", "note"}
-	_ = st.StartImport(ctx, ds)
 	var rows []jobs.Row
 	var results []jobs.RowMatch
 	for i := 1; i <= reviewRows; i++ {
@@ -88,14 +84,8 @@ func newReviewSession(t *testing.T) *reviewSession {
 		m.QID, m.Label = m.Candidates[0].QID, m.Candidates[0].Label
 		results = append(results, m)
 	}
-	_ = st.AppendRows(ctx, ds.ID, rows, reviewRows)
-	ds.RowCount = reviewRows
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, reviewRows, reviewRows)
-	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	j, _ := storetest.ReconciledJob(t, st, u.ID, storetest.Reconciled{Title: "Museum painters", File: "painters.csv", Columns: []string{"name", "born", "ulan", "note"}, Rows: rows, Results: results,
+		Template: `{"version":1,"languages":["en"],"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}}}`})
 
 	addr := freeAddr(t)
 	app := start(t, bin, dataDir, addr, "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=", "PARTNERHUB_OAUTH_CONSUMER_KEY=", "PARTNERHUB_LOCAL_USER=local")

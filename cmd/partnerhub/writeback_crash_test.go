@@ -12,6 +12,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/plan"
 	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
 	"partnerhub/wikidata"
@@ -60,31 +61,16 @@ func seedWriteback(t *testing.T, st *store.Store, key []byte, wiki *wikibasetest
 		t.Fatal(err)
 	}
 	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "77", Username: "Writer"})
-	ts, _ := tokens.Seal([]byte("writer-token"), vault.TokenAAD(u.ID, "token"))
-	ss, _ := tokens.Seal([]byte("writer-secret"), vault.TokenAAD(u.ID, "secret"))
-	if err := st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss}); err != nil {
-		t.Fatal(err)
-	}
-	j, _ := st.CreateJob(ctx, u.ID, "Crash test", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"columns":{"name":{"role":"label"},
-		"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},"write":{"stated_in":"Q1000"}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "crash.csv", "/none", 1)
-	ds.Columns = []string{"name", "ulan", "born"}
-	_ = st.StartImport(ctx, ds)
+	storetest.SaveTokens(t, st, tokens, u.ID, "ck", "writer-token", "writer-secret")
 	var rows []jobs.Row
 	var results []jobs.RowMatch
 	for i := 1; i <= items; i++ {
 		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("Person ", i), fmt.Sprint(500000000 + i), fmt.Sprint(1800 + i%100)}})
 		results = append(results, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", i), Score: 1})
 	}
-	_ = st.AppendRows(ctx, ds.ID, rows, int64(items))
-	ds.RowCount = int64(items)
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, int64(items), items)
-	if _, err := st.SaveBatchResult(ctx, j.ID, 1, results, 1); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	j, _ := storetest.ReconciledJob(t, st, u.ID, storetest.Reconciled{Title: "Crash test", File: "crash.csv", Columns: []string{"name", "ulan", "born"}, Rows: rows, Results: results,
+		Template: `{"wikibase":{"api_url":"` + wiki.URL() + `"},"columns":{"name":{"role":"label"},
+		"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},"write":{"stated_in":"Q1000"}}`})
 	p, err := st.CreatePlan(ctx, j.ID, u.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -60,16 +60,7 @@ func setup(t *testing.T) *env {
 	st := storetest.SQLite(t)
 	tokens, _ := vault.New(make([]byte, vault.KeySize))
 	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
-	ts, _ := tokens.Seal([]byte("wt"), vault.TokenAAD(u.ID, "token"))
-	ss, _ := tokens.Seal([]byte("ws"), vault.TokenAAD(u.ID, "secret"))
-	_ = st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss})
-	j, _ := st.CreateJob(ctx, u.ID, "Undo test", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"type":{"qid":"Q5"},
-		"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}},
-		"write":{"stated_in":"Q1000","add_reference_if_present":true,"labels":{"column":"name","languages":["en"]},"new_items":{"enabled":true}}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "u.csv", "/none", 1)
-	ds.Columns = []string{"name", "born", "ulan"}
-	_ = st.StartImport(ctx, ds)
+	storetest.SaveTokens(t, st, tokens, u.ID, "ck", "wt", "ws")
 	rows := []jobs.Row{
 		{Num: 1, Cells: []string{"Anna First", "1901-01-01", "500000001"}},
 		{Num: 2, Cells: []string{"Anna Second", "1902-02-02", "500000002"}},
@@ -84,12 +75,10 @@ func setup(t *testing.T) *env {
 		{Row: 4, Status: jobs.MatchNone},
 		{Row: 5, Status: jobs.MatchMatched, QID: "Q5", Score: 1},
 	}
-	_ = st.AppendRows(ctx, ds.ID, rows, int64(len(rows)))
-	ds.RowCount = int64(len(rows))
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, ds.RowCount, len(rows))
-	_, _ = st.SaveBatchResult(ctx, j.ID, 1, res, 1)
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	j, _ := storetest.ReconciledJob(t, st, u.ID, storetest.Reconciled{Title: "Undo test", File: "u.csv", Columns: []string{"name", "born", "ulan"}, Rows: rows, Results: res,
+		Template: `{"wikibase":{"api_url":"` + wiki.URL() + `"},"type":{"qid":"Q5"},
+		"columns":{"name":{"role":"label"},"born":{"property":"P569","kind":"time"},"ulan":{"property":"P245","kind":"external-id"}},
+		"write":{"stated_in":"Q1000","add_reference_if_present":true,"labels":{"column":"name","languages":["en"]},"new_items":{"enabled":true}}}`})
 	if _, err := st.Decide(ctx, j.ID, 2, jobs.DecisionAccept, "Q2", u.ID, 0); err != nil {
 		t.Fatal(err)
 	}

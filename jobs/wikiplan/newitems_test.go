@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"partnerhub/jobs"
-	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
@@ -28,28 +27,17 @@ func setupNewItems(t *testing.T, n int, wikiOpts func(*wikibasetest.Options), en
 	st := storetest.SQLite(t)
 	tokens, _ := vault.New(make([]byte, vault.KeySize))
 	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
-	ts, _ := tokens.Seal([]byte("wt"), vault.TokenAAD(u.ID, "token"))
-	ss, _ := tokens.Seal([]byte("ws"), vault.TokenAAD(u.ID, "secret"))
-	_ = st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss})
-	j, _ := st.CreateJob(ctx, u.ID, "New items", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"type":{"qid":"Q5"},
-		"columns":{"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"}},
-		"write":{"stated_in":"Q1000","labels":{"column":"name","languages":["en"]},"new_items":{"enabled":true}}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "n.csv", "/none", 1)
-	ds.Columns = []string{"name", "ulan"}
-	_ = st.StartImport(ctx, ds)
+	storetest.SaveTokens(t, st, tokens, u.ID, "ck", "wt", "ws")
 	var rows []jobs.Row
 	var res []jobs.RowMatch
 	for i := 1; i <= n; i++ {
 		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint("Anna Person ", i), fmt.Sprint(500000000 + i)}})
 		res = append(res, jobs.RowMatch{Row: int64(i), Status: jobs.MatchNone})
 	}
-	_ = st.AppendRows(ctx, ds.ID, rows, int64(n))
-	ds.RowCount = int64(n)
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, int64(n), n)
-	_, _ = st.SaveBatchResult(ctx, j.ID, 1, res, 1)
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	j, _ := storetest.ReconciledJob(t, st, u.ID, storetest.Reconciled{Title: "New items", File: "n.csv", Columns: []string{"name", "ulan"}, Rows: rows, Results: res,
+		Template: `{"wikibase":{"api_url":"` + wiki.URL() + `"},"type":{"qid":"Q5"},
+		"columns":{"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"}},
+		"write":{"stated_in":"Q1000","labels":{"column":"name","languages":["en"]},"new_items":{"enabled":true}}}`})
 	for i := 1; i <= n; i++ {
 		if _, err := st.Decide(ctx, j.ID, int64(i), jobs.DecisionNew, "", u.ID, 0); err != nil {
 			t.Fatal(err)

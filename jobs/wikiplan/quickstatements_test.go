@@ -11,7 +11,6 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/plan"
-	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
@@ -36,30 +35,20 @@ func TestQuickStatementsSayWhatTheWriteBackDoes(t *testing.T) {
 	st := storetest.SQLite(t)
 	tokens, _ := vault.New(make([]byte, vault.KeySize))
 	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
-	ts, _ := tokens.Seal([]byte("wt"), vault.TokenAAD(u.ID, "token"))
-	ss, _ := tokens.Seal([]byte("ws"), vault.TokenAAD(u.ID, "secret"))
-	_ = st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss})
-	j, _ := st.CreateJob(ctx, u.ID, "QuickStatements", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"type":{"qid":"Q5"},
+	storetest.SaveTokens(t, st, tokens, u.ID, "ck", "wt", "ws")
+	j, ds := storetest.ReconciledJob(t, st, u.ID, storetest.Reconciled{Title: "QuickStatements", File: "q.csv", Columns: []string{"name", "ulan", "born", "country"},
+		Template: `{"wikibase":{"api_url":"` + wiki.URL() + `"},"type":{"qid":"Q5"},
 		"columns":{"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"},"country":{"property":"P27","kind":"item"}},
 		"write":{"stated_in":"Q1000","reference_url":"https://collection.example/person/{ulan}","add_reference_if_present":true,
-		  "labels":{"column":"name","languages":["en","sv"]},"descriptions":{"en":"Swedish artist"},"new_items":{"enabled":true}}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "q.csv", "/none", 1)
-	ds.Columns = []string{"name", "ulan", "born", "country"}
-	_ = st.StartImport(ctx, ds)
-	rows := []jobs.Row{
-		{Num: 1, Cells: []string{"KLINT, Hilma af", "500115493", "1862-10-26", "Q34"}},
-		{Num: 2, Cells: []string{"Carl Larsson", "500011045", "1853", ""}},
-		{Num: 3, Cells: []string{"Brännsten, Olof Hilma", "500000003", "1850-03", "Q34"}},
-	}
-	_ = st.AppendRows(ctx, ds.ID, rows, 3)
-	ds.RowCount = 3
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, 3, 3)
-	_, _ = st.SaveBatchResult(ctx, j.ID, 1, []jobs.RowMatch{
-		{Row: 1, Status: jobs.MatchMatched, QID: "Q1", Score: 1}, {Row: 2, Status: jobs.MatchMatched, QID: "Q2", Score: 1}, {Row: 3, Status: jobs.MatchNone},
-	}, 1)
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+		  "labels":{"column":"name","languages":["en","sv"]},"descriptions":{"en":"Swedish artist"},"new_items":{"enabled":true}}}`,
+		Rows: []jobs.Row{
+			{Num: 1, Cells: []string{"KLINT, Hilma af", "500115493", "1862-10-26", "Q34"}},
+			{Num: 2, Cells: []string{"Carl Larsson", "500011045", "1853", ""}},
+			{Num: 3, Cells: []string{"Brännsten, Olof Hilma", "500000003", "1850-03", "Q34"}},
+		},
+		Results: []jobs.RowMatch{
+			{Row: 1, Status: jobs.MatchMatched, QID: "Q1", Score: 1}, {Row: 2, Status: jobs.MatchMatched, QID: "Q2", Score: 1}, {Row: 3, Status: jobs.MatchNone},
+		}})
 	if _, err := st.Decide(ctx, j.ID, 3, jobs.DecisionNew, "", u.ID, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -60,26 +60,15 @@ func setupWriteWith(t *testing.T, n int, blocked bool, tag string, wikiOpts func
 	st := storetest.SQLite(t)
 	tokens, _ := vault.New(make([]byte, vault.KeySize))
 	u, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
-	ts, _ := tokens.Seal([]byte("wt"), vault.TokenAAD(u.ID, "token"))
-	ss, _ := tokens.Seal([]byte("ws"), vault.TokenAAD(u.ID, "secret"))
-	_ = st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss})
-	j, _ := st.CreateJob(ctx, u.ID, "Write test", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"columns":{"ulan":{"property":"P245","kind":"external-id"}},"write":{"stated_in":"Q1000"}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "w.csv", "/none", 1)
-	ds.Columns = []string{"ulan"}
-	_ = st.StartImport(ctx, ds)
+	storetest.SaveTokens(t, st, tokens, u.ID, "ck", "wt", "ws")
 	var rows []jobs.Row
 	var res []jobs.RowMatch
 	for i := 1; i <= n; i++ {
 		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint(500000000 + i)}})
 		res = append(res, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", i), Score: 1})
 	}
-	_ = st.AppendRows(ctx, ds.ID, rows, int64(n))
-	ds.RowCount = int64(n)
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, int64(n), n)
-	_, _ = st.SaveBatchResult(ctx, j.ID, 1, res, 1)
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	j, _ := storetest.ReconciledJob(t, st, u.ID, storetest.Reconciled{Title: "Write test", File: "w.csv", Columns: []string{"ulan"}, Rows: rows, Results: res,
+		Template: `{"wikibase":{"api_url":"` + wiki.URL() + `"},"columns":{"ulan":{"property":"P245","kind":"external-id"}},"write":{"stated_in":"Q1000"}}`})
 	cfg := writeback.Config{EditsPerMinute: 60000, MaxWait: 2 * time.Second}
 	fastWindows(&cfg)
 	if engineCfg != nil {

@@ -11,6 +11,7 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
 	"partnerhub/jobs/vault"
 	"partnerhub/jobs/wikiplan"
 	"partnerhub/jobs/writeback"
@@ -39,26 +40,15 @@ func Written(t testing.TB, st *store.Store, n int, owner *jobs.User) (*wikibaset
 	if u == nil {
 		u, _ = st.UpsertUser(ctx, &jobs.User{WikiUserID: "5", Username: "Writer"})
 	}
-	ts, _ := tokens.Seal([]byte("wt"), vault.TokenAAD(u.ID, "token"))
-	ss, _ := tokens.Seal([]byte("ws"), vault.TokenAAD(u.ID, "secret"))
-	_ = st.SaveToken(ctx, store.SealedToken{UserID: u.ID, ConsumerKey: "ck", TokenSealed: ts, SecretSealed: ss})
-	j, _ := st.CreateJob(ctx, u.ID, "Watch test", "")
-	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"api_url":"`+wiki.URL()+`"},"columns":{"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},"write":{"stated_in":"Q1000"}}`))
-	ds, _ := st.CreateDataset(ctx, j.ID, "w.csv", "/none", 1)
-	ds.Columns = []string{"ulan", "born"}
-	_ = st.StartImport(ctx, ds)
+	storetest.SaveTokens(t, st, tokens, u.ID, "ck", "wt", "ws")
 	var rows []jobs.Row
 	var res []jobs.RowMatch
 	for i := 1; i <= n; i++ {
 		rows = append(rows, jobs.Row{Num: int64(i), Cells: []string{fmt.Sprint(500000000 + i), fmt.Sprintf("18%02d-01-02", i%100)}})
 		res = append(res, jobs.RowMatch{Row: int64(i), Status: jobs.MatchMatched, QID: fmt.Sprint("Q", i), Score: 1})
 	}
-	_ = st.AppendRows(ctx, ds.ID, rows, int64(n))
-	ds.RowCount = int64(n)
-	_ = st.FinishImport(ctx, ds, nil)
-	_ = st.StartReconciliation(ctx, j.ID, int64(n), n)
-	_, _ = st.SaveBatchResult(ctx, j.ID, 1, res, 1)
-	_, _ = st.FinishReconciliationIfDone(ctx, j.ID)
+	j, _ := storetest.ReconciledJob(t, st, u.ID, storetest.Reconciled{Title: "Watch test", File: "w.csv", Columns: []string{"ulan", "born"}, Rows: rows, Results: res,
+		Template: `{"wikibase":{"api_url":"` + wiki.URL() + `"},"columns":{"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},"write":{"stated_in":"Q1000"}}`})
 	engine := writeback.New(writeback.Config{EditsPerMinute: 60000}, st, wikiplan.Classify, quiet)
 	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Logger: quiet}, st, tokens, engine)
 	p, _ := st.CreatePlan(ctx, j.ID, u.ID)
