@@ -38,6 +38,7 @@ import (
 	"partnerhub/jobs"
 	"partnerhub/jobs/media"
 	"partnerhub/jobs/store"
+	"partnerhub/sparql"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/commons"
 )
@@ -235,7 +236,7 @@ func (e *Executor) upload(ctx context.Context, plan *jobs.MediaPlan) error {
 			return r.finish(ctx)
 		}
 		// Only lost requests are left: wait until they can be looked up.
-		if err := sleep(ctx, time.Until(next)+10*time.Millisecond); err != nil {
+		if err := sparql.Sleep(ctx, time.Until(next)+10*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -641,7 +642,7 @@ func (r *run) sendError(ctx context.Context, f *jobs.MediaFile, attempt int, err
 			return perr
 		}
 		if errors.Is(err, wikidata.ErrNotSent) {
-			return sleep(ctx, r.backoff(err))
+			return sparql.Sleep(ctx, r.backoff(err))
 		}
 		return nil
 	case commons.IsNoChange(err):
@@ -658,7 +659,7 @@ func (r *run) sendError(ctx context.Context, f *jobs.MediaFile, attempt int, err
 		if rerr := r.e.store.PostponeMediaFile(ctx, r.plan.ID, f.No, attempt, "Waiting for Commons: "+err.Error()); rerr != nil {
 			return rerr
 		}
-		return sleep(ctx, r.backoff(err))
+		return sparql.Sleep(ctx, r.backoff(err))
 	case wikidata.IsFatalForUser(err), wikidata.IsBadTags(err):
 		if rerr := r.e.store.PostponeMediaFile(ctx, r.plan.ID, f.No, attempt, ""); rerr != nil {
 			return rerr
@@ -790,7 +791,7 @@ func (r *run) structuredData(ctx context.Context, f *jobs.MediaFile) (bool, erro
 	case errors.Is(err, wikidata.ErrNotSent), wikidata.IsEditConflict(err):
 		return true, nil // not applied: read again and diff again
 	case wikidata.IsMaxlag(err), wikidata.IsRateLimited(err), wikidata.IsReadOnly(err):
-		return true, sleep(ctx, r.backoff(err))
+		return true, sparql.Sleep(ctx, r.backoff(err))
 	case wikidata.IsFatalForUser(err), wikidata.IsBadTags(err):
 		return false, r.e.pause(ctx, r.plan, "Commons refuses this account's edits: "+err.Error())
 	}
@@ -815,20 +816,6 @@ func plannedSDC(raw json.RawMessage) (map[string]string, []wikidata.Statement, e
 func commonsSHA1(b []byte) string {
 	s := sha1.Sum(b)
 	return hex.EncodeToString(s[:])
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // limitWriter refuses to write past max bytes.
