@@ -31,11 +31,7 @@ func waitProgress(t *testing.T, st *store.Store, id int64, what string, cond fun
 
 func TestAllBatchesFailedIsFailedNotReconciledAndRetryRecovers(t *testing.T) {
 	st := storetest.SQLite(t)
-	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
+	r := embeddedRedis(t)
 	q := testQueue(t, r)
 	j := importedJob(t, st, 300)
 	m := newFakeMatcher()
@@ -82,11 +78,7 @@ func TestAllBatchesFailedIsFailedNotReconciledAndRetryRecovers(t *testing.T) {
 
 func TestRetryFailedRowsKeepsTheOthers(t *testing.T) {
 	st := storetest.SQLite(t)
-	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
+	r := embeddedRedis(t)
 	q := testQueue(t, r)
 	j := importedJob(t, st, 300)
 	m := newFakeMatcher()
@@ -118,11 +110,7 @@ func TestRetryFailedRowsKeepsTheOthers(t *testing.T) {
 
 func TestEndpointCheckRefusesToStart(t *testing.T) {
 	st := storetest.SQLite(t)
-	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
+	r := embeddedRedis(t)
 	q := testQueue(t, r)
 	j := importedJob(t, st, 10)
 	var asked int
@@ -133,7 +121,7 @@ func TestEndpointCheckRefusesToStart(t *testing.T) {
 		}
 		return jobs.Errorf(jobs.EINVALID, "the wiki at https://wiki.example/w/api.php refused a test search (HTTP 403)")
 	})
-	err = runner.StartReconciliation(context.Background(), j.ID)
+	err := runner.StartReconciliation(context.Background(), j.ID)
 	if jobs.ErrorCode(err) != jobs.EINVALID || !strings.Contains(jobs.ErrorMessage(err), "Nothing was started: the wiki at https://wiki.example/w/api.php refused a test search") {
 		t.Fatalf("start with a refusing wiki: %v", err)
 	}

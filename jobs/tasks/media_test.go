@@ -15,11 +15,7 @@ import (
 // approve nor resume; nothing changes on the plan then.
 func TestMediaUploadChecksTheUploader(t *testing.T) {
 	st := storetest.SQLite(t)
-	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
+	r := embeddedRedis(t)
 	runner := tasks.NewRunner(st, testQueue(t, r), 0, quiet)
 	ctx := context.Background()
 	blocked, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "9", Username: "Blocked", Blocked: true})

@@ -14,11 +14,7 @@ import (
 // and review but not start a write-back; nor can one without stored tokens.
 func TestStartWritebackRefusesBlockedAndUnauthorized(t *testing.T) {
 	st := storetest.SQLite(t)
-	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
+	r := embeddedRedis(t)
 	q := testQueue(t, r)
 	runner := tasks.NewRunner(st, q, 0, quiet)
 	ctx := context.Background()
@@ -49,11 +45,7 @@ func TestStartWritebackRefusesBlockedAndUnauthorized(t *testing.T) {
 // before anything is queued again.
 func TestRetryFailedItemsChecksTheWriter(t *testing.T) {
 	st := storetest.SQLite(t)
-	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
+	r := embeddedRedis(t)
 	runner := tasks.NewRunner(st, testQueue(t, r), 0, quiet)
 	ctx := context.Background()
 	blocked, _ := st.UpsertUser(ctx, &jobs.User{WikiUserID: "9", Username: "Blocked", Blocked: true})

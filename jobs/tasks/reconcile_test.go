@@ -161,11 +161,7 @@ func TestReconciliationRunsEveryBatchOnce(t *testing.T) {
 
 func TestReconciliationGivesUpOnABrokenBatchAndFinishes(t *testing.T) {
 	st := storetest.SQLite(t)
-	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close) // after the worker's cleanup: asynq must stop before its Redis
+	r := embeddedRedis(t) // after the worker's cleanup: asynq must stop before its Redis
 	q := testQueue(t, r)
 	j := importedJob(t, st, 300)
 	m := newFakeMatcher()

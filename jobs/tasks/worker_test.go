@@ -63,6 +63,18 @@ func uniqueQueue() string {
 // testQueue is a queue of its own for one test: a random name, so runs at
 // once on a shared Redis never see each other's tasks, and its keys deleted
 // when the test ends (after the test's workers have stopped).
+// embeddedRedis is an in-process Redis for the test, closed when it ends
+// (after the cleanups registered later, such as a worker's).
+func embeddedRedis(t *testing.T) *tasks.Redis {
+	t.Helper()
+	r, err := tasks.OpenRedis(context.Background(), "", 0, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
 func testQueue(t *testing.T, r *tasks.Redis) *tasks.Queue {
 	t.Helper()
 	q := tasks.NewQueue(r.Client, uniqueQueue())
