@@ -123,22 +123,13 @@ func (s *Store) AddPlanItems(ctx context.Context, planID int64, items []jobs.Pla
 // SetPlanStatus moves a plan from one of the from states to status (with a
 // message for failures); ECONFLICT when it is in none of them.
 func (s *Store) SetPlanStatus(ctx context.Context, planID int64, status jobs.PlanStatus, message string, from ...jobs.PlanStatus) error {
-	args := []any{status, message, s.now(), planID}
-	for _, f := range from {
-		args = append(args, f)
-	}
-	res, err := s.db.ExecContext(ctx, `UPDATE edit_plans SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status IN `+inList(len(from))+``, args...)
-	if err != nil {
-		return fmt.Errorf("change plan status: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		p, err := s.Plan(ctx, planID)
+	return setStatus(ctx, s, "plan", "edit_plans", planID, status, message, false, from, func(ctx context.Context, id int64) (jobs.PlanStatus, error) {
+		p, err := s.Plan(ctx, id)
 		if err != nil {
-			return err
+			return "", err
 		}
-		return jobs.Errorf(jobs.ECONFLICT, "The plan is %s, so it cannot become %s.", p.Status, status)
-	}
-	return nil
+		return p.Status, nil
+	})
 }
 
 // ApprovePlan records who approved the plan and which items: all when

@@ -301,22 +301,13 @@ func (s *Store) FinishReconciliationIfDone(ctx context.Context, jobID int64) (bo
 // TransitionJob moves a job from one of the from states to the to state,
 // atomically; ECONFLICT when it is in none of them.
 func (s *Store) TransitionJob(ctx context.Context, jobID int64, to jobs.JobStatus, from ...jobs.JobStatus) error {
-	args := []any{to, s.now(), jobID}
-	for _, f := range from {
-		args = append(args, f)
-	}
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = ?, updated_at = ? WHERE id = ? AND status IN `+inList(len(from))+``, args...)
-	if err != nil {
-		return fmt.Errorf("change job status: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		j, err := s.Job(ctx, jobID)
+	return setStatus(ctx, s, "job", "jobs", jobID, to, "", true, from, func(ctx context.Context, id int64) (jobs.JobStatus, error) {
+		j, err := s.Job(ctx, id)
 		if err != nil {
-			return err
+			return "", err
 		}
-		return jobs.Errorf(jobs.ECONFLICT, "The job is %s, so it cannot become %s.", j.Status, to)
-	}
-	return nil
+		return j.Status, nil
+	})
 }
 
 // JobsWithStatus lists the ids of jobs in a state (for the recovery sweep).

@@ -271,6 +271,33 @@ func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, err
 }
 
 // inList is "(?, ?, ...)" with n placeholders, for a SQL IN clause.
+// setStatus moves a record (what: "plan") of table from one of the from
+// states to status, setting its error column to message unless it has none
+// (noMessage); ECONFLICT, with the state current reads, when it is in none
+// of them.
+func setStatus[S ~string](ctx context.Context, s *Store, what, table string, id int64, status S, message string, noMessage bool,
+	from []S, current func(context.Context, int64) (S, error)) error {
+	args, set := []any{status, message, s.now(), id}, "status = ?, error = ?"
+	if noMessage {
+		args, set = []any{status, s.now(), id}, "status = ?"
+	}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE `+table+` SET `+set+`, updated_at = ? WHERE id = ? AND status IN `+inList(len(from)), args...)
+	if err != nil {
+		return fmt.Errorf("change %s status: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		cur, err := current(ctx, id)
+		if err != nil {
+			return err
+		}
+		return jobs.Errorf(jobs.ECONFLICT, "The %s is %s, so it cannot become %s.", what, cur, status)
+	}
+	return nil
+}
+
 func inList(n int) string {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }

@@ -121,22 +121,13 @@ func (s *Store) UndoStateForPlan(ctx context.Context, planID int64) (*jobs.UndoS
 // SetUndoStatus moves an undo from one of the from states to status (with a
 // message); ECONFLICT when it is in none of them.
 func (s *Store) SetUndoStatus(ctx context.Context, undoID int64, status jobs.UndoStatus, message string, from ...jobs.UndoStatus) error {
-	args := []any{status, truncateRunes(message, 2000), s.now(), undoID}
-	for _, f := range from {
-		args = append(args, f)
-	}
-	res, err := s.db.ExecContext(ctx, `UPDATE undos SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status IN `+inList(len(from)), args...)
-	if err != nil {
-		return fmt.Errorf("change undo status: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		u, err := s.UndoByID(ctx, undoID)
+	return setStatus(ctx, s, "undo", "undos", undoID, status, truncateRunes(message, 2000), false, from, func(ctx context.Context, id int64) (jobs.UndoStatus, error) {
+		u, err := s.UndoByID(ctx, id)
 		if err != nil {
-			return err
+			return "", err
 		}
-		return jobs.Errorf(jobs.ECONFLICT, "The undo is %s, so it cannot become %s.", u.Status, status)
-	}
-	return nil
+		return u.Status, nil
+	})
 }
 
 // UndoPrepared stores the items of an undo being prepared and makes it
