@@ -34,19 +34,8 @@ func TestOAuthLoginThroughRouter(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
+	a, handler := webApp(t)
 	ctx := context.Background()
-	cfg, err := configure(true, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := open(ctx, cfg, io.Discard, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	if handler, err = a.webHandler(ctx); err != nil {
-		t.Fatal(err)
-	}
 
 	jar, _ := cookiejar.New(nil)
 	noFollow := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -113,20 +102,8 @@ func TestOwnerOnlyConsumer(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
+	a, h := webApp(t)
 	ctx := context.Background()
-	cfg, err := configure(true, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := open(ctx, cfg, io.Discard, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	h, err := a.webHandler(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/jobs", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Single-user mode") || !strings.Contains(rec.Body.String(), "Owner Account") {
@@ -141,4 +118,25 @@ func TestOwnerOnlyConsumer(t *testing.T) {
 	if _, err := a.webHandler(ctx); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("owner-only on a public address: %v", err)
 	}
+}
+
+// webApp configures the tool from the environment (as serve does), opens
+// it for the test, and returns it and its web handler.
+func webApp(t *testing.T) (*app, http.Handler) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := configure(true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := open(ctx, cfg, io.Discard, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	h, err := a.webHandler(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, h
 }
