@@ -43,13 +43,9 @@ func (s *Server) apiAuth(c *gin.Context) {
 		token = strings.TrimSpace(rest)
 	}
 	if token != "" {
-		j, _, err := s.store.JobForShareToken(c.Request.Context(), token)
-		if err != nil {
-			s.fail(c, err)
-			c.Abort()
+		if !s.setShareJob(c, token) {
 			return
 		}
-		c.Set(keyShareJob, j)
 	} else if currentUser(c) == nil {
 		c.JSON(http.StatusUnauthorized, gin.H{"error": gin.H{"code": "unauthorized", "message": "Log in, or send a share token (Authorization: Bearer <token>)."}})
 		c.Abort()

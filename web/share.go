@@ -27,14 +27,22 @@ func (s *Server) loadShare(c *gin.Context) {
 	token := c.Param("token")
 	c.Request.URL.Path = "/share/" + redactedToken + strings.TrimPrefix(c.Request.URL.Path, "/share/"+token)
 	c.Request.URL.RawPath = ""
+	if s.setShareJob(c, token) {
+		c.Next()
+	}
+}
+
+// setShareJob puts the job of a share token on the request; false: it
+// answered the error and aborted.
+func (s *Server) setShareJob(c *gin.Context, token string) bool {
 	j, _, err := s.store.JobForShareToken(c.Request.Context(), token)
 	if err != nil {
 		s.fail(c, err)
 		c.Abort()
-		return
+		return false
 	}
 	c.Set(keyShareJob, j)
-	c.Next()
+	return true
 }
 
 func shareJob(c *gin.Context) *jobs.Job { return c.MustGet(keyShareJob).(*jobs.Job) }
