@@ -367,10 +367,20 @@ func toValue(t sparql.Term, entityPrefix, label string) value {
 // extend02 answers a 0.2 data extension (the extend parameter):
 // {"meta": [...], "rows": {"Q1": {"P17": [...]}}}.
 func (s *Service) extend02(c *gin.Context, raw string) {
-	req, err := parseExtension([]byte(raw), s.cfg.MaxQueries)
+	_, ext, ok := s.extension(c, []byte(raw))
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"meta": ext.meta, "rows": ext.values})
+}
+
+// extension reads the values a data extension request (raw) asks for, in
+// both protocol versions; false: it answered the error.
+func (s *Service) extension(c *gin.Context, raw []byte) (extensionRequest, *extension, bool) {
+	req, err := parseExtension(raw, s.cfg.MaxQueries)
 	if err != nil {
 		s.failExtension(c, err)
-		return
+		return req, nil, false
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.Timeout)
 	defer cancel()
@@ -378,9 +388,9 @@ func (s *Service) extend02(c *gin.Context, raw string) {
 	ext, err := s.fetch(ctx, root, languages(c, root, ""), req, false)
 	if err != nil {
 		s.failWork(c, ctx, "extension", err)
-		return
+		return req, nil, false
 	}
-	c.JSON(http.StatusOK, gin.H{"meta": ext.meta, "rows": ext.values})
+	return req, ext, true
 }
 
 func (s *Service) failExtension(c *gin.Context, err error) {

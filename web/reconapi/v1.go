@@ -247,17 +247,8 @@ func (s *Service) extendV1(c *gin.Context) {
 	if !ok {
 		return
 	}
-	req, err := parseExtension(b, s.cfg.MaxQueries)
-	if err != nil {
-		s.failExtension(c, err)
-		return
-	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.Timeout)
-	defer cancel()
-	root := rootOf(c)
-	ext, err := s.fetch(ctx, root, languages(c, root, ""), req, false)
-	if err != nil {
-		s.failWork(c, ctx, "extension", err)
+	req, ext, ok := s.extension(c, b)
+	if !ok {
 		return
 	}
 	type propValues struct {
