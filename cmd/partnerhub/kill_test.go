@@ -128,3 +128,24 @@ func embeddedKillTest(t *testing.T) (bin, dataDir string, st *store.Store, key [
 	}
 	return bin, dataDir, st, key
 }
+
+// localStore opens the store the binary will use (dsn "" for the embedded
+// one in dataDir), migrated, with the user "local" it runs as in local mode
+// (PARTNERHUB_LOCAL_USER, or the local default); closed when the test ends.
+func localStore(t *testing.T, dsn, dataDir string) (*store.Store, *jobs.User) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn, dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, u
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,20 +50,7 @@ func newMappingSession(t *testing.T, seed func(s *mappingSession, dataDir string
 	wiki := wikibasetest.New(t, wikibasetest.Options{Entities: entities})
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, "", dataDir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, err := st.UpsertUser(ctx, &jobs.User{Username: "local"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, u := localStore(t, "", dataDir)
 	s := &mappingSession{t: t, store: st, user: u, wiki: wiki, oxi: oxi}
 	seed(s, dataDir)
 	s.app = start(t, bin, dataDir, freeAddr(t), "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=", "PARTNERHUB_OAUTH_CONSUMER_KEY=", "PARTNERHUB_LOCAL_USER=local",

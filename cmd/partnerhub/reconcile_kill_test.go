@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"partnerhub/jobs"
-	"partnerhub/jobs/store"
 	"partnerhub/sparql/sparqltest"
 )
 
@@ -32,14 +29,7 @@ func TestReconciliationSurvivesKill(t *testing.T) {
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "", dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+	st, u := localStore(t, "", dataDir)
 	j, _ := st.CreateJob(ctx, u.ID, "Kill during reconciliation", "")
 	_ = st.SetJobTemplate(ctx, j.ID, []byte(`{"wikibase":{"sparql_endpoint":"`+oxi.Endpoint()+`"},"columns":{"name":{"role":"label"},"ulan":{"property":"P245","kind":"external-id"}}}`))
 	ds, _ := st.CreateDataset(ctx, j.ID, "k.csv", "/none", 1)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 
 	"partnerhub/jobs"
 	"partnerhub/jobs/dataset"
-	"partnerhub/jobs/store"
 	"partnerhub/jobs/store/storetest"
 	"partnerhub/sparql/sparqltest"
 )
@@ -54,15 +51,7 @@ func refreshKillScenario(t *testing.T, dsn string) {
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dsn, dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := st.UpsertUser(ctx, &jobs.User{Username: "local"})
+	st, u := localStore(t, dsn, dataDir)
 	j, _ := st.CreateJob(ctx, u.ID, "Kill during a refresh", "")
 	importFile := func(content string) *jobs.Dataset {
 		t.Helper()

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,20 +47,7 @@ func newReviewSession(t *testing.T) *reviewSession {
 	chromium(t) // skip early without a browser
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, "", dataDir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, err := st.UpsertUser(ctx, &jobs.User{Username: "local"}) // the local-mode user
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, u := localStore(t, "", dataDir)
 	var rows []jobs.Row
 	var results []jobs.RowMatch
 	for i := 1; i <= reviewRows; i++ {
