@@ -89,15 +89,7 @@ func setup(t *testing.T) *env {
 	fastWindows(&cfg)
 	engine := writeback.New(cfg, st, wikiplan.Classify, quiet)
 	wb := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Logger: quiet}, st, tokens, engine)
-	p, _ := st.CreatePlan(ctx, j.ID, u.ID)
-	if err := wb.Build(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
-	if err := st.StartWriting(ctx, p.ID, u.ID, "feedfacecafebeef"); err != nil {
-		t.Fatal(err)
-	}
-	p, _ = st.Plan(ctx, p.ID)
+	p := storetest.WritingPlan(t, st, j.ID, u.ID, wb.Build)
 	if err := wb.Write(ctx, p); err != nil {
 		t.Fatal(err)
 	}

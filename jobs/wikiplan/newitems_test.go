@@ -50,18 +50,10 @@ func setupNewItems(t *testing.T, n int, wikiOpts func(*wikibasetest.Options), en
 	}
 	engine := writeback.New(cfg, st, wikiplan.Classify, quiet)
 	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Logger: quiet}, st, tokens, engine)
-	p, _ := st.CreatePlan(ctx, j.ID, u.ID)
-	if err := svc.Build(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	p := storetest.WritingPlan(t, st, j.ID, u.ID, svc.Build)
 	if c, _ := st.PlanCounts(ctx, p.ID); c.NewItems != int64(n) {
 		t.Fatalf("plan: %+v", c)
 	}
-	_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
-	if err := st.StartWriting(ctx, p.ID, u.ID, "feedfacecafebeef"); err != nil {
-		t.Fatal(err)
-	}
-	p, _ = st.Plan(ctx, p.ID)
 	return &env{st: st, wiki: wiki, svc: svc, plan: p}
 }
 

@@ -76,15 +76,7 @@ func setupWriteWith(t *testing.T, n int, blocked bool, tag string, wikiOpts func
 	}
 	engine := writeback.New(cfg, st, wikiplan.Classify, quiet)
 	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Tag: tag, Logger: quiet}, st, tokens, engine)
-	p, _ := st.CreatePlan(ctx, j.ID, u.ID)
-	if err := svc.Build(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
-	if err := st.StartWriting(ctx, p.ID, u.ID, "feedfacecafebeef"); err != nil {
-		t.Fatal(err)
-	}
-	p, _ = st.Plan(ctx, p.ID)
+	p := storetest.WritingPlan(t, st, j.ID, u.ID, svc.Build)
 	return &env{st: st, wiki: wiki, svc: svc, plan: p}
 }
 

@@ -74,3 +74,29 @@ func SaveTokens(t testing.TB, st *store.Store, tokens *vault.Vault, userID int64
 		t.Fatal(err)
 	}
 }
+
+// WritingPlan makes, with build, a plan of the job, approves all of it in
+// userID's name and starts its write-back (EditGroups batch
+// feedfacecafebeef), as the plan page does; it returns the plan as stored.
+func WritingPlan(t testing.TB, st *store.Store, jobID, userID int64, build func(context.Context, *jobs.EditPlan) error) *jobs.EditPlan {
+	t.Helper()
+	ctx := context.Background()
+	p, err := st.CreatePlan(ctx, jobID, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := build(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ApprovePlan(ctx, p.ID, userID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.StartWriting(ctx, p.ID, userID, "feedfacecafebeef"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = st.Plan(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -51,15 +51,7 @@ func Written(t testing.TB, st *store.Store, n int, owner *jobs.User) (*wikibaset
 		Template: `{"wikibase":{"api_url":"` + wiki.URL() + `"},"columns":{"ulan":{"property":"P245","kind":"external-id"},"born":{"property":"P569","kind":"time"}},"write":{"stated_in":"Q1000"}}`})
 	engine := writeback.New(writeback.Config{EditsPerMinute: 60000}, st, wikiplan.Classify, quiet)
 	svc := wikiplan.NewService(wikiplan.Config{ConsumerKey: "ck", ConsumerSecret: "cs", UserAgent: ua, Logger: quiet}, st, tokens, engine)
-	p, _ := st.CreatePlan(ctx, j.ID, u.ID)
-	if err := svc.Build(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	_ = st.ApprovePlan(ctx, p.ID, u.ID, nil)
-	if err := st.StartWriting(ctx, p.ID, u.ID, "feedfacecafebeef"); err != nil {
-		t.Fatal(err)
-	}
-	p, _ = st.Plan(ctx, p.ID)
+	p := storetest.WritingPlan(t, st, j.ID, u.ID, svc.Build)
 	if err := svc.Write(ctx, p); err != nil {
 		t.Fatal(err)
 	}
