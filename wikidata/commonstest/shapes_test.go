@@ -13,42 +13,24 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/commons"
 	"partnerhub/wikidata/commonstest"
+	"partnerhub/wikidata/internal/fakeserve"
 )
 
-// recorder keeps the body of the last answer the client read.
-type recorder struct {
-	mu   sync.Mutex
-	last []byte
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	r.mu.Lock()
-	r.last = b
-	r.mu.Unlock()
-	return resp, nil
-}
+// recorder keeps the last answer the client read.
+type recorder struct{ fakeserve.Recorder }
 
 func (r *recorder) take(t *testing.T) any {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	last, _, _ := r.Last()
 	var v any
-	if err := json.Unmarshal(r.last, &v); err != nil {
-		t.Fatalf("answer is not JSON: %s", r.last)
+	if err := json.Unmarshal(last, &v); err != nil {
+		t.Fatalf("answer is not JSON: %s", last)
 	}
 	return v
 }

@@ -1,7 +1,6 @@
 package wikibasetest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,35 +10,13 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"partnerhub/wikidata"
+	"partnerhub/wikidata/internal/fakeserve"
 	"partnerhub/wikidata/wikibasetest"
 )
-
-// recorder keeps the body of the last answer the client read.
-type recorder struct {
-	mu   sync.Mutex
-	last []byte
-	code int
-	hdr  http.Header
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	r.mu.Lock()
-	r.last, r.code, r.hdr = b, resp.StatusCode, resp.Header.Clone()
-	r.mu.Unlock()
-	return resp, nil
-}
 
 // shape is what must match between the fake and the real wiki: per error
 // entry its code, module, data keys and data.messages names; per warning
@@ -180,7 +157,7 @@ func TestAnswersHaveTheRealShapes(t *testing.T) {
 				opts.RateLimit = &wikibasetest.RateLimit{Hits: 1, Per: time.Minute}
 			}
 			w := wikibasetest.New(t, opts)
-			rec := &recorder{}
+			rec := &fakeserve.Recorder{}
 			client := func(tok, sec string) *wikidata.Client {
 				c, err := wikidata.NewClient(wikidata.Config{APIURL: w.URL(), UserAgent: "test/1.0", MaxRetries: 1, MaxWait: time.Millisecond,
 					HTTPClient: &http.Client{Transport: rec}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
@@ -197,9 +174,7 @@ func TestAnswersHaveTheRealShapes(t *testing.T) {
 			if name == "stale_baserevid_patched" && err != nil {
 				t.Fatal(err)
 			}
-			rec.mu.Lock()
-			got, code, hdr := rec.last, rec.code, rec.hdr
-			rec.mu.Unlock()
+			got, code, hdr := rec.Last()
 			if code != fx.Status || hdr.Get("Retry-After") != "" {
 				t.Errorf("HTTP %d Retry-After %q, the real wiki answers %d without Retry-After", code, hdr.Get("Retry-After"), fx.Status)
 			}
