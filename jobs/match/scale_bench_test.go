@@ -286,9 +286,11 @@ func (r scaleRound) ratios() map[string]float64 {
 func (r scaleRound) log(b *testing.B, n int) {
 	side := func(who string, run scaleRun) string {
 		f := run.figures()
-		return fmt.Sprintf("%s %d rows %.1f rows/s, per 1,000 rows %.1f queries %.0f searches, endpoint %.0f ms, engine CPU %.0f ms, request %.0f ms, matched %.2f/row",
+		// endpoint over CPU: how much the machine stretched the engine's
+		// wall time.
+		return fmt.Sprintf("%s %d rows %.1f rows/s, per 1,000 rows %.1f queries %.0f searches, endpoint %.0f ms, engine CPU %.0f ms (wall %.1f× CPU), request %.0f ms, matched %.2f/row",
 			who, run.rows, f["rows/s"], f["queries/1000rows"], f["searches/1000rows"], f["endpoint-ms/1000rows"], f["engine-cpu-ms/1000rows"],
-			f["request-ms/1000rows"], f["matched/row"])
+			f["endpoint-ms/1000rows"]/f["engine-cpu-ms/1000rows"], f["request-ms/1000rows"], f["matched/row"])
 	}
 	q := r.ratios()
 	b.Logf("round %d (load %.1f): %s; %s; ratios: endpoint time %.2f×, engine CPU %.2f×, rows/s %.0f×", n, r.load,
