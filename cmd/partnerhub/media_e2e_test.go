@@ -10,8 +10,6 @@ import (
 	"image/color"
 	"image/jpeg"
 	pngenc "image/png"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,7 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"partnerhub/jobs"
-	"partnerhub/jobs/store"
+	"partnerhub/jobs/store/storetest"
 	"partnerhub/web/wikilogin/oauthfake"
 	"partnerhub/wikidata"
 	"partnerhub/wikidata/commonstest"
@@ -92,32 +90,24 @@ func newMediaSession(t *testing.T, template string, cols []string, rows [][]stri
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
 	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	commons := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 50 * time.Millisecond,
 		Accounts: []commonstest.Account{{Name: mediaUser, Token: "tok-4242", Secret: "sec-4242"}}})
 	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
 		Accounts:    []wikibasetest.Account{{Name: mediaUser, Token: "tok-4242", Secret: "sec-4242"}},
 		CommonsFile: func(name string) bool { _, ok := commons.File(commonsKey(name)); return ok },
 		Entities:    entities})
-	st, err := store.Open(ctx, "", dataDir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := localStore(t, "", dataDir)
 	u, err := st.UpsertUser(ctx, &jobs.User{WikiUserID: "4242", Username: mediaUser})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &mediaSession{mappingSession: &mappingSession{t: t, store: st, user: u, wiki: wiki}, commons: commons}
-	s.job = s.importedJob("Nationalmuseum paintings", strings.ReplaceAll(template, "{wiki}", wiki.URL()), cols, rows)
-	_ = st.StartReconciliation(ctx, s.job.ID, int64(len(rows)), len(rows))
-	if _, err := st.SaveBatchResult(ctx, s.job.ID, 1, matches, 1); err != nil {
-		t.Fatal(err)
+	seed := storetest.Reconciled{Title: "Nationalmuseum paintings", File: "paintings.csv", Template: strings.ReplaceAll(template, "{wiki}", wiki.URL()),
+		Columns: cols, Results: matches}
+	for i, r := range rows {
+		seed.Rows = append(seed.Rows, jobs.Row{Num: int64(i + 1), Cells: r})
 	}
-	_, _ = st.FinishReconciliationIfDone(ctx, s.job.ID)
+	s.job, _ = storetest.ReconciledJob(t, st, u.ID, seed)
 
 	addr := freeAddr(t)
 	meta := httptest.NewServer(oauthfake.New(oauthfake.Options{ConsumerKey: "ck", ConsumerSecret: "cs", CallbackURL: "http://" + addr + "/oauth/callback",
