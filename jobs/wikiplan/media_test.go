@@ -52,3 +52,31 @@ func TestMediaImageOnlyWhereTheItemHasNone(t *testing.T) {
 		t.Errorf("Q3 (this very image) needs nothing, not even a reference: %+v", ch)
 	}
 }
+
+// The only-if-none mark survives the plan item's stored diff, so that the
+// write-back's re-check (after an edit conflict or an interrupted edit)
+// still makes an image someone added meanwhile a conflict, not a second one.
+func TestMediaImageRecheckAfterSomeoneAddedOne(t *testing.T) {
+	tmpl, err := plan.ParseTemplate([]byte(`{"columns":{"ulan":{"property":"P245","kind":"external-id"}},"write":{"stated_in":"Q1000"}}`), []string{"ulan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := plan.EncodeChange(&plan.Change{Planned: []plan.PlannedValue{
+		{Row: 1, Column: "(media upload)", Property: "P18", Kind: "commonsMedia", Value: "Painting (NM 1).jpg", OnlyIfNone: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := plan.DecodeChange(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meanwhile := &wikidata.Entity{ID: "Q1", Type: "item", LastRevID: 8, Claims: map[string][]wikidata.Statement{
+		"P18": {wikidata.NewStatement("P18", "commonsMedia", wikidata.StringValue("Added meanwhile.jpg"))}}}
+	again, _, err := wikiplan.Recheck(context.Background(), wikiplan.Wikibase{R: entities{"Q1": meanwhile}}, tmpl, "Q1", []int64{1}, ch, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Add) != 0 || len(again.Conflicts) != 1 || len(again.Data) != 0 {
+		t.Fatalf("re-check after someone added an image: %+v", again)
+	}
+}
