@@ -39,13 +39,25 @@ func (in *instance) kill() {
 	_ = in.cmd.Wait()
 }
 
-// writeEnv configures a process that writes to the fake wiki at wikiURL
-// (PARTNERHUB_OAUTH_WIKI) with the embedded store and queue and short
-// crash-safety windows; extra settings come last and win.
+// killEnv configures a process that writes to the fakes with the OAuth
+// consumer ck/cs, the embedded store and queue and short crash-safety
+// windows; extra settings come last and win.
+func killEnv(extra ...string) []string {
+	return append([]string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs",
+		"PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
+		"PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}, extra...)
+}
+
+// writeEnv is killEnv for writing to the fake wiki at wikiURL
+// (PARTNERHUB_OAUTH_WIKI) as fast as it takes, each edit bounded to 2 s.
 func writeEnv(wikiURL string, extra ...string) []string {
-	return append([]string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_OAUTH_WIKI=" + wikiURL,
-		"PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
-		"PARTNERHUB_EDIT_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}, extra...)
+	return killEnv(append([]string{"PARTNERHUB_OAUTH_WIKI=" + wikiURL, "PARTNERHUB_EDITS_PER_MINUTE=100000", "PARTNERHUB_EDIT_TIMEOUT=2s"}, extra...)...)
+}
+
+// uploadEnv is killEnv for uploading to the fake Commons at commonsURL as
+// fast as it takes, each request bounded to 2 s.
+func uploadEnv(commonsURL string, extra ...string) []string {
+	return killEnv(append([]string{"PARTNERHUB_COMMONS_API=" + commonsURL, "PARTNERHUB_UPLOADS_PER_MINUTE=100000", "PARTNERHUB_UPLOAD_TIMEOUT=2s"}, extra...)...)
 }
 
 // writerWiki is a fake wiki holding items Q1…Qn with an English label each,
@@ -118,15 +130,23 @@ func embeddedKillTest(t *testing.T) (bin, dataDir string, st *store.Store, key [
 		t.Skip("builds and runs the binary")
 	}
 	bin, dataDir = buildBinary(t), t.TempDir()
+	st, key = embeddedStore(t, dataDir)
+	return bin, dataDir, st, key
+}
+
+// embeddedStore opens the embedded store in dataDir and the tool's key
+// there, as the process will find them.
+func embeddedStore(t *testing.T, dataDir string) (*store.Store, []byte) {
+	t.Helper()
 	key, err := loadKey(config{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err = store.Open(context.Background(), "", dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := store.Open(context.Background(), "", dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bin, dataDir, st, key
+	return st, key
 }
 
 // localStore opens the store the binary will use (dsn "" for the embedded

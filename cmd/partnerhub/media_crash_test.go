@@ -9,12 +9,9 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,43 +29,18 @@ import (
 // expects every file on the fake Commons exactly once with its structured
 // data exactly once, and every file's page and revision recorded.
 func TestMediaUploadSurvivesKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	const files = 30
-	bin := buildBinary(t)
-	dataDir := t.TempDir()
-	ctx := context.Background()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	fake := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 200 * time.Millisecond,
-		Accounts: []commonstest.Account{{Name: "Uploader", Token: "up-token", Secret: "up-secret"}}})
+	bin, dataDir, st, key := embeddedKillTest(t)
+	fake := uploaderCommons(t)
 	// Each upload is held a while and then saved whatever the client does,
 	// so the kill lands mid-batch with an upload in flight.
 	fake.Inject(commonstest.Fault{Action: "upload", Kind: commonstest.LateLanding, Delay: 40 * time.Millisecond, Count: 10 * files})
-
-	key, err := loadKey(config{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, "", dataDir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p, bodies := seedMediaUpload(t, st, key, dataDir, files, 20)
 
-	env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_COMMONS_API=" + fake.URL(),
-		"PARTNERHUB_UPLOADS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
-		"PARTNERHUB_UPLOAD_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms"}
+	env := uploadEnv(fake.URL())
 	first := start(t, bin, dataDir, freeAddr(t), env...)
-	deadline := time.Now().Add(3 * time.Minute)
-	for fake.RequestsOf("upload", "file") < files/3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the upload did not start:\n%s", first.log.String())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	_ = first.cmd.Process.Signal(syscall.SIGKILL)
-	_ = first.cmd.Wait()
+	waitUntil(t, first, "the upload under way", 3*time.Minute, 2*time.Millisecond, func() bool { return fake.RequestsOf("upload", "file") >= files/3 })
+	first.kill()
 	killedAt := fake.RequestsOf("upload", "file")
 	if killedAt >= files {
 		t.Fatalf("the upload finished (%d uploads) before the kill", killedAt)
@@ -105,19 +77,9 @@ func TestChunkedMediaUploadSurvivesKill(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			const files = 4
 			dataDir := t.TempDir()
-			ctx := context.Background()
-			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			fake := commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 200 * time.Millisecond,
-				Accounts: []commonstest.Account{{Name: "Uploader", Token: "up-token", Secret: "up-secret"}}})
+			fake := uploaderCommons(t)
 			fake.Inject(commonstest.Fault{Action: "upload", Stage: tc.stage, Kind: commonstest.LateLanding, Delay: tc.delay, Count: 1000})
-			key, err := loadKey(config{DataDir: dataDir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := store.Open(ctx, "", dataDir, quiet)
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, key := embeddedStore(t, dataDir)
 			p, bodies := seedMediaUpload(t, st, key, dataDir, files, 96)
 			const chunk = 2 << 10
 			need := map[int64]int{}
@@ -133,20 +95,10 @@ func TestChunkedMediaUploadSurvivesKill(t *testing.T) {
 			if tc.stage == "chunk" {
 				killAt += need[1]
 			}
-			env := []string{"PARTNERHUB_OAUTH_CONSUMER_KEY=ck", "PARTNERHUB_OAUTH_CONSUMER_SECRET=cs", "PARTNERHUB_COMMONS_API=" + fake.URL(),
-				"PARTNERHUB_UPLOADS_PER_MINUTE=100000", "PARTNERHUB_USER_AGENT=Partnerhub-test/1.0 (https://partnerhub.example/)", "PARTNERHUB_REDIS_ADDR=", "PARTNERHUB_DB_DSN=",
-				"PARTNERHUB_UPLOAD_TIMEOUT=2s", "PARTNERHUB_EDIT_LATE_SAVE=1s", "PARTNERHUB_REPLICA_LAG=500ms",
-				"PARTNERHUB_UPLOAD_CHUNKED_ABOVE_KB=2", "PARTNERHUB_UPLOAD_CHUNK_KB=2"}
+			env := uploadEnv(fake.URL(), "PARTNERHUB_UPLOAD_CHUNKED_ABOVE_KB=2", "PARTNERHUB_UPLOAD_CHUNK_KB=2")
 			first := start(t, bin, dataDir, freeAddr(t), env...)
-			deadline := time.Now().Add(3 * time.Minute)
-			for fake.RequestsOf("upload", tc.stage) < killAt {
-				if time.Now().After(deadline) {
-					t.Fatalf("the upload did not get to %d %s requests:\n%s", killAt, tc.stage, first.log.String())
-				}
-				time.Sleep(time.Millisecond)
-			}
-			_ = first.cmd.Process.Signal(syscall.SIGKILL)
-			_ = first.cmd.Wait()
+			waitUntil(t, first, fmt.Sprintf("%d %s requests", killAt, tc.stage), 3*time.Minute, time.Millisecond, func() bool { return fake.RequestsOf("upload", tc.stage) >= killAt })
+			first.kill()
 			chunksBefore, commitsBefore := fake.RequestsOf("upload", "chunk"), fake.RequestsOf("upload", "commit")
 			if commitsBefore >= files {
 				t.Fatalf("every file was committed (%d) before the kill", commitsBefore)
@@ -168,26 +120,29 @@ func TestChunkedMediaUploadSurvivesKill(t *testing.T) {
 	}
 }
 
+// uploaderCommons is a fake Commons where the account Uploader may upload,
+// whose lists lag 200 ms behind.
+func uploaderCommons(t *testing.T) *commonstest.Server {
+	return commonstest.Serve(t, commonstest.Options{ConsumerKey: "ck", ConsumerSecret: "cs", ReplicaLag: 200 * time.Millisecond,
+		Accounts: []commonstest.Account{{Name: "Uploader", Token: "up-token", Secret: "up-secret"}}})
+}
+
 // checkUploadedOnce waits for the plan to finish in the restarted process,
 // then expects every file on the fake Commons exactly once, with its
 // structured data exactly once, and its page and revision recorded.
 func checkUploadedOnce(t *testing.T, st *store.Store, fake *commonstest.Server, p *jobs.MediaPlan, bodies map[int64][]byte, second *instance) {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
+	waitUntil(t, second, "the upload after restart", 4*time.Minute, 20*time.Millisecond, func() bool {
 		cur, err := st.MediaPlan(ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cur.Status == jobs.MediaPlanDone {
-			break
-		}
-		if cur.Status != jobs.MediaPlanUploading || time.Now().After(deadline) {
+		if cur.Status != jobs.MediaPlanDone && cur.Status != jobs.MediaPlanUploading {
 			t.Fatalf("media plan %s (%s) after restart:\n%s", cur.Status, cur.Error, second.log.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return cur.Status == jobs.MediaPlanDone
+	})
 	for no, body := range bodies {
 		if n := fake.UploadsOf(commonstest.SHA1(body)); n != 1 {
 			t.Fatalf("file %d uploaded %d times", no, n)
