@@ -78,12 +78,9 @@ func (f *fixture) mediaJobFor(t *testing.T, u *jobs.User, kind string) *jobs.Job
 
 func mediaServer(t *testing.T, f *fixture, dataDir string) *recordingMedia {
 	rm := &recordingMedia{st: f.st}
-	s, err := web.New(web.Config{Version: "test", DataDir: dataDir, MaxUploadBytes: 1 << 20, MaxArchiveBytes: 64 << 10, CSRFKey: bytes.Repeat([]byte{7}, 32)},
-		web.Deps{Store: f.st, Queue: f.queue, Runner: &recordingRunner{}, Media: rm, Redis: pinger{}, Auth: headerAuth{users: map[string]*jobs.User{"alice": f.alice, "bob": f.bob}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.Config.Handler = s.Handler()
+	deps := f.deps()
+	deps.Media = rm
+	f.srv.Config.Handler = newHandler(t, deps, func(c *web.Config) { c.DataDir, c.MaxArchiveBytes = dataDir, 64<<10 })
 	return rm
 }
 
