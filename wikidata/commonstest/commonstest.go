@@ -255,10 +255,13 @@ func SHA1(b []byte) string {
 }
 
 // AddFile publishes a file as another user did an hour ago (so replicas
-// show it), and returns its page id.
+// show it), and returns its page id. The name (without "File:", spaces or
+// underscores) is normalised as MediaWiki stores it, as in DeleteFile and
+// File.
 func (c *Commons) AddFile(name, user string, content []byte) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	name = dbKey(name)
 	fv := FileVersion{Name: name, SHA1: SHA1(content), Size: int64(len(content)), Mime: sniff(content), User: user,
 		Comment: "uploaded by hand", Text: "== Summary ==", Timestamp: c.opts.Now().Add(-time.Hour).UTC()}
 	return c.publishLocked(fv).PageID
@@ -269,6 +272,7 @@ func (c *Commons) AddFile(name, user string, content []byte) int64 {
 func (c *Commons) DeleteFile(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	name = dbKey(name)
 	p, ok := c.pages[name]
 	if !ok {
 		return
@@ -421,6 +425,7 @@ func (c *Commons) MediaEdits() []MediaEdit {
 func (c *Commons) File(name string) (FileVersion, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	name = dbKey(name)
 	p, ok := c.pages[name]
 	if !ok || p.file == nil {
 		return FileVersion{}, false

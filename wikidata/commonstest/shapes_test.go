@@ -284,3 +284,17 @@ func TestConformCatchesDifferences(t *testing.T) {
 		t.Fatal("a missing required key was found")
 	}
 }
+
+// Test helpers take file names as people write them: "a b.jpg" is the
+// page "File:A b.jpg" the client finds.
+func TestHelpersNormaliseNames(t *testing.T) {
+	s := commonstest.Serve(t, commonstest.Options{})
+	id := s.AddFile("old scan.jpg", "Carol", jpegOf(t, 9))
+	if f, ok := s.File("Old_scan.jpg"); !ok || f.PageID != id || f.Name != "Old_scan.jpg" {
+		t.Fatalf("File after AddFile with spaces: %+v %v", f, ok)
+	}
+	s.DeleteFile("old scan.jpg")
+	if _, ok := s.File("Old scan.jpg"); ok {
+		t.Fatal("DeleteFile did not find the file by its name as written")
+	}
+}
