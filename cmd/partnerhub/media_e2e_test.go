@@ -64,9 +64,6 @@ func mediaE2ETemplate(wikiAPI string) string {
 // the fake Wikibase know (the same tokens on each).
 const mediaUser = "Hilma Reviewer"
 
-// commonsKey is a file name as the fake Commons keys its pages (underscores).
-func commonsKey(name string) string { return strings.ReplaceAll(name, " ", "_") }
-
 // mediaSession is the binary with OAuth against the fake Commons and the
 // fake Wikibase, a job as reconciliation leaves it, and a headless
 // Chromium logged in as mediaUser.
@@ -94,7 +91,7 @@ func newMediaSession(t *testing.T, template string, cols []string, rows [][]stri
 		Accounts: []commonstest.Account{{Name: mediaUser, Token: "tok-4242", Secret: "sec-4242"}}})
 	wiki := wikibasetest.New(t, wikibasetest.Options{ConsumerKey: "ck", ConsumerSecret: "cs",
 		Accounts:    []wikibasetest.Account{{Name: mediaUser, Token: "tok-4242", Secret: "sec-4242"}},
-		CommonsFile: func(name string) bool { _, ok := commons.File(commonsKey(name)); return ok },
+		CommonsFile: func(name string) bool { _, ok := commons.File(name); return ok },
 		Entities:    entities})
 	st, _ := localStore(t, "", dataDir)
 	u, err := st.UpsertUser(ctx, &jobs.User{WikiUserID: "4242", Username: mediaUser})
@@ -214,8 +211,8 @@ func TestBrowserMediaUpload(t *testing.T) {
 	commons, wiki, jobURL, shot, flashOK := s.commons, s.wiki, s.jobURL, s.shot, s.flashOK
 	// Row 3's scan was uploaded by hand long ago, under the title the plan
 	// would give it.
-	oldScanID := commons.AddFile(commonsKey("Old scan (NM 3).jpg"), "Archivist", images["3.jpg"])
-	commons.AddFile(commonsKey("Some other painting.jpg"), "Archivist", testJPEG(t, 99))
+	oldScanID := commons.AddFile("Old scan (NM 3).jpg", "Archivist", images["3.jpg"])
+	commons.AddFile("Some other painting.jpg", "Archivist", testJPEG(t, 99))
 	const user = mediaUser
 
 	// Before any settings, the media page says what is missing.
@@ -274,7 +271,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 
 	// Someone else uploads another file under row 5's title after the
 	// preview: Commons warns (exists), and the warning waits for a person.
-	commons.AddFile(commonsKey("Still life (NM 5).jpg"), "Someone else", testJPEG(t, 55))
+	commons.AddFile("Still life (NM 5).jpg", "Someone else", testJPEG(t, 55))
 
 	// Approve: the worker uploads in the user's name.
 	s.press("approve", `form[action$="/media/approve"]:not(#select-form) button`)
@@ -312,7 +309,7 @@ func TestBrowserMediaUpload(t *testing.T) {
 		if n := commons.UploadsOf(commonstest.SHA1(body)); n != 1 {
 			t.Fatalf("file %d uploaded %d times", i, n)
 		}
-		fv, ok := commons.File(commonsKey(want.title))
+		fv, ok := commons.File(want.title)
 		if !ok || fv.User != user || !strings.Contains(fv.Text, "{{Artwork") || !strings.Contains(fv.Comment, "editgroups-commons/b/") {
 			t.Fatalf("File:%s on Commons: %+v (found %v)", want.title, fv, ok)
 		}
@@ -507,7 +504,7 @@ func TestBrowserMediaUploadFromZip(t *testing.T) {
 	s.waitText("uploaded", s.jobURL+"/media", `.meta .status`, "done")
 	s.do("uploaded", s.shot("zip-02-uploaded"))
 	for name, q := range map[string]string{"Vase (NM 10).png": "Q201", "Bowl (NM 11).jpg": "Q202"} {
-		fv, ok := s.commons.File(commonsKey(name))
+		fv, ok := s.commons.File(name)
 		if !ok || fv.User != mediaUser {
 			t.Fatalf("File:%s on Commons: %+v (found %v)", name, fv, ok)
 		}
