@@ -132,14 +132,19 @@ type MediaFile struct {
 	Attempts    int
 	StashKey    string
 	Warnings    json.RawMessage
-	PageID      int64  // the file page's id on Commons (its MediaInfo entity is M<PageID>)
-	FileTitle   string // the title it got on Commons, with "File:"
-	URL         string // its description page's URL
-	SDCRevID    int64
-	Error       string
-	SentAt      time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// What a person chose after a warning (see MediaResolution), its
+	// detail, and the attempts made before it.
+	Resolution       MediaResolution
+	ResolutionDetail MediaDecisionDetail
+	ResolvedAttempts int
+	PageID           int64  // the file page's id on Commons (its MediaInfo entity is M<PageID>)
+	FileTitle        string // the title it got on Commons, with "File:"
+	URL              string // its description page's URL
+	SDCRevID         int64
+	Error            string
+	SentAt           time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Blocked says whether a problem keeps the file from being uploaded.

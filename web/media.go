@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,8 @@ type mediaFileView struct {
 	*jobs.MediaFile
 	Structured *media.Structured
 	SizeText   string
+	Warned     jobs.MediaWarnings   // Commons' warnings, for a file at "warning"
+	Decisions  []jobs.MediaDecision // what people chose for it after warnings
 }
 
 func (s *Server) jobMediaURL(j *jobs.Job) string { return fmt.Sprintf("/jobs/%d/media", j.ID) }
@@ -78,14 +81,29 @@ func (s *Server) mediaPage(c *gin.Context) {
 			files = files[:mediaPageSize]
 			data["Next"] = fmt.Sprintf("?status=%s&after=%d", status, files[len(files)-1].No)
 		}
-		var list []mediaFileView
+		var (
+			list []mediaFileView
+			nos  []int64
+		)
 		for _, f := range files {
 			sd, err := media.DecodeStructured(f.Statements)
 			if err != nil {
 				s.fail(c, err)
 				return
 			}
-			list = append(list, mediaFileView{MediaFile: f, Structured: sd, SizeText: media.FormatBytes(f.Size)})
+			list = append(list, mediaFileView{MediaFile: f, Structured: sd, SizeText: media.FormatBytes(f.Size), Warned: jobs.ParseMediaWarnings(f.Warnings)})
+			nos = append(nos, f.No)
+		}
+		if len(nos) > 0 {
+			decisions, err := s.store.MediaDecisions(ctx, p.ID, nos)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			for _, d := range decisions {
+				i := slices.IndexFunc(list, func(v mediaFileView) bool { return v.No == d.FileNo })
+				list[i].Decisions = append(list[i].Decisions, d)
+			}
 		}
 		data["Files"], data["Counts"], data["Status"] = list, counts, string(status)
 		data["SizeText"] = media.FormatBytes(counts.Bytes)
@@ -293,14 +311,7 @@ func (s *Server) mediaUploadAction(c *gin.Context) {
 	case "retry":
 		var n int64
 		if n, err = s.store.RetryFailedMedia(ctx, p.ID); err == nil && n > 0 {
-			if p.Status == jobs.MediaPlanDone {
-				err = s.store.SetMediaPlanStatus(ctx, p.ID, jobs.MediaPlanPaused, "", jobs.MediaPlanDone)
-			}
-			if err == nil {
-				if err = s.mediaUploadAllowed(); err == nil {
-					err = s.media.StartMediaUpload(ctx, p.ID, u)
-				}
-			}
+			err = s.restartMediaUpload(ctx, p, u)
 		}
 		msg = fmt.Sprintf("%d failed files are queued again.", n)
 	default:

@@ -78,10 +78,15 @@ func (f *fixture) mediaJobFor(t *testing.T, u *jobs.User, kind string) *jobs.Job
 
 func mediaServer(t *testing.T, f *fixture, dataDir string) *recordingMedia {
 	rm := &recordingMedia{st: f.st}
-	deps := f.deps()
-	deps.Media = rm
-	f.srv.Config.Handler = newHandler(t, deps, func(c *web.Config) { c.DataDir, c.MaxArchiveBytes = dataDir, 64<<10 })
+	mediaServerWith(t, f, dataDir, rm)
 	return rm
+}
+
+// mediaServerWith serves the fixture with runner for media plans.
+func mediaServerWith(t *testing.T, f *fixture, dataDir string, rm web.MediaRunner) {
+	d := f.deps()
+	d.Media = rm
+	f.srv.Config.Handler = newHandler(t, d, func(c *web.Config) { c.DataDir, c.MaxArchiveBytes = dataDir, 64<<10 })
 }
 
 func TestMediaPlanPage(t *testing.T) {

@@ -78,6 +78,7 @@ func newRenderer(static fs.FS, version, editGroupsTool string) (*renderer, error
 		"langName":  languageName,
 		"agreement": agreement,
 		"list":      func(xs ...string) []string { return xs },
+		"fileTitle": jobs.FileTitle,
 		"percentOf": func(a, b int64) int64 {
 			if b <= 0 {
 				return 0

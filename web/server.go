@@ -227,6 +227,8 @@ func (s *Server) Handler() http.Handler {
 	job.POST("/media", s.buildMediaPlan)
 	job.POST("/media/approve", s.approveMediaPlan)
 	job.POST("/media/upload/:action", s.mediaUploadAction)
+	job.POST("/media/files/:no/decide", s.decideMediaFile)
+	job.POST("/media/warnings", s.decideMediaWarnings)
 	s.collabRoutes(app, job)
 	return r
 }

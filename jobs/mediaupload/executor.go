@@ -479,13 +479,16 @@ func (r *run) settleFound(ctx context.Context, f *jobs.MediaFile, fd *found, att
 // uploadFile takes a pending file: looked up first, linked if found, else
 // read, checked and uploaded.
 func (r *run) uploadFile(ctx context.Context, f *jobs.MediaFile) (bool, error) {
-	if f.Attempts >= r.e.cfg.MaxAttempts {
+	if f.Attempts-f.ResolvedAttempts >= r.e.cfg.MaxAttempts {
 		if ok, err := r.e.store.MarkMediaSending(ctx, r.plan.ID, f.No); err != nil || !ok {
 			return false, err
 		}
 		_, err := r.e.store.SettleMediaFile(ctx, r.plan.ID, f.No, 0, jobs.MediaOutcome{Status: jobs.MediaFailed,
 			Message: fmt.Sprintf("Not uploaded after %d attempts: %s", f.Attempts, f.Error)})
 		return true, err
+	}
+	if f.Resolution == jobs.ResolveLink {
+		return r.linkChosen(ctx, f)
 	}
 	fd, err := r.lookup(ctx, f)
 	if err != nil {
@@ -515,6 +518,9 @@ func (r *run) uploadFile(ctx context.Context, f *jobs.MediaFile) (bool, error) {
 	}
 	attempt := f.Attempts + 1
 	res, err := r.send(ctx, f, attempt, body)
+	if err == nil && res.Result == "Warning" {
+		res, err = r.commitConfirmed(ctx, f, res)
+	}
 	if err != nil {
 		return true, r.sendError(ctx, f, attempt, err)
 	}
@@ -751,7 +757,8 @@ func (r *run) structuredData(ctx context.Context, f *jobs.MediaFile) (bool, erro
 		baseRev = mi.LastRevID
 	}
 	missC, missS := commons.Missing(mi, captions, statements)
-	done := jobs.MediaOutcome{Status: jobs.MediaDone, PageID: pageID, SDCRevID: max(baseRev, 1)}
+	missS = addableTo(f, mi, missS)
+	done := jobs.MediaOutcome{Status: settledStatus(f), PageID: pageID, SDCRevID: max(baseRev, 1)}
 	if len(missC) == 0 && len(missS) == 0 {
 		if err := r.e.store.ClearSDCSending(ctx, r.plan.ID, f.No); err != nil {
 			return false, err

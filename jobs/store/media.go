@@ -230,22 +230,26 @@ func (s *Store) StartUploading(ctx context.Context, planID, uploaderID int64, ed
 }
 
 const mediaFileCols = `plan_id, file_no, row_num, qid, source, title, wikitext, statements_json, sha1, size, content_type, width, height, problems_json, approved, status,
-	attempts, stash_key, warnings_json, commons_page_id, commons_title, commons_url, sdc_rev_id, error, sent_at, created_at, updated_at`
+	attempts, stash_key, warnings_json, commons_page_id, commons_title, commons_url, sdc_rev_id, error, sent_at, created_at, updated_at,
+	resolution, resolution_json, resolved_attempts`
 
 func scanMediaFile(sc scanner) (*jobs.MediaFile, error) {
 	var (
-		f                                  jobs.MediaFile
-		statements, problems, status, warn string
-		approved                           int
-		sent, created, updated             int64
+		f                                              jobs.MediaFile
+		statements, problems, status, warn, resolution string
+		detail                                         string
+		approved                                       int
+		sent, created, updated                         int64
 	)
 	if err := sc.Scan(&f.PlanID, &f.No, &f.Row, &f.QID, &f.Source, &f.Title, &f.Wikitext, &statements, &f.SHA1, &f.Size, &f.ContentType, &f.Width, &f.Height,
-		&problems, &approved, &status, &f.Attempts, &f.StashKey, &warn, &f.PageID, &f.FileTitle, &f.URL, &f.SDCRevID, &f.Error, &sent, &created, &updated); err != nil {
+		&problems, &approved, &status, &f.Attempts, &f.StashKey, &warn, &f.PageID, &f.FileTitle, &f.URL, &f.SDCRevID, &f.Error, &sent, &created, &updated,
+		&resolution, &detail, &f.ResolvedAttempts); err != nil {
 		return nil, err
 	}
 	_ = json.Unmarshal([]byte(problems), &f.Problems)
 	f.Statements, f.Warnings = json.RawMessage(statements), json.RawMessage(warn)
 	f.Approved, f.Status = approved != 0, jobs.MediaFileStatus(status)
+	f.Resolution, f.ResolutionDetail = jobs.MediaResolution(resolution), jobs.DecodeMediaDecisionDetail(json.RawMessage(detail))
 	f.SentAt, f.CreatedAt, f.UpdatedAt = msToTime(sent), msToTime(created), msToTime(updated)
 	return &f, nil
 }
