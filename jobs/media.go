@@ -68,6 +68,10 @@ type MediaPlan struct {
 	ArchiveName string
 	ArchiveSHA1 string
 	ArchiveSize int64
+	// ArchiveRemovedAt is when the archive was deleted from disk (zero: it
+	// is there): its plan finished, was cancelled or replaced, or lay
+	// unused past the retention.
+	ArchiveRemovedAt time.Time
 	// Settings are the media settings the plan was made with (a copy of the
 	// template's "media" object, so that later template edits do not change
 	// an approved plan).

@@ -130,11 +130,16 @@ func (s *Server) jobStatus(c *gin.Context) {
 
 func (s *Server) deleteJob(c *gin.Context) {
 	j := currentJob(c)
-	if err := s.store.DeleteJob(c.Request.Context(), j.ID); err != nil {
+	archives, err := s.store.JobArchives(c.Request.Context(), j.ID)
+	if err == nil {
+		err = s.store.DeleteJob(c.Request.Context(), j.ID)
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.logger.Info("job deleted", "job_id", j.ID, "user_id", currentUser(c).ID)
+	removed := s.archives.RemoveFiles(archives)
+	s.logger.Info("job deleted", "job_id", j.ID, "user_id", currentUser(c).ID, "media_archives_deleted", removed)
 	s.setFlash(c, "ok", "The job \""+j.Title+"\" was deleted.")
 	c.Redirect(http.StatusSeeOther, "/jobs")
 }

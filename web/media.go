@@ -154,6 +154,7 @@ func (s *Server) buildMediaPlan(c *gin.Context) {
 		return
 	}
 	s.logger.Info("media plan requested", "job_id", j.ID, "user_id", currentUser(c).ID, "source", p.SourceKind)
+	s.removeUnneededArchives(ctx) // the replaced plan's
 	s.setFlash(c, "ok", "Reading the files and planning what each becomes on Commons. Nothing is uploaded until you approve the plan.")
 	c.Redirect(http.StatusSeeOther, s.jobMediaURL(j))
 }
@@ -307,7 +308,9 @@ func (s *Server) mediaUploadAction(c *gin.Context) {
 	case "pause":
 		err, msg = s.media.PauseMediaUpload(ctx, p.ID), "Paused after the file in progress."
 	case "cancel":
-		err, msg = s.media.CancelMediaUpload(ctx, p.ID), "Cancelled. Files already uploaded stay on Commons."
+		if err, msg = s.media.CancelMediaUpload(ctx, p.ID), "Cancelled. Files already uploaded stay on Commons."; err == nil {
+			s.removeUnneededArchives(ctx)
+		}
 	case "retry":
 		var n int64
 		if n, err = s.store.RetryFailedMedia(ctx, p.ID); err == nil && n > 0 {
@@ -333,4 +336,13 @@ func (s *Server) mediaActionFailed(c *gin.Context, j *jobs.Job, err error) {
 	}
 	s.setFlash(c, "error", jobs.ErrorMessage(err))
 	c.Redirect(http.StatusSeeOther, s.jobMediaURL(j))
+}
+
+// removeUnneededArchives deletes the uploaded archives no plan needs any
+// more (a replaced or cancelled plan's) now rather than at the worker's
+// next sweep; a failure is logged, the sweep tries again.
+func (s *Server) removeUnneededArchives(ctx context.Context) {
+	if _, err := s.archives.RemoveUnneeded(ctx); err != nil {
+		s.logger.Error("delete unneeded media archives", "err", err)
+	}
 }

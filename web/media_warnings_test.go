@@ -46,6 +46,11 @@ func (u uploadingMedia) StartMediaUpload(ctx context.Context, planID int64, user
 	return u.st.StartUploading(ctx, planID, user.ID, "feedbeef")
 }
 
+func (u uploadingMedia) CancelMediaUpload(ctx context.Context, planID int64) error {
+	u.rec(fmt.Sprintf("cancel %d", planID))
+	return u.st.SetMediaPlanStatus(ctx, planID, jobs.MediaPlanCancelled, "", jobs.MediaPlanUploading, jobs.MediaPlanPaused, jobs.MediaPlanApproved, jobs.MediaPlanReady)
+}
+
 // plainJPEG is a small JPEG of one colour per seed.
 func plainJPEG(t *testing.T, seed uint8) []byte {
 	t.Helper()

@@ -109,6 +109,7 @@ type Server struct {
 	plans         PlanRunner
 	undos         UndoRunner
 	media         MediaRunner
+	archives      *media.ArchiveCleaner // deletes uploaded archives no plan needs (the worker also deletes abandoned ones)
 	suggesters    Suggesters
 	itemFacts     func(job *jobs.Job) (export.ItemFacts, error)
 	endpointPace  func(ctx context.Context, job *jobs.Job) (jobs.EndpointPace, error)
@@ -155,7 +156,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		formOrigins = " " + u.Scheme + "://" + u.Host
 	}
 	return &Server{formOrigins: formOrigins, cfg: cfg, store: d.Store, queue: d.Queue, runner: d.Runner, redis: d.Redis, auth: d.Auth, templateCheck: d.TemplateCheck, itemCheck: d.ItemCheck, login: d.Login, sealer: d.Sealer, plans: d.Plans, undos: d.Undos, media: d.Media, suggesters: d.Suggesters, itemFacts: d.ItemFacts, endpointPace: d.EndpointPace, reconcile: d.Reconcile,
-		logger: logger, pages: pages, static: static, proxies: proxies}, nil
+		logger: logger, pages: pages, static: static, proxies: proxies, archives: &media.ArchiveCleaner{Store: d.Store, DataDir: cfg.DataDir, Logger: logger}}, nil
 }
 
 // Handler builds the router.

@@ -68,6 +68,9 @@ type config struct {
 	MediaAllowPrivate bool
 	MediaMaxBytes     int64
 	MediaArchiveBytes int64
+	// MediaArchiveRetention is how long an uploaded archive of an idle
+	// media plan (or one no plan names) is kept before it is deleted.
+	MediaArchiveRetention time.Duration
 }
 
 // env lists every variable with its default, for --help and the README.
@@ -118,6 +121,7 @@ var env = []struct{ name, def, help string }{
 	{"PARTNERHUB_MEDIA_ALLOW_PRIVATE", "false", "let the worker fetch media files from loopback and private addresses (tests and closed installations only)"},
 	{"PARTNERHUB_MEDIA_MAX_MB", "100", "largest media file a plan takes, in MB"},
 	{"PARTNERHUB_MEDIA_ARCHIVE_MB", "2048", "largest ZIP archive of media files one upload may be, in MB"},
+	{"PARTNERHUB_MEDIA_ARCHIVE_DAYS", "14", "days an uploaded ZIP archive of an idle media plan (not finished, not uploading) is kept before it is deleted, 1 to 365; finished, cancelled and replaced plans' archives go at once"},
 	{"PARTNERHUB_USER_AGENT", "Partnerhub/0.1 (https://partnerhub.toolforge.org/)", "User-Agent for requests to the wikis and query services (Wikimedia User-Agent policy: name/version and a contact URL)"},
 }
 
@@ -226,6 +230,11 @@ func loadConfig() (config, error) {
 	c.MediaArchiveBytes = intVar("PARTNERHUB_MEDIA_ARCHIVE_MB") << 20
 	if c.MediaMaxBytes <= 0 || c.MediaArchiveBytes <= 0 {
 		errs = append(errs, "PARTNERHUB_MEDIA_MAX_MB and PARTNERHUB_MEDIA_ARCHIVE_MB must be positive")
+	}
+	if days, err := strconv.Atoi(getenv("PARTNERHUB_MEDIA_ARCHIVE_DAYS")); err != nil || days < 1 || days > 365 {
+		errs = append(errs, fmt.Sprintf("PARTNERHUB_MEDIA_ARCHIVE_DAYS must be a whole number of days from 1 to 365, not %q", getenv("PARTNERHUB_MEDIA_ARCHIVE_DAYS")))
+	} else {
+		c.MediaArchiveRetention = time.Duration(days) * 24 * time.Hour
 	}
 	c.SPARQLInFlight = int(intVar("PARTNERHUB_SPARQL_IN_FLIGHT"))
 	if c.SPARQLInFlight < 1 || c.SPARQLInFlight > 20 {

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultWikibaseIsChecked(t *testing.T) {
@@ -37,5 +38,25 @@ func TestDefaultWikibaseIsChecked(t *testing.T) {
 	t.Setenv("PARTNERHUB_DEFAULT_WIKI_API", "https://wb.example.org/w/api.php")
 	if _, err := loadConfig(); err != nil {
 		t.Errorf("an allowed default Wikibase: %v", err)
+	}
+}
+
+func TestMediaArchiveRetentionIsChecked(t *testing.T) {
+	c, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MediaArchiveRetention != 14*24*time.Hour {
+		t.Errorf("default retention %s", c.MediaArchiveRetention)
+	}
+	for _, v := range []string{"0", "366", "2w", "-3"} {
+		t.Setenv("PARTNERHUB_MEDIA_ARCHIVE_DAYS", v)
+		if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "PARTNERHUB_MEDIA_ARCHIVE_DAYS must be a whole number of days from 1 to 365") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	t.Setenv("PARTNERHUB_MEDIA_ARCHIVE_DAYS", "3")
+	if c, err := loadConfig(); err != nil || c.MediaArchiveRetention != 72*time.Hour {
+		t.Errorf("3 days: %v %v", c, err)
 	}
 }

@@ -292,7 +292,7 @@ func serve(ctx context.Context, stderr io.Writer, withWeb, withWorker bool) erro
 			Builder: plans, Writer: plans, TemplateCheck: func(raw []byte, cols []string) ([]byte, error) {
 				return plan.CheckTemplate(raw, cols, match.CheckTemplate)
 			}, MediaUploader: uploader, Undoer: a.undoService(plans),
-			MediaBuilder: mediaPlans}, a.logger)
+			MediaBuilder: mediaPlans, Archives: a.archiveCleaner()}, a.logger)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if w != nil {

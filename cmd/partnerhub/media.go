@@ -34,3 +34,9 @@ func (a *app) mediaFetcher() *media.Fetcher {
 func (a *app) zipLimits() media.ZipLimits {
 	return media.ZipLimits{MaxEntryBytes: a.cfg.MediaMaxBytes, MaxTotalBytes: 4 * a.cfg.MediaArchiveBytes}
 }
+
+// archiveCleaner deletes uploaded archives no plan needs, and those of
+// plans idle past the retention, at each worker sweep.
+func (a *app) archiveCleaner() *media.ArchiveCleaner {
+	return &media.ArchiveCleaner{Store: a.store, DataDir: a.cfg.DataDir, Retention: a.cfg.MediaArchiveRetention, Logger: a.logger}
+}

@@ -52,7 +52,7 @@ func (s *Store) CreateMediaPlan(ctx context.Context, p *jobs.MediaPlan) (*jobs.M
 }
 
 const mediaPlanCols = `id, job_id, status, source_kind, source_column, archive_path, archive_name, archive_sha1, archive_size, settings_json, template_version_id, propose_p18,
-	created_by, created_at, updated_at, approved_by, approved_at, started_at, uploader_id, editgroup_id, error, rows_done`
+	created_by, created_at, updated_at, approved_by, approved_at, started_at, uploader_id, editgroup_id, error, rows_done, archive_removed_at`
 
 func scanMediaPlan(sc scanner) (*jobs.MediaPlan, error) {
 	var (
@@ -60,13 +60,15 @@ func scanMediaPlan(sc scanner) (*jobs.MediaPlan, error) {
 		status, kind, settings              string
 		p18                                 int
 		created, updated, approved, started int64
+		removed                             int64
 	)
 	if err := sc.Scan(&p.ID, &p.JobID, &status, &kind, &p.SourceColumn, &p.ArchivePath, &p.ArchiveName, &p.ArchiveSHA1, &p.ArchiveSize, &settings,
-		&p.TemplateVersionID, &p18, &p.CreatedBy, &created, &updated, &p.ApprovedBy, &approved, &started, &p.UploaderID, &p.EditGroupID, &p.Error, &p.RowsDone); err != nil {
+		&p.TemplateVersionID, &p18, &p.CreatedBy, &created, &updated, &p.ApprovedBy, &approved, &started, &p.UploaderID, &p.EditGroupID, &p.Error, &p.RowsDone, &removed); err != nil {
 		return nil, err
 	}
 	p.Status, p.SourceKind, p.Settings, p.ProposeP18 = jobs.MediaPlanStatus(status), jobs.MediaSourceKind(kind), json.RawMessage(settings), p18 != 0
 	p.CreatedAt, p.UpdatedAt, p.ApprovedAt, p.StartedAt = msToTime(created), msToTime(updated), msToTime(approved), msToTime(started)
+	p.ArchiveRemovedAt = msToTime(removed)
 	return &p, nil
 }
 
@@ -219,11 +221,14 @@ func (s *Store) StartUploading(ctx context.Context, planID, uploaderID int64, ed
 	now := s.now()
 	res, err := s.db.ExecContext(ctx, `UPDATE media_plans SET status = ?, uploader_id = ?, editgroup_id = CASE WHEN editgroup_id = '' THEN ? ELSE editgroup_id END,
 		started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END, error = '', updated_at = ?
-		WHERE id = ? AND status IN (?, ?)`, jobs.MediaPlanUploading, uploaderID, editGroupID, now, now, planID, jobs.MediaPlanApproved, jobs.MediaPlanPaused)
+		WHERE id = ? AND status IN (?, ?) AND archive_removed_at = 0`, jobs.MediaPlanUploading, uploaderID, editGroupID, now, now, planID, jobs.MediaPlanApproved, jobs.MediaPlanPaused)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if p, err := s.MediaPlan(ctx, planID); err == nil && !p.ArchiveRemovedAt.IsZero() {
+			return jobs.Errorf(jobs.EINVALID, "The archive %s of this plan was deleted from the server (unused for too long); plan again with the archive.", p.ArchiveName)
+		}
 		return jobs.Errorf(jobs.ECONFLICT, "Only an approved or paused media plan can be uploaded.")
 	}
 	return nil

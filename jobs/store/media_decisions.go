@@ -66,6 +66,10 @@ func (s *Store) DecideMediaFile(ctx context.Context, planID, no, userID int64, a
 		if n, _ := res.RowsAffected(); n != 1 {
 			return jobs.Errorf(jobs.ECONFLICT, "File %d changed meanwhile; reload the page.", no)
 		}
+		// A decision is activity: the plan's archive is not abandoned.
+		if _, err := tx.ExecContext(ctx, `UPDATE media_plans SET updated_at = ? WHERE id = ?`, now, planID); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO media_file_decisions (plan_id, file_no, user_id, action, warnings_json, detail_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			planID, no, userID, action, warnings, string(detail), now)
 		return err

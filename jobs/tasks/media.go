@@ -34,6 +34,12 @@ type MediaUploader interface {
 	Upload(ctx context.Context, plan *jobs.MediaPlan) error
 }
 
+// ArchiveCleaner deletes uploaded archives that no media plan needs any
+// more (media.ArchiveCleaner).
+type ArchiveCleaner interface {
+	Clean(ctx context.Context) (int, error)
+}
+
 // EnqueueMediaBuild queues the building of a media plan.
 func (q *Queue) EnqueueMediaBuild(ctx context.Context, planID int64) error {
 	return q.enqueue(ctx, TypeMediaBuild, "media-build-"+strconv.FormatInt(planID, 10), Payload{PlanID: planID}, 12*time.Hour)
@@ -148,8 +154,14 @@ func (w *Worker) handleMediaUpload(ctx context.Context, t *asynq.Task) error {
 	return w.mediaUploader.Upload(ctx, p)
 }
 
-// sweepMedia re-enqueues media plans being built or uploaded.
+// sweepMedia re-enqueues media plans being built or uploaded, and deletes
+// the archives no plan needs any more.
 func (w *Worker) sweepMedia(ctx context.Context, staleAfter time.Duration) {
+	if w.archives != nil {
+		if _, err := w.archives.Clean(ctx); err != nil {
+			w.logger.Error("sweep: delete unneeded media archives", "err", err)
+		}
+	}
 	cutoff := time.Now().Add(-staleAfter)
 	for status, enqueue := range map[jobs.MediaPlanStatus]func(context.Context, int64) error{
 		jobs.MediaPlanBuilding:  w.queue.EnqueueMediaBuild,

@@ -42,6 +42,7 @@ type Worker struct {
 
 	mediaBuilder  MediaBuilder
 	mediaUploader MediaUploader
+	archives      ArchiveCleaner
 	undoer        Undoer
 }
 
@@ -59,7 +60,10 @@ type Deps struct {
 
 	MediaBuilder  MediaBuilder  // nil: media plans fail with a clear error
 	MediaUploader MediaUploader // nil: media uploads pause with a clear error
-	Undoer        Undoer        // nil: undos fail or pause with a clear error
+	// Archives deletes uploaded archives no media plan needs any more, at
+	// each sweep (nil: none are deleted).
+	Archives ArchiveCleaner
+	Undoer   Undoer // nil: undos fail or pause with a clear error
 }
 
 // NewWorker wires the handlers; Run starts them.
@@ -80,7 +84,7 @@ func NewWorker(rdb redis.UniversalClient, cfg WorkerConfig, d Deps, logger *slog
 		cfg.RetryBase = 2 * time.Second
 	}
 	w := &Worker{cfg: cfg, store: d.Store, queue: d.Queue, importer: d.Importer, matcher: d.Matcher, builder: d.Builder, writer: d.Writer, check: d.TemplateCheck, logger: logger,
-		mediaBuilder: d.MediaBuilder, mediaUploader: d.MediaUploader, undoer: d.Undoer}
+		mediaBuilder: d.MediaBuilder, mediaUploader: d.MediaUploader, archives: d.Archives, undoer: d.Undoer}
 	w.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          map[string]int{cfg.Queue: 1},
