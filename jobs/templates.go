@@ -282,6 +282,11 @@ func RenameTemplateColumns(body []byte, renames map[string]string, fileCols []st
 			}
 		}
 	}
+	if m, ok := doc["media"]; ok {
+		if doc["media"], err = renameMediaColumns(m, renames); err != nil {
+			return nil, err
+		}
+	}
 	var key string
 	if json.Unmarshal(doc["key"], &key) == nil && renames[key] != "" {
 		if doc["key"], err = json.Marshal(renames[key]); err != nil {
@@ -353,4 +358,48 @@ func RenameWriteColumns(write map[string]any, renames map[string]string) {
 			l["column"] = renames[c]
 		}
 	}
+}
+
+// renameMediaColumns follows renamed columns in a template's media
+// settings: the column naming each row's file, and the {column}
+// placeholders of every pattern (title, wikitext, captions, categories,
+// credit, creator). A column left out stays named, for the media settings'
+// check to report.
+func renameMediaColumns(raw json.RawMessage, renames map[string]string) (json.RawMessage, error) {
+	var media any
+	if err := json.Unmarshal(raw, &media); err != nil {
+		return raw, nil // not an object: the media settings' check says so
+	}
+	var pairs []string
+	for from, to := range renames {
+		if to != "" {
+			pairs = append(pairs, "{"+from+"}", "{"+to+"}")
+		}
+	}
+	placeholders := strings.NewReplacer(pairs...) // one pass: a→b, b→c does not make a c
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return placeholders.Replace(v)
+		case []any:
+			for i := range v {
+				v[i] = walk(v[i])
+			}
+		case map[string]any:
+			for k := range v {
+				v[k] = walk(v[k])
+			}
+		}
+		return v
+	}
+	media = walk(media)
+	if m, ok := media.(map[string]any); ok {
+		if src, ok := m["source"].(map[string]any); ok {
+			if c, _ := src["column"].(string); renames[c] != "" {
+				src["column"] = renames[c]
+			}
+		}
+	}
+	return json.Marshal(media)
 }

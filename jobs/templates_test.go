@@ -182,3 +182,34 @@ func TestRenameFollowsTheWriteSection(t *testing.T) {
 		t.Fatalf("write section %s", out)
 	}
 }
+
+// TestRenameFollowsTheMediaSettings: a job started from a library template
+// for a file whose columns have other names gets the template's media
+// settings pointing at its own columns.
+func TestRenameFollowsTheMediaSettings(t *testing.T) {
+	body := []byte(`{"columns":{"title":{"role":"label"},"inv":{"property":"P217"}},
+		"media":{"source":{"kind":"zip","column":"image"},"title":"{title} ({inv}).{ext}","captions":{"en":"{title}"},
+			"categories":["Paintings in {museum}","{inv} scans"],"license":{"template":"{{cc-zero}}"}}}`)
+	out, err := RenameTemplateColumns(body, map[string]string{"title": "inv", "inv": "Inventory", "image": "File"}, []string{"inv", "Inventory", "File"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Media struct {
+			Source     struct{ Column string }   `json:"source"`
+			Title      string                    `json:"title"`
+			Captions   map[string]string         `json:"captions"`
+			Categories []string                  `json:"categories"`
+			License    struct{ Template string } `json:"license"`
+		} `json:"media"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	m := doc.Media
+	// "title" became "inv" and "inv" became "Inventory" in one pass.
+	if m.Source.Column != "File" || m.Title != "{inv} ({Inventory}).{ext}" || m.Captions["en"] != "{inv}" ||
+		strings.Join(m.Categories, "|") != "Paintings in {museum}|{Inventory} scans" || m.License.Template != "{{cc-zero}}" {
+		t.Fatalf("media settings %s", out)
+	}
+}

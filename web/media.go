@@ -54,12 +54,22 @@ func (s *Server) mediaPage(c *gin.Context) {
 	}
 	data := gin.H{"Job": j, "Plan": p, "Enabled": s.media != nil, "CommonsChecked": s.cfg.CommonsChecks}
 	settings := media.SettingsOf(j.Template)
+	data["Form"] = settingsForm(settings)
+	if vid, err := s.mediaTemplateVersion(ctx, j.ID, settings); err == nil && vid > 0 {
+		data["SettingsFrom"] = s.visibleOrigin(ctx, currentUser(c), vid)
+	} else if origin, err := s.jobTemplateOrigin(ctx, j.ID); err == nil && origin != nil {
+		data["SettingsChangedFrom"] = origin
+	}
+	if p != nil && p.TemplateVersionID > 0 {
+		data["PlanFrom"] = s.visibleOrigin(ctx, currentUser(c), p.TemplateVersionID)
+	}
 	if ds, err := s.store.DatasetOfJob(ctx, j.ID); err == nil {
 		if st, err := media.ParseSettings(settings, ds.Columns); err != nil {
 			data["SettingsProblem"] = jobs.ErrorMessage(err)
 		} else {
 			data["Settings"] = st
 		}
+		data["Columns"] = ds.Columns
 	} else {
 		data["SettingsProblem"] = "The job has no dataset yet."
 	}
@@ -135,7 +145,12 @@ func (s *Server) buildMediaPlan(c *gin.Context) {
 		s.mediaActionFailed(c, j, err)
 		return
 	}
-	p := &jobs.MediaPlan{JobID: j.ID, SourceKind: settings.Source.Kind, SourceColumn: settings.Source.Column, Settings: raw, CreatedBy: currentUser(c).ID}
+	vid, err := s.mediaTemplateVersion(ctx, j.ID, raw)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := &jobs.MediaPlan{JobID: j.ID, SourceKind: settings.Source.Kind, SourceColumn: settings.Source.Column, Settings: raw, TemplateVersionID: vid, CreatedBy: currentUser(c).ID}
 	if settings.Source.Kind == jobs.MediaFromZip {
 		if err := s.receiveArchive(c, p); err != nil {
 			s.mediaActionFailed(c, j, err)
@@ -345,4 +360,17 @@ func (s *Server) removeUnneededArchives(ctx context.Context) {
 	if _, err := s.archives.RemoveUnneeded(ctx); err != nil {
 		s.logger.Error("delete unneeded media archives", "err", err)
 	}
+}
+
+// visibleOrigin is the template version vid for the page, if the user may
+// see its template (nil otherwise: the page names the version only).
+func (s *Server) visibleOrigin(ctx context.Context, u *jobs.User, vid int64) *templateOrigin {
+	o, err := s.templateVersionOrigin(ctx, vid)
+	if err != nil || o == nil {
+		return nil
+	}
+	if ok, _ := s.store.CanSeeTemplate(ctx, u.ID, o.Template); !ok {
+		return nil
+	}
+	return o
 }

@@ -67,13 +67,28 @@ func (f *fixture) mediaJobFor(t *testing.T, u *jobs.User, kind string) *jobs.Job
 	if err := f.st.SetJobTemplate(ctx, j.ID, []byte(tmpl)); err != nil {
 		t.Fatal(err)
 	}
-	ds, _ := f.st.CreateDataset(ctx, j.ID, "p.csv", "/none", 10)
+	f.mediaDataset(t, j.ID)
+	return j
+}
+
+// mediaDataset imports a one-row dataset (name, image URL) into a job.
+func (f *fixture) mediaDataset(t *testing.T, jobID int64) *jobs.Dataset {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := f.st.CreateDataset(ctx, jobID, "p.csv", "/none", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ds.Columns, ds.Encoding, ds.Delimiter = []string{"name", "image"}, "utf-8", ','
 	_ = f.st.StartImport(ctx, ds)
 	_ = f.st.AppendRows(ctx, ds.ID, []jobs.Row{{Num: 1, Cells: []string{"Portrait", "https://example.org/1.jpg"}}}, 1)
 	ds.RowCount = 1
 	_ = f.st.FinishImport(ctx, ds, nil)
-	return j
+	ds, err = f.st.DatasetOfJob(ctx, jobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
 }
 
 func mediaServer(t *testing.T, f *fixture, dataDir string) *recordingMedia {

@@ -230,6 +230,7 @@ func (s *Server) Handler() http.Handler {
 	job.POST("/media/upload/:action", s.mediaUploadAction)
 	job.POST("/media/files/:no/decide", s.decideMediaFile)
 	job.POST("/media/warnings", s.decideMediaWarnings)
+	job.POST("/media/settings", s.saveMediaSettings)
 	s.collabRoutes(app, job)
 	return r
 }

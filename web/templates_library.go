@@ -372,6 +372,11 @@ func (s *Server) saveJobTemplate(c *gin.Context) {
 		t, err = s.store.SaveTemplate(c.Request.Context(), &jobs.JobTemplate{OwnerID: currentUser(c).ID, GroupID: gid, Visibility: vis,
 			Name: c.PostForm("name"), Description: c.PostForm("description")}, j.Template)
 		if err == nil {
+			// The job now comes from the library template: changes to its
+			// media settings become the template's versions.
+			err = s.store.SetJobTemplateVersion(c.Request.Context(), j.ID, t.VersionID)
+		}
+		if err == nil {
 			s.setFlash(c, "ok", "The mapping is in the template library.")
 			c.Redirect(http.StatusSeeOther, templatePath(t.ID))
 			return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"partnerhub/jobs"
@@ -296,4 +297,27 @@ func SettingsOf(template json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return t.Media
+}
+
+// WithSettings returns a template body with its "media" object replaced by
+// raw (the rest of the template kept).
+func WithSettings(template, raw json.RawMessage) ([]byte, error) {
+	doc := map[string]json.RawMessage{}
+	if len(template) > 0 {
+		if err := json.Unmarshal(template, &doc); err != nil {
+			return nil, jobs.Errorf(jobs.EINVALID, "The job template is not a JSON object.")
+		}
+	}
+	doc["media"] = raw
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// SameSettings says whether two media objects say the same (whatever
+// their spacing and key order).
+func SameSettings(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }

@@ -316,3 +316,10 @@ func (s *Store) JobTemplateVersion(ctx context.Context, jobID int64) (int64, err
 	}
 	return id, nil
 }
+
+// SetJobTemplateVersion records that a job's template is now the library
+// template version versionID (its media settings were saved as a new
+// version, or its mapping was put into the library).
+func (s *Store) SetJobTemplateVersion(ctx context.Context, jobID, versionID int64) error {
+	return s.execOne(ctx, "The job", `UPDATE jobs SET template_version_id = ?, updated_at = ? WHERE id = ?`, versionID, s.now(), jobID)
+}
