@@ -28,7 +28,7 @@ type Settings struct {
 	// {ext} is the extension of the sniffed content.
 	Title string `json:"title"`
 	// Wikitext is the description page's pattern; {license}, {credit},
-	// {source}, {categories}, {qid}, {date} are filled in besides the
+	// {source}, {categories}, {caption}, {qid}, {row} are filled in besides the
 	// columns. Empty: an {{Information}} page.
 	Wikitext string `json:"wikitext,omitempty"`
 	// License is the licence: its wikitext template ("{{cc-by-4.0}}"), its
@@ -162,7 +162,7 @@ func ParseSettings(raw json.RawMessage, columns []string) (*Settings, error) {
 
 // builtin placeholders, filled by the planner rather than from a column.
 var builtin = map[string]bool{"ext": true, "qid": true, "row": true, "license": true, "credit": true, "source": true,
-	"categories": true, "caption": true, "date": true}
+	"categories": true, "caption": true}
 
 // Placeholders lists the {name}s of a pattern, in order. "{{" and "}}" are
 // wikitext, not placeholders.
