@@ -463,7 +463,7 @@ func (r *run) lookup(ctx context.Context, f *jobs.MediaFile) (*found, error) {
 func (r *run) settleFound(ctx context.Context, f *jobs.MediaFile, fd *found, attempt int) error {
 	o := jobs.MediaOutcome{Status: jobs.MediaLinked, PageID: fd.file.PageID, FileTitle: fd.file.Title, URL: fd.file.DescriptionURL,
 		Message: "The same file was on Commons already; it is linked, not uploaded again."}
-	if fd.ours {
+	if fd.ours || f.Resolution == jobs.ResolveLink { // ours, or a person chose to link it: its structured data is added
 		o.Status, o.Message = jobs.MediaUploaded, ""
 	}
 	if o.FileTitle == "" {
