@@ -301,7 +301,12 @@ func TestWarnedFilesWaitForAPersonsRecordedChoice(t *testing.T) {
 		t.Fatalf("decisions\n%s\nwant\n%s", strings.Join(got, "|"), wantDecisions)
 	}
 	_, body := f.do(t, "alice", "GET", path, nil, "")
-	if page := html.UnescapeString(body); !strings.Contains(page, "Alice chose <strong>ignore</strong> despite was-deleted (Gone.jpg)") {
+	page = html.UnescapeString(body)
+	if !strings.Contains(page, "Alice chose <strong>ignore</strong> despite was-deleted (Gone.jpg)") {
 		t.Fatal("the page does not show who chose what")
+	}
+	if !strings.Contains(page, "Linked by a person's choice: of the structured data below, only what the file lacked was added") ||
+		!strings.Contains(page, "· caption (en): Portrait copy") {
+		t.Fatal("the linked file's structured data is shown as all added")
 	}
 }
