@@ -253,6 +253,21 @@ func (s *Server) currentMediaPlan(c *gin.Context, j *jobs.Job) (*jobs.MediaPlan,
 	return p, true
 }
 
+// uploadableMediaPlan is currentMediaPlan for the actions that upload
+// (approving, deciding on warned files): the installation and its login
+// must let the user upload too.
+func (s *Server) uploadableMediaPlan(c *gin.Context, j *jobs.Job) (*jobs.MediaPlan, bool) {
+	p, ok := s.currentMediaPlan(c, j)
+	if !ok {
+		return nil, false
+	}
+	if err := s.mediaUploadAllowed(); err != nil {
+		s.mediaActionFailed(c, j, err)
+		return nil, false
+	}
+	return p, true
+}
+
 func (s *Server) mediaUploadAllowed() error {
 	if s.media == nil {
 		return jobs.Errorf(jobs.EFORBIDDEN, "This installation does not upload media.")
@@ -269,12 +284,8 @@ func (s *Server) mediaUploadAllowed() error {
 // starts the upload in the approver's name.
 func (s *Server) approveMediaPlan(c *gin.Context) {
 	j := currentJob(c)
-	p, ok := s.currentMediaPlan(c, j)
+	p, ok := s.uploadableMediaPlan(c, j)
 	if !ok {
-		return
-	}
-	if err := s.mediaUploadAllowed(); err != nil {
-		s.mediaActionFailed(c, j, err)
 		return
 	}
 	var files []int64

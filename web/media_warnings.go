@@ -23,12 +23,8 @@ import (
 // decideMediaFile records the choice for one warned file.
 func (s *Server) decideMediaFile(c *gin.Context) {
 	j := currentJob(c)
-	p, ok := s.currentMediaPlan(c, j)
+	p, ok := s.uploadableMediaPlan(c, j)
 	if !ok {
-		return
-	}
-	if err := s.mediaUploadAllowed(); err != nil {
-		s.mediaActionFailed(c, j, err)
 		return
 	}
 	ctx, u := c.Request.Context(), currentUser(c)
@@ -64,12 +60,8 @@ func (s *Server) decideMediaFile(c *gin.Context) {
 // names, or link the duplicate where Commons named exactly one.
 func (s *Server) decideMediaWarnings(c *gin.Context) {
 	j := currentJob(c)
-	p, ok := s.currentMediaPlan(c, j)
+	p, ok := s.uploadableMediaPlan(c, j)
 	if !ok {
-		return
-	}
-	if err := s.mediaUploadAllowed(); err != nil {
-		s.mediaActionFailed(c, j, err)
 		return
 	}
 	ctx, u := c.Request.Context(), currentUser(c)
