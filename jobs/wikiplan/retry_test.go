@@ -180,10 +180,16 @@ func TestRetryInterruptedByACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.plan = e.planNow(t)
+	// The worker dies once the wiki has saved the edit; the wiki holds its
+	// answer until the worker's client has given up (closed the request),
+	// so the answer reaches no one, whatever the machine's load.
 	crash, die := context.WithCancel(context.Background())
-	e.wiki.SetBeforeSave(func(r wikibasetest.WriteRequest) { die() }) // the save goes on; the worker is gone
+	e.wiki.SetBeforeAnswer(func(req context.Context, r wikibasetest.WriteRequest) {
+		die()
+		<-req.Done()
+	})
 	_ = e.svc.Write(crash, e.plan)
-	e.wiki.SetBeforeSave(nil)
+	e.wiki.SetBeforeAnswer(nil)
 	if it := e.item(t, "Q2"); it.Status != jobs.ItemSending || len(e.wiki.Entity("Q2").Claims["P245"]) != 1 {
 		t.Fatalf("after the crash: Q2 %s, %d P245", it.Status, len(e.wiki.Entity("Q2").Claims["P245"]))
 	}

@@ -439,6 +439,9 @@ func (w *Wiki) edit(rw http.ResponseWriter, r *http.Request, user string) {
 		w.nextQ++
 	}
 	w.save(next, cur, user, r.FormValue("summary"), tags, created, patched)
+	if w.opts.BeforeAnswer != nil {
+		w.opts.BeforeAnswer(r.Context(), writeRequest(r, user))
+	}
 	if rw != nil {
 		answer := map[string]any{"entity": clone(next), "success": 1}
 		if patched {

@@ -11,6 +11,7 @@
 package wikibasetest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,6 +76,12 @@ type Options struct {
 	// request has passed its checks and is about to be saved: tests use it
 	// to have someone else edit the item in between.
 	BeforeSave func(WriteRequest)
+	// BeforeAnswer, if set, is called when an edit has been saved and
+	// before it is answered, with the wiki's lock held (it must not call
+	// the wiki). ctx is the request's: it is done once the client has gone,
+	// so a test can hold the answer until the client has given up, as when
+	// a worker dies while the wiki finishes its save.
+	BeforeAnswer func(ctx context.Context, r WriteRequest)
 	// NextItem is the number of the first item created (default 900001).
 	NextItem int64
 	Now      func() time.Time
@@ -252,6 +259,13 @@ func (w *Wiki) SetBeforeSave(fn func(WriteRequest)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.opts.BeforeSave = fn
+}
+
+// SetBeforeAnswer sets Options.BeforeAnswer after the wiki was built.
+func (w *Wiki) SetBeforeAnswer(fn func(context.Context, WriteRequest)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.opts.BeforeAnswer = fn
 }
 
 // Protect protects an item against edits by users without editprotected.
