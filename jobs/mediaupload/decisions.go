@@ -45,7 +45,7 @@ func (r *run) linkChosen(ctx context.Context, f *jobs.MediaFile) (bool, error) {
 // are exactly those a person confirmed for this file (was-deleted or
 // duplicate-archive naming the same titles): ignorewarnings on this one
 // commit only. Any other answer is returned as it is, for a person to see.
-func (r *run) commitConfirmed(ctx context.Context, f *jobs.MediaFile, res *commons.Result) (*commons.Result, error) {
+func (r *run) commitConfirmed(ctx context.Context, f *jobs.MediaFile, attempt int, res *commons.Result) (*commons.Result, error) {
 	if f.Resolution != jobs.ResolveIgnore || res.FileKey == "" {
 		return res, nil
 	}
@@ -54,10 +54,11 @@ func (r *run) commitConfirmed(ctx context.Context, f *jobs.MediaFile, res *commo
 		return res, nil
 	}
 	r.log.Info("uploading despite the warnings a person confirmed", "file_no", f.No, "warnings", res.Warnings.String())
-	rctx, cancel := context.WithTimeout(ctx, r.e.cfg.RequestTimeout)
-	defer cancel()
-	return r.c.Upload(rctx, commons.UploadRequest{Filename: f.Title, Text: f.Wikitext, Comment: r.e.summary(r.plan, r.jobTitle, "file", f), Tags: r.e.cfg.Tags,
-		FileKey: res.FileKey, IgnoreWarnings: true})
+	// Through commit, which records the intent of a chunked upload's
+	// commit first: a lost answer is then looked up, never re-committed.
+	req := r.uploadRequest(f)
+	req.IgnoreWarnings = true
+	return r.commit(ctx, f, attempt, res.FileKey, req)
 }
 
 // settledStatus is what a file becomes once its structured data is on: a

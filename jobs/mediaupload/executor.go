@@ -518,9 +518,6 @@ func (r *run) uploadFile(ctx context.Context, f *jobs.MediaFile) (bool, error) {
 	}
 	attempt := f.Attempts + 1
 	res, err := r.send(ctx, f, attempt, body)
-	if err == nil && res.Result == "Warning" {
-		res, err = r.commitConfirmed(ctx, f, res)
-	}
 	if err != nil {
 		return true, r.sendError(ctx, f, attempt, err)
 	}
@@ -573,9 +570,19 @@ func (r *run) failUnsent(ctx context.Context, f *jobs.MediaFile, msg string) err
 	return err
 }
 
-// send uploads in one request, or in chunks to the stash then a commit.
+// send uploads in one request, or in chunks to the stash then a commit;
+// warnings a person confirmed for the file are then committed past
+// (commitConfirmed), on a first attempt and on a resumed one alike.
 func (r *run) send(ctx context.Context, f *jobs.MediaFile, attempt int, body []byte) (*commons.Result, error) {
-	req := commons.UploadRequest{Filename: f.Title, Text: f.Wikitext, Comment: r.e.summary(r.plan, r.jobTitle, "file", f), Tags: r.e.cfg.Tags}
+	res, err := r.sendOnce(ctx, f, attempt, body)
+	if err == nil && res.Result == "Warning" {
+		return r.commitConfirmed(ctx, f, attempt, res)
+	}
+	return res, err
+}
+
+func (r *run) sendOnce(ctx context.Context, f *jobs.MediaFile, attempt int, body []byte) (*commons.Result, error) {
+	req := r.uploadRequest(f)
 	if int64(len(body)) > r.e.cfg.ChunkAbove {
 		return r.sendChunked(ctx, f, attempt, body, req)
 	}
@@ -588,6 +595,12 @@ func (r *run) send(ctx context.Context, f *jobs.MediaFile, attempt int, body []b
 	rctx, cancel := context.WithTimeout(ctx, r.e.cfg.RequestTimeout)
 	defer cancel()
 	return r.c.Upload(rctx, req)
+}
+
+// uploadRequest is a file's upload: name, description page, the comment
+// with the marker and the EditGroups link, the tags.
+func (r *run) uploadRequest(f *jobs.MediaFile) commons.UploadRequest {
+	return commons.UploadRequest{Filename: f.Title, Text: f.Wikitext, Comment: r.e.summary(r.plan, r.jobTitle, "file", f), Tags: r.e.cfg.Tags}
 }
 
 // settleResult records an upload's answer.
