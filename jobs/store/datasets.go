@@ -249,7 +249,11 @@ func (s *Store) FinishImport(ctx context.Context, d *jobs.Dataset, stats []jobs.
 // are planned anew, done where every row has a result; plans built from the
 // old version are made obsolete.
 func (s *Store) refresh(ctx context.Context, tx *sql.Tx, d *jobs.Dataset, oldID, now int64) error {
-	for _, table := range []string{"row_matches", "decisions", "row_search"} {
+	tables := []string{"row_matches", "decisions", "row_search"}
+	if s.d.name == "mysql" {
+		tables = append(tables, "row_words")
+	}
+	for _, table := range tables {
 		// Two steps through negative numbers: old and new numbers overlap.
 		for _, q := range []string{
 			`UPDATE ` + table + ` SET row_num = -(SELECT r.row_num FROM dataset_rows r WHERE r.dataset_id = ? AND r.row_change = 1 AND r.prev_row_num = ` + table + `.row_num)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // dialect isolates the few places where SQLite and MariaDB differ. Queries use
@@ -18,8 +16,9 @@ type dialect struct {
 	insertIgnore string
 	// rowSearch creates the free-text search table; rowSearchKeyed renumbers
 	// an existing one by searchKey (SQLite; nothing on MariaDB, whose table
-	// has the key as its primary key).
-	rowSearch, rowSearchKeyed string
+	// has the key as its primary key); rowWords makes MariaDB's index of
+	// words (nothing on SQLite, whose FTS5 table is that index).
+	rowSearch, rowSearchKeyed, rowWords string
 }
 
 var (
@@ -50,6 +49,13 @@ var (
 		rowSearch: "CREATE TABLE row_search (job_id BIGINT NOT NULL, row_num BIGINT NOT NULL, " +
 			"body MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL, PRIMARY KEY (job_id, row_num), FULLTEXT KEY row_search_body (body)) " +
 			"ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+		// Words are FTS5's tokens (searchTokens), compared bytewise: a
+		// prefix is a range of the job's part of the key. Re-runnable: the
+		// backfill (backfillRowWords) follows and may be interrupted.
+		rowWords: "ALTER TABLE row_search DROP INDEX IF EXISTS row_search_body;\n" +
+			"ALTER TABLE row_search ADD COLUMN IF NOT EXISTS words MEDIUMBLOB NULL;\n" +
+			"CREATE TABLE IF NOT EXISTS row_words (job_id BIGINT NOT NULL, word VARBINARY(200) NOT NULL, row_num BIGINT NOT NULL, " +
+			"PRIMARY KEY (job_id, word, row_num)) ENGINE=InnoDB",
 	}
 )
 
@@ -59,7 +65,7 @@ var onTable = regexp.MustCompile(`\{\{ON (\w+)\}\}`)
 
 // schema replaces the dialect tokens of a migration.
 func (d dialect) schema(sql string) string {
-	sql = strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table, "{{ROW_SEARCH}}", d.rowSearch, "{{ROW_SEARCH_KEYED}}", d.rowSearchKeyed).Replace(sql)
+	sql = strings.NewReplacer("{{PK}}", d.pk, "{{TABLE}}", d.table, "{{ROW_SEARCH}}", d.rowSearch, "{{ROW_SEARCH_KEYED}}", d.rowSearchKeyed, "{{ROW_WORDS}}", d.rowWords).Replace(sql)
 	on := ""
 	if d.name == "mysql" {
 		on = " ON $1"
@@ -121,65 +127,15 @@ func (d dialect) dayOf(col string) string {
 // 32766; MariaDB's 65535), leaving room for safety.
 const maxParams = 30000
 
-// cleanSearchText keeps valid, printable text only; "" when text has no
-// word.
-func cleanSearchText(text string) string {
-	// A query string may carry any bytes: keep valid, printable text only
-	// (a NUL ends an FTS5 string early).
-	text = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(text, " "))
-	if strings.IndexFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
-		return ""
-	}
-	return text
-}
-
 // searchKey is a row's rowid in SQLite's row_search: its job and row
 // number in one integer, so that FTS5, which indexes nothing but the text
 // and the rowid, can check one row or read one job's matches in order.
 const searchKeyJob = 1 << 32
 
-// sqliteChunks splits text into the chunks an FTS5 query is made of, nil
-// when text has no word.
-func sqliteChunks(text string) []string {
-	if text = cleanSearchText(text); text == "" {
-		return nil
-	}
-	return strings.Fields(text)
-}
-
-// sqlitePrefix is the FTS5 query for one chunk as a prefix. Input is
-// quoted so that nothing a reviewer types is read as search syntax: the
-// chunk becomes a quoted phrase (inner quotes doubled); FTS5's own
-// tokenizer splits it, so its idea of a word is the one that counts.
-func sqlitePrefix(chunk string) string {
-	return `"` + strings.ReplaceAll(chunk, `"`, `""`) + `"*`
-}
-
-// sqliteMatch is the FTS5 query for text, every chunk a prefix; "" when
-// text has no word.
-func sqliteMatch(text string) string {
-	var q []string
-	for _, c := range sqliteChunks(text) {
-		q = append(q, sqlitePrefix(c))
-	}
-	return strings.Join(q, " ")
-}
-
-// plainWord: a chunk of ASCII letters and digits, one token whatever the
-// tokenizer, folded by lower-casing alone.
-func plainWord(chunk string) bool {
-	for i := 0; i < len(chunk); i++ {
-		c := chunk[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return chunk != ""
+// ftsQuote quotes a word as an FTS5 string, so that nothing a reviewer
+// types is read as search syntax.
+func ftsQuote(w string) string {
+	return `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 }
 
 // sqliteSearch returns a condition on m (rows of job jobID whose search
@@ -201,40 +157,30 @@ func sqliteSearch(jobID int64, match string, common bool) (string, []any) {
 		[]any{first, match, first, first + searchKeyJob - 1}
 }
 
-// searchWords splits text into the words MariaDB's search matches: letters
-// and digits only, so no boolean-mode operator survives.
-func searchWords(text string) []string {
-	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
-}
-
-// mysqlSearch builds the MariaDB condition: every word required, as a
-// prefix. InnoDB's FULLTEXT costs time in proportion to how many documents
-// hold a word, across every job: "+Person* +777777*" on a million rows that
-// all say "Person" takes seconds, while "+777777*" alone takes milliseconds.
-// So the index is asked only for the rare words; common ones (common says
-// which, from a sample of the job's rows) and those shorter than
-// innodb_ft_min_token_size (3), which the index does not hold, are checked
-// with LIKE on the rows found. When every word is common the rows are read
-// in page order and checked one by one, which finds a page quickly precisely
-// because the words are common.
-func mysqlSearch(jobID int64, words []string, common map[string]bool) (string, []any) {
+// mysqlSearch builds the MariaDB condition from mysqlCondition's findings:
+// when narrow, the row must be one of rows (sorted: a range of the primary
+// key); and it must hold every common word as a prefix of one of its words,
+// checked on its row_search row by key (a scalar subquery, which MariaDB
+// runs per row as written, where EXISTS may become a semi-join over every
+// match).
+func mysqlSearch(rows []int64, narrow bool, common []string) (string, []any) {
 	var (
-		likes []string
+		conds []string
 		args  []any
-		q     strings.Builder
 	)
-	for _, w := range words {
-		if utf8.RuneCountInString(w) >= 3 && !common[w] {
-			q.WriteString("+" + w + "* ")
-		} else {
-			likes = append(likes, " AND s.body LIKE ?")
-			args = append(args, "%"+w+"%")
+	if narrow {
+		conds = append(conds, "m.row_num IN "+inList(len(rows)))
+		for _, r := range rows {
+			args = append(args, r)
 		}
 	}
-	if q.Len() == 0 {
-		return "EXISTS (SELECT 1 FROM row_search s WHERE s.job_id = m.job_id AND s.row_num = m.row_num" + strings.Join(likes, "") + ")", args
+	if len(common) > 0 {
+		likes := make([]string, len(common))
+		for i, w := range common {
+			likes[i] = "s.words LIKE ? ESCAPE '!'"
+			args = append(args, []byte("% "+likeEscape(w)+"%"))
+		}
+		conds = append(conds, "(SELECT 1 FROM row_search s WHERE s.job_id = m.job_id AND s.row_num = m.row_num AND "+strings.Join(likes, " AND ")+") IS NOT NULL")
 	}
-	// Not correlated: the semi-join starts from the index's few rows.
-	return "m.row_num IN (SELECT s.row_num FROM row_search s WHERE s.job_id = ? AND MATCH (s.body) AGAINST (? IN BOOLEAN MODE)" + strings.Join(likes, "") + ")",
-		append([]any{jobID, strings.TrimSpace(q.String())}, args...)
+	return strings.Join(conds, " AND "), args
 }

@@ -89,6 +89,10 @@ func (s *Store) DeleteJob(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM datasets WHERE job_id = ?`, id); err != nil {
 			return fmt.Errorf("delete dataset of job %d: %w", id, err)
 		}
+		// The search index has no foreign key (FTS5 cannot have one).
+		if err := s.clearSearch(ctx, tx, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete job %d: %w", id, err)

@@ -20,10 +20,13 @@ func (s *Store) StartReconciliation(ctx context.Context, jobID, rows int64, batc
 	}
 	now := s.now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM row_matches WHERE job_id = ?`, `DELETE FROM reconcile_batches WHERE job_id = ?`, `DELETE FROM row_search WHERE job_id = ?`} {
+		for _, q := range []string{`DELETE FROM row_matches WHERE job_id = ?`, `DELETE FROM reconcile_batches WHERE job_id = ?`} {
 			if _, err := tx.ExecContext(ctx, q, jobID); err != nil {
 				return fmt.Errorf("clear earlier run: %w", err)
 			}
+		}
+		if err := s.clearSearch(ctx, tx, jobID); err != nil {
+			return err
 		}
 		const perBatch = 5
 		var (
@@ -202,11 +205,7 @@ func (s *Store) indexForSearch(ctx context.Context, tx *sql.Tx, jobID, first, la
 	if err != nil {
 		return err
 	}
-	type doc struct {
-		row  int64
-		body string
-	}
-	var docs []doc
+	var docs []searchDoc
 	for rows.Next() {
 		var (
 			n     int64
@@ -221,41 +220,13 @@ func (s *Store) indexForSearch(ctx context.Context, tx *sql.Tx, jobID, first, la
 			continue // kept by a refresh: indexed already
 		}
 		_ = json.Unmarshal([]byte(cells), &vals)
-		docs = append(docs, doc{n, strings.Join(vals, " ") + " " + labels[n]})
+		docs = append(docs, searchDoc{n, strings.Join(vals, " ") + " " + labels[n]})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for len(docs) > 0 {
-		chunk := docs[:min(len(docs), 500)]
-		docs = docs[len(chunk):]
-		var b strings.Builder
-		args := make([]any, 0, len(chunk)*3)
-		// On SQLite the rowid is the row's key (searchKeyJob).
-		keyed := s.d.name != "mysql"
-		if keyed {
-			b.WriteString(`INSERT INTO row_search (rowid, job_id, row_num, body) VALUES `)
-		} else {
-			b.WriteString(`INSERT INTO row_search (job_id, row_num, body) VALUES `)
-		}
-		for i, d := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if keyed {
-				b.WriteString("(?, ?, ?, ?)")
-				args = append(args, jobID*searchKeyJob+d.row)
-			} else {
-				b.WriteString("(?, ?, ?)")
-			}
-			args = append(args, jobID, d.row, d.body)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.writeSearchDocs(ctx, tx, jobID, docs)
 }
 
 // FailBatchAttempt records a failed attempt; when final, the batch is given

@@ -37,6 +37,10 @@ type Store struct {
 	d       dialect
 	logger  *slog.Logger
 	nowFunc func() time.Time
+	// searchCommon: past this many matches of a word in the job, the
+	// search box checks the page's rows one by one instead of reading every
+	// match (FTS5 on SQLite, row_words on MariaDB).
+	searchCommon int
 }
 
 // Open connects to MariaDB/MySQL when dsn is set, otherwise to the SQLite file
@@ -64,7 +68,7 @@ func Open(ctx context.Context, dsn, dataDir string, logger *slog.Logger) (*Store
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
 	}
-	return &Store{db: db, d: d, logger: logger, nowFunc: time.Now}, nil
+	return &Store{db: db, d: d, logger: logger, nowFunc: time.Now, searchCommon: 2000}, nil
 }
 
 func openSQLite(dataDir string) (*sql.DB, error) {
@@ -127,6 +131,12 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 func (s *Store) now() int64 { return s.nowFunc().UnixMilli() }
 
+// migrationThen holds the steps that follow a migration's statements in Go
+// (filling a new table from existing rows), by version.
+var migrationThen = map[int64]func(ctx context.Context, s *Store, db *sql.DB) error{
+	25: backfillRowWords,
+}
+
 var migrationName = regexp.MustCompile(`^(\d+)_[a-z0-9_]+\.sql$`)
 
 // migrations turns the embedded SQL files into goose migrations with the
@@ -154,6 +164,11 @@ func (s *Store) migrations() ([]*goose.Migration, error) {
 			for _, stmt := range stmts {
 				if _, err := db.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("migration %s: %w\n%s", name, err, stmt)
+				}
+			}
+			if then := migrationThen[version]; then != nil {
+				if err := then(ctx, s, db); err != nil {
+					return fmt.Errorf("migration %s: %w", name, err)
 				}
 			}
 			return nil
@@ -185,6 +200,12 @@ func splitStatements(sqlText string) []string {
 
 // Migrate applies every migration not yet applied. Safe to call at each start.
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.MigrateTo(ctx, 0)
+}
+
+// MigrateTo applies the migrations not yet applied up to version (every
+// one: 0); tests make a database as an older release left it with it.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	ms, err := s.migrations()
 	if err != nil {
 		return err
@@ -203,7 +224,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
+	var results []*goose.MigrationResult
+	if version > 0 {
+		results, err = p.UpTo(ctx, version)
+	} else {
+		results, err = p.Up(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}

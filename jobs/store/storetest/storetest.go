@@ -97,3 +97,18 @@ func quiet() *slog.Logger {
 type testWriter struct{}
 
 func (testWriter) Write(p []byte) (int, error) { return os.Stderr.Write(p) }
+
+// SQLiteAt opens an SQLite store migrated up to version only, as a database
+// made before the later migrations; Migrate brings it up to date.
+func SQLiteAt(t testing.TB, version int64) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), "", t.TempDir(), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.MigrateTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
