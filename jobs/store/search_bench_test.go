@@ -66,6 +66,8 @@ func BenchmarkReviewSearch(b *testing.B) {
 				{"common-status-by-score", func(int) jobs.ReviewFilter {
 					return jobs.ReviewFilter{Text: "Person", Status: "review", SortBy: "score"}
 				}, page, 50},
+				// No search, the same filter and order: the keyset alone.
+				{"no-text-status-by-score", func(int) jobs.ReviewFilter { return jobs.ReviewFilter{Status: "review", SortBy: "score"} }, page, 50},
 				{"absent", func(int) jobs.ReviewFilter { return jobs.ReviewFilter{Text: "Nobody"} }, nil, 0},
 				{"common-absent", func(int) jobs.ReviewFilter { return jobs.ReviewFilter{Text: "Person Nobody"} }, nil, 0},
 				{"short-word", func(i int) jobs.ReviewFilter { return jobs.ReviewFilter{Text: fmt.Sprintf("Person %d x", target(i))} }, nil, 0},
